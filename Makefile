@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level build. `make help` lists the targets. Build outputs go to build/
+# (userspace) and next to the sources (the kernel module, as kbuild does).
+
+KVER ?= $(shell scripts/kver.sh)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+NPU_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/npu-stack
+export NPU_CACHE KVER
+
+BUILD := $(CURDIR)/build
+# kselftest_harness.h comes from Debian's linux-source package, unpacked into the cache.
+KSELFTEST_DIR := $(NPU_CACHE)/kselftest
+
+.PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
+	vm-shell vm-run demo clean
+
+all: module guest-tests
+
+help:
+	@echo "make setup        install packages (Debian 12), fetch sources"
+	@echo "make demo         boot the emulated NPU, load the module, list devices, run a program"
+	@echo "make test         run all tests (host unit tests and the VM suite)"
+	@echo "make vm-shell     boot the test VM interactively"
+	@echo "make vm-run CMD=  boot the test VM, run CMD as root, return its exit status"
+	@echo "make module       build driver/npu.ko against the installed Debian kernel headers"
+	@echo "make module-check checkpatch --strict, sparse and W=1 on the driver"
+	@echo "make qemu         build QEMU with the NPU model (cached in $(NPU_CACHE))"
+
+setup:
+	scripts/setup.sh
+	scripts/fetch-kernel-tools.sh
+
+# ---- kernel module -------------------------------------------------------
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+module-check:
+	scripts/check-kernel-style.sh
+
+# ---- QEMU with the device model -------------------------------------------
+qemu:
+	tests/qemu/build-qemu.sh
+
+# ---- guest test programs (static, they run from the initramfs) ------------
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
+	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(KSELFTEST_DIR)
+GUEST_SRCS := $(wildcard tests/guest/*_test.c)
+GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
+GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
+
+guest-tests: $(GUEST_BINS)
+
+$(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(wildcard tests/guest/*.h) uapi/npu.h uapi/npu_hw.h \
+		| $(KSELFTEST_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB)
+
+$(KSELFTEST_DIR)/kselftest_harness.h:
+	scripts/fetch-kernel-tools.sh
+
+# ---- host unit tests (ASan/UBSan) -----------------------------------------
+host-test:
+	tests/host/run.sh
+
+# ---- the VM -----------------------------------------------------------------
+test:
+	tests/run-all.sh
+
+vm-test: all
+	tests/vm/vm.sh test
+
+vm-shell: all
+	tests/vm/vm.sh shell
+
+vm-run: all
+	tests/vm/vm.sh run "$(CMD)"
+
+demo: all
+	tests/vm/vm.sh demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Builds QEMU from Debian's source package with the emulated NPU compiled in.
+#
+# The source and build tree live in the cache ($NPU_CACHE, default ~/.cache/npu-stack), outside
+# the checkout. The first run fetches and configures (a few minutes); later runs copy the model
+# sources in only when they differ, so ninja rebuilds just what changed.
+# Prints the path of the built qemu-system-x86_64 on its last line.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
+src_root=$cache/src
+
+log() { echo "build-qemu: $*" >&2; }
+
+src=$(ls -d "$src_root"/qemu-*/ 2>/dev/null | head -n 1 || true)
+if [ -z "$src" ]; then
+	log "fetching Debian's QEMU source into $src_root"
+	mkdir -p "$src_root"
+	(cd "$src_root" && apt-get source -q qemu >/dev/null) || {
+		log "apt-get source qemu failed: run scripts/setup.sh first (it adds the deb-src entry)"
+		exit 1
+	}
+	src=$(ls -d "$src_root"/qemu-*/ | head -n 1)
+fi
+src=${src%/}
+
+# Debian's source has no EDK2 firmware blobs; stop meson from trying to unpack them.
+sed -i 's/^\( *\)unpack_edk2_blobs = bzip2.found()/\1unpack_edk2_blobs = false/' "$src/meson.build"
+
+# Copy a file only when its content changed, so ninja's timestamps stay meaningful.
+install_if_changed() {
+	if ! cmp -s "$1" "$2"; then
+		cp "$1" "$2"
+		log "updated $(basename "$2")"
+	fi
+}
+
+# Hook the model into QEMU's tree: sources, a Kconfig symbol and the x86_64 device config.
+model_dir=$src/hw/misc/npu
+mkdir -p "$model_dir"
+for f in "$here"/npu*.c "$here"/npu*.h; do
+	[ -e "$f" ] && install_if_changed "$f" "$model_dir/$(basename "$f")"
+done
+install_if_changed "$top/uapi/npu_hw.h" "$model_dir/npu_hw.h"
+install_if_changed "$top/hal/isa_exec.c" "$model_dir/isa_exec.c"
+install_if_changed "$top/hal/isa_exec.h" "$model_dir/isa_exec.h"
+install_if_changed "$here/meson.build" "$model_dir/meson.build"
+
+grep -q "subdir('npu')" "$src/hw/misc/meson.build" ||
+	echo "subdir('npu')" >> "$src/hw/misc/meson.build"
+grep -q '^config NPU_EMU' "$src/hw/misc/Kconfig" ||
+	printf '\nconfig NPU_EMU\n    bool\n    depends on PCI && MSI_NONBROKEN\n' >> "$src/hw/misc/Kconfig"
+devcfg=$src/configs/devices/x86_64-softmmu/default.mak
+for sym in CONFIG_NPU_EMU=y CONFIG_PCIE_PORT=y; do
+	grep -q "^$sym" "$devcfg" || echo "$sym" >> "$devcfg"
+done
+
+build=$src/build
+if [ ! -f "$build/build.ninja" ]; then
+	log "configuring QEMU (x86_64-softmmu only)"
+	mkdir -p "$build"
+	(cd "$build" && ../configure --target-list=x86_64-softmmu \
+		--without-default-features --without-default-devices \
+		--disable-docs --enable-fdt=system --disable-install-blobs \
+		>"$build/configure.log" 2>&1) || {
+		log "configure failed; see $build/configure.log"
+		tail -n 20 "$build/configure.log" >&2
+		exit 1
+	}
+fi
+
+log "building (incremental)"
+ninja -C "$build" qemu-system-x86_64 >"$build/ninja.log" 2>&1 || {
+	log "build failed; see $build/ninja.log"
+	grep -E 'error|Error' "$build/ninja.log" | head -n 30 >&2
+	exit 1
+}
+echo "$build/qemu-system-x86_64"
