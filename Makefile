@@ -44,7 +44,7 @@ qemu:
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(KSELFTEST_DIR)
+	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -isystem $(KSELFTEST_DIR)
 GUEST_SRCS := $(wildcard tests/guest/*_test.c)
 GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
 GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
