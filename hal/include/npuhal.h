@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnpuhal: the userspace hardware abstraction layer of the NPU stack.
+ *
+ * Every call returns an npu_status; on failure npu_last_error() gives a
+ * message for the calling thread that says what was wrong and what to do.
+ * All functions are thread-safe unless a comment says otherwise.
+ */
+#ifndef NPUHAL_H
+#define NPUHAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NPU_API __attribute__((visibility("default")))
+#else
+#define NPU_API
+#endif
+
+typedef enum npu_status {
+	NPU_OK = 0,
+	NPU_ERR_INVALID_ARGUMENT,	/* malformed input from the caller */
+	NPU_ERR_NOT_FOUND,		/* no such device, file or program entry */
+	NPU_ERR_BUSY,			/* the device exists but someone holds it */
+	NPU_ERR_NO_MEMORY,
+	NPU_ERR_IO,			/* the driver or device reported an error */
+	NPU_ERR_TIMEOUT,
+	NPU_ERR_NO_DEVICE,		/* driver not loaded or device gone */
+	NPU_ERR_BAD_PROGRAM,		/* a program file failed validation */
+	NPU_ERR_JOB_FAILED,		/* the device ran the job and it failed */
+	NPU_ERR_CLOSED,			/* the session or queue was closed */
+	NPU_ERR_UNSUPPORTED,
+	NPU_STATUS_COUNT
+} npu_status;
+
+/* Short, stable text for a status ("busy"); never NULL. */
+NPU_API const char *npu_strerror(npu_status status);
+
+/*
+ * The detail message of the last failed call made by this thread, e.g.
+ * "npu0pe0 is busy (held by pid 4242, 'python3')". Valid until the thread's
+ * next failing call; "" if there is none.
+ */
+NPU_API const char *npu_last_error(void);
+
+/* ---- Device specifications ------------------------------------------------ */
+
+/*
+ * A device specification names the device files a session uses, in the syntax
+ * of FuriosaAI's runtime: "warboy(2)*1", "warboy*2", "npu:0:1", "npu:0:0-1",
+ * "npu:1", "npu0pe1", "npu0pe0-1", "npu0", and comma-separated lists of these.
+ */
+typedef enum npu_spec_kind {
+	NPU_SPEC_IMPLICIT,	/* ARCH(X)*Y: any Y available units of X PEs */
+	NPU_SPEC_PE,		/* npu:X:Y, one PE */
+	NPU_SPEC_FUSED,		/* npu:X:Y-Z, PEs Y..Z fused */
+	NPU_SPEC_DEVICE,	/* npu:X, the whole device */
+} npu_spec_kind;
+
+#define NPU_ARCH_NAME_MAX 16
+
+typedef struct npu_spec_item {
+	npu_spec_kind kind;
+	char arch[NPU_ARCH_NAME_MAX];	/* IMPLICIT: architecture name */
+	unsigned int pes;	/* IMPLICIT: PEs per unit (X) */
+	unsigned int count;	/* IMPLICIT: number of units (Y) */
+	unsigned int device;	/* named kinds: device index */
+	unsigned int pe_first;	/* PE, FUSED: first PE */
+	unsigned int pe_last;	/* PE: same as pe_first; FUSED: last PE */
+	unsigned int column;	/* 1-based column of the item in the text */
+} npu_spec_item;
+
+typedef struct npu_spec npu_spec;
+
+/* Parses text into *out (free with npu_spec_free). Errors name the column. */
+NPU_API npu_status npu_spec_parse(const char *text, npu_spec **out);
+
+/*
+ * The specification a session uses when the caller gives none: the
+ * environment's FURIOSA_DEVICES, else NPU_DEVNAME, else "warboy(2)*1".
+ */
+NPU_API const char *npu_spec_default_text(void);
+
+NPU_API size_t npu_spec_item_count(const npu_spec *spec);
+NPU_API const npu_spec_item *npu_spec_item_at(const npu_spec *spec, size_t index);
+
+/*
+ * Writes the canonical form ("warboy(1)*2,npu:0:0-1,npu:1") into buf. Returns
+ * the length it needs, without the NUL, like snprintf.
+ */
+NPU_API size_t npu_spec_format(const npu_spec *spec, char *buf, size_t size);
+
+NPU_API void npu_spec_free(npu_spec *spec);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NPUHAL_H */
