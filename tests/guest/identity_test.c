@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device identity: what the driver reports through DEVICE_INFO must be what
+ * the hardware registers say (read raw from BAR0 through sysfs), for every
+ * card; the two emulated cards must be distinguishable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "npu_util.h"
+
+#define MAX_CARDS 8
+
+TEST(two_cards_enumerated)
+{
+	char names[MAX_CARDS][NPU_STRING_LEN];
+	int count = npu_pci_find(names, MAX_CARDS);
+
+	ASSERT_LE(2, count) TH_LOG("found %d PCI functions %04x:%04x, the VM has two",
+				   count, NPU_PCI_VENDOR_ID, NPU_PCI_DEVICE_ID);
+	ASSERT_TRUE(npu_device_present(0)) TH_LOG("/dev/npu0_mgmt missing: driver not bound?");
+	ASSERT_TRUE(npu_device_present(1)) TH_LOG("/dev/npu1_mgmt missing: driver not bound?");
+}
+
+TEST(pci_config_matches_header)
+{
+	char names[MAX_CARDS][NPU_STRING_LEN];
+	int count = npu_pci_find(names, MAX_CARDS);
+
+	ASSERT_LE(1, count);
+	for (int i = 0; i < count; i++) {
+		char path[512];
+		unsigned int class_code = 0, revision = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", names[i]);
+		f = fopen(path, "re");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fscanf(f, "%x", &class_code));
+		fclose(f);
+		EXPECT_EQ(NPU_PCI_CLASS, class_code >> 8) TH_LOG("%s class 0x%06x", names[i],
+								 class_code);
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/revision", names[i]);
+		f = fopen(path, "re");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fscanf(f, "%x", &revision));
+		fclose(f);
+		EXPECT_EQ(NPU_PCI_REVISION, revision);
+	}
+}
+
+TEST(uapi_version)
+{
+	struct npu_version ver = { 0 };
+	int fd = npu_open(0, NPU_FILE_MGMT, 0);
+
+	ASSERT_LE(0, fd) TH_LOG("open /dev/npu0_mgmt: %s", strerror(-fd));
+	ASSERT_EQ(0, ioctl(fd, NPU_IOCTL_VERSION, &ver)) TH_LOG("VERSION: %s", strerror(errno));
+	EXPECT_EQ(NPU_UAPI_VERSION_MAJOR, ver.major);
+	EXPECT_LE(NPU_UAPI_VERSION_MINOR, ver.minor);
+	close(fd);
+}
+
+FIXTURE(card)
+{
+	int fd;
+	struct npu_device_info info;
+	struct npu_bar bar;
+};
+
+FIXTURE_VARIANT(card)
+{
+	unsigned int dev;
+};
+
+FIXTURE_VARIANT_ADD(card, npu0) { .dev = 0 };
+FIXTURE_VARIANT_ADD(card, npu1) { .dev = 1 };
+
+FIXTURE_SETUP(card)
+{
+	int ret;
+
+	self->fd = npu_open(variant->dev, NPU_FILE_MGMT, 0);
+	ASSERT_LE(0, self->fd) TH_LOG("open /dev/npu%u_mgmt: %s", variant->dev,
+				      strerror(-self->fd));
+	ret = npu_device_info(self->fd, &self->info);
+	ASSERT_EQ(0, ret) TH_LOG("DEVICE_INFO: %s", strerror(-ret));
+	ASSERT_NE(NULL, memchr(self->info.busname, 0, sizeof(self->info.busname)));
+	ret = npu_bar_map(self->info.busname, &self->bar);
+	ASSERT_EQ(0, ret) TH_LOG("map BAR0 of '%s': %s", self->info.busname, strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(card)
+{
+	npu_bar_unmap(&self->bar);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* The busname the driver reports is a PCI function with our IDs. */
+TEST_F(card, busname_is_npu_function)
+{
+	char names[MAX_CARDS][NPU_STRING_LEN];
+	int count = npu_pci_find(names, MAX_CARDS);
+	bool found = false;
+
+	for (int i = 0; i < count; i++)
+		found |= !strcmp(names[i], self->info.busname);
+	EXPECT_TRUE(found) TH_LOG("busname '%s' is not a %04x:%04x function",
+				  self->info.busname, NPU_PCI_VENDOR_ID, NPU_PCI_DEVICE_ID);
+	EXPECT_EQ(variant->dev, self->info.index);
+}
+
+TEST_F(card, info_matches_bar0)
+{
+	const struct npu_bar *bar = &self->bar;
+	char reg_str[NPU_ID_STRING_LEN + 1];
+	uint8_t uuid[NPU_UUID_LEN];
+	static const uint8_t zero_uuid[NPU_UUID_LEN];
+
+	/* fixed by npu_hw.h */
+	ASSERT_EQ(NPU_MAGIC, npu_bar_read32(bar, NPU_REG_MAGIC));
+	EXPECT_EQ(NPU_MAX_PES, npu_bar_read32(bar, NPU_REG_PE_COUNT));
+	EXPECT_EQ(NPU_MAX_PES, self->info.pe_count);
+	EXPECT_EQ((unsigned int)(NPU_HW_REV_MAJOR << 16 | NPU_HW_REV_MINOR),
+		  npu_bar_read32(bar, NPU_REG_HW_REV));
+
+	/* reported by the driver as read from the device */
+	EXPECT_EQ(npu_bar_read32(bar, NPU_REG_HW_REV), self->info.hw_rev);
+	EXPECT_EQ(npu_bar_read64(bar, NPU_REG_DRAM_SIZE), self->info.dram_size);
+	EXPECT_EQ(npu_bar_read32(bar, NPU_REG_CLOCK_MHZ), self->info.clock_mhz);
+	EXPECT_NE(0, self->info.dram_size);
+	EXPECT_NE(0, self->info.clock_mhz);
+
+	memset(reg_str, 0, sizeof(reg_str));
+	npu_bar_read_bytes(bar, NPU_REG_FW_VERSION, reg_str, NPU_ID_STRING_LEN);
+	ASSERT_NE(NULL, memchr(self->info.fw_version, 0, NPU_STRING_LEN));
+	EXPECT_NE(0, reg_str[0]) TH_LOG("empty FW_VERSION register");
+	EXPECT_EQ(0, strncmp(reg_str, self->info.fw_version, NPU_STRING_LEN - 1))
+		TH_LOG("fw_version: driver '%s', BAR0 '%s'", self->info.fw_version, reg_str);
+
+	memset(reg_str, 0, sizeof(reg_str));
+	npu_bar_read_bytes(bar, NPU_REG_SERIAL, reg_str, NPU_ID_STRING_LEN);
+	ASSERT_NE(NULL, memchr(self->info.serial, 0, NPU_STRING_LEN));
+	EXPECT_NE(0, reg_str[0]) TH_LOG("empty SERIAL register");
+	EXPECT_EQ(0, strncmp(reg_str, self->info.serial, NPU_STRING_LEN - 1))
+		TH_LOG("serial: driver '%s', BAR0 '%s'", self->info.serial, reg_str);
+
+	npu_bar_read_bytes(bar, NPU_REG_UUID, uuid, sizeof(uuid));
+	EXPECT_EQ(0, memcmp(uuid, self->info.uuid, NPU_UUID_LEN));
+	EXPECT_NE(0, memcmp(uuid, zero_uuid, NPU_UUID_LEN)) TH_LOG("all-zero UUID");
+	/* RFC 4122: variant bits 10xx in byte 8 */
+	EXPECT_EQ(0x80, uuid[8] & 0xc0) TH_LOG("UUID variant byte 0x%02x", uuid[8]);
+
+	EXPECT_NE(0, npu_bar_read32(bar, NPU_REG_CAPS) & NPU_CAP_FUSED);
+	/* management file: no PEs */
+	EXPECT_EQ(0, self->info.pe_mask);
+	EXPECT_EQ(0, self->info.fused);
+}
+
+/* The PE partitions lie back to back inside DRAM, as fused mode needs. */
+TEST_F(card, partitions_back_to_back)
+{
+	uint64_t base0 = npu_bar_read64(&self->bar, NPU_PE_BASE(0) + NPU_PE_DRAM_BASE);
+	uint64_t size0 = npu_bar_read64(&self->bar, NPU_PE_BASE(0) + NPU_PE_DRAM_SIZE);
+	uint64_t base1 = npu_bar_read64(&self->bar, NPU_PE_BASE(1) + NPU_PE_DRAM_BASE);
+	uint64_t size1 = npu_bar_read64(&self->bar, NPU_PE_BASE(1) + NPU_PE_DRAM_SIZE);
+
+	EXPECT_NE(0, size0);
+	EXPECT_NE(0, size1);
+	EXPECT_EQ(base0 + size0, base1);
+	EXPECT_LE(base1 + size1, self->info.dram_size);
+}
+
+/* Each file kind reports the PEs it drives and the DRAM window of its jobs. */
+TEST_F(card, per_file_info)
+{
+	uint64_t size0 = npu_bar_read64(&self->bar, NPU_PE_BASE(0) + NPU_PE_DRAM_SIZE);
+	uint64_t size1 = npu_bar_read64(&self->bar, NPU_PE_BASE(1) + NPU_PE_DRAM_SIZE);
+
+	for (int kind = NPU_FILE_ALL; kind < NPU_FILE_MGMT; kind++) {
+		struct npu_device_info info;
+		int fd = npu_open(variant->dev, kind, 0);
+
+		ASSERT_LE(0, fd) TH_LOG("open %s: %s", npu_file_kind_name(kind), strerror(-fd));
+		ASSERT_EQ(0, npu_device_info(fd, &info));
+		close(fd);
+
+		EXPECT_EQ(npu_file_pe_mask(kind), info.pe_mask)
+			TH_LOG("%s: pe_mask %#x", npu_file_kind_name(kind), info.pe_mask);
+		EXPECT_EQ(kind == NPU_FILE_FUSED, info.fused)
+			TH_LOG("%s: fused %u", npu_file_kind_name(kind), info.fused);
+		EXPECT_EQ(self->info.dram_size, info.dram_size);
+		EXPECT_EQ(0, strcmp(self->info.serial, info.serial));
+		EXPECT_EQ(0, strcmp(self->info.busname, info.busname));
+		EXPECT_EQ(variant->dev, info.index);
+		switch (kind) {
+		case NPU_FILE_PE0:
+			EXPECT_EQ(size0, info.dram_window);
+			break;
+		case NPU_FILE_PE1:
+			EXPECT_EQ(size1, info.dram_window);
+			break;
+		case NPU_FILE_FUSED:
+			EXPECT_EQ(self->info.dram_size, info.dram_window);
+			break;
+		default:
+			/* a job of /dev/npuN may land on either PE */
+			EXPECT_EQ(size0 < size1 ? size0 : size1, info.dram_window);
+			break;
+		}
+	}
+}
+
+/* The two cards are told apart by every identifying field. */
+TEST(cards_differ)
+{
+	struct npu_device_info info[2];
+
+	for (int dev = 0; dev < 2; dev++) {
+		int fd = npu_open(dev, NPU_FILE_MGMT, 0);
+
+		ASSERT_LE(0, fd) TH_LOG("open /dev/npu%d_mgmt: %s", dev, strerror(-fd));
+		ASSERT_EQ(0, npu_device_info(fd, &info[dev]));
+		close(fd);
+	}
+	EXPECT_NE(info[0].index, info[1].index);
+	EXPECT_NE(0, strcmp(info[0].serial, info[1].serial))
+		TH_LOG("both cards report serial '%s'", info[0].serial);
+	EXPECT_NE(0, memcmp(info[0].uuid, info[1].uuid, NPU_UUID_LEN));
+	EXPECT_NE(0, strcmp(info[0].busname, info[1].busname));
+}
+
+/* The management file has many openers and does not take any PE. */
+TEST(mgmt_many_openers)
+{
+	int fds[4];
+
+	for (int i = 0; i < 4; i++) {
+		fds[i] = npu_open(0, NPU_FILE_MGMT, 0);
+		ASSERT_LE(0, fds[i]) TH_LOG("mgmt open #%d: %s", i, strerror(-fds[i]));
+	}
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+TEST_HARNESS_MAIN
