@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interpreter of the NPU instruction set (uapi/npu_hw.h, docs/hardware.md).
+ *
+ * Pure portable C11 with no dependencies beyond libc, so the same file runs
+ * inside the QEMU device model (tests/qemu/npu*.c) and, later, in a CPU
+ * reference runner in the HAL. It keeps no global state and is thread-safe
+ * as long as two callers do not share the same memory.
+ */
+#ifndef NPU_ISA_EXEC_H
+#define NPU_ISA_EXEC_H
+
+#include <stdint.h>
+
+#include "npu_hw.h"
+
+/* Fixed cost of every instruction (fetch, decode, issue), in PE cycles. */
+#define NPU_ISA_ISSUE_CYCLES		8u
+/* Per-lane throughputs; a fused unit has two lanes. */
+#define NPU_ISA_COPY_BYTES_PER_CYCLE	64u
+#define NPU_ISA_MACS_PER_CYCLE		256u
+#define NPU_ISA_ELEMS_PER_CYCLE		32u
+
+struct npu_isa_result {
+	uint32_t status;	/* enum npu_hw_status */
+	/*
+	 * On error: index of the failing instruction. On success: number of
+	 * instructions fetched (HALT included).
+	 */
+	uint64_t insn_index;
+	uint64_t retired;	/* instructions that completed (HALT included) */
+	uint64_t cycles;	/* tensor cycles consumed, budget included on TIMEOUT */
+};
+
+/*
+ * Decoded instruction, host byte order. npu_isa_decode() fills it from the
+ * 64 little-endian bytes of a struct npu_insn.
+ */
+struct npu_isa_insn {
+	uint8_t opcode;
+	uint8_t dtype;
+	uint16_t flags;
+	uint32_t dst;
+	uint32_t src0;
+	uint32_t src1;
+	uint32_t arg[12];
+};
+
+void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_isa_insn *insn);
+void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE]);
+
+/*
+ * Validates one decoded instruction against an address space of mem_size
+ * bytes: NPU_STATUS_OK, NPU_STATUS_BAD_DESC (malformed) or
+ * NPU_STATUS_DRAM_OOB (an operand range leaves the address space).
+ * On OK, *cycles (if not NULL) receives its cost on a unit with `lanes` lanes.
+ */
+uint32_t npu_isa_check(const struct npu_isa_insn *insn, uint64_t mem_size,
+		       unsigned int lanes, uint64_t *cycles);
+
+/*
+ * Runs the program of prog_len bytes at prog_addr in mem[0, mem_size).
+ * lanes: 1 for one PE, 2 for the fused unit (0 is treated as 1).
+ * cycle_budget: 0 means NPU_DEFAULT_CYCLE_BUDGET.
+ * Fills *res and returns res->status.
+ */
+uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
+		     uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
+		     struct npu_isa_result *res);
+
+/* Name of an opcode ("matmul_i8"), or NULL if unknown. */
+const char *npu_isa_opcode_name(unsigned int opcode);
+
+#endif /* NPU_ISA_EXEC_H */
