@@ -371,12 +371,13 @@ int8_t npu_ref_sat_i8(int64_t v)
 
 int8_t npu_ref_requant(int32_t v, int32_t multiplier, uint32_t shift, int32_t zero_point)
 {
+	/* docs/hardware.md: the scaled product rounds half away from zero */
 	int64_t prod = (int64_t)v * multiplier;
+	int64_t mag = prod < 0 ? -prod : prod;
 
-	/* arithmetic shift (floor), written without relying on >> of negatives */
-	int64_t shifted = prod >= 0 ? prod >> shift : -((-prod + ((1ll << shift) - 1)) >> shift);
-
-	return npu_ref_sat_i8(shifted + zero_point);
+	if (shift)
+		mag = (mag + (1ll << (shift - 1))) >> shift;
+	return npu_ref_sat_i8((prod < 0 ? -mag : mag) + zero_point);
 }
 
 ssize_t npu_first_diff(const void *a, const void *b, size_t len)
