@@ -25,6 +25,7 @@ FIXTURE(dma)
 	uint32_t pe;		/* SUBMIT's pe field */
 	uint64_t window;	/* DRAM bytes this file addresses */
 	uint64_t base;		/* where in the window this variant copies */
+	int expected_pe;	/* the PE WAIT must report, -1 if either may run it */
 };
 
 FIXTURE_VARIANT(dma)
@@ -53,6 +54,12 @@ FIXTURE_SETUP(dma)
 				      strerror(-self->fd));
 	ASSERT_EQ(0, npu_device_info(self->fd, &info));
 	self->pe = variant->pe;
+	if (variant->kind == NPU_FILE_PE0 || variant->kind == NPU_FILE_PE1)
+		self->expected_pe = variant->kind == NPU_FILE_PE1;
+	else if (variant->kind == NPU_FILE_ALL && variant->pe != NPU_PE_ANY)
+		self->expected_pe = (int)variant->pe;
+	else
+		self->expected_pe = -1;
 	self->window = info.dram_window;
 	ASSERT_LE(64ull << 20, self->window) TH_LOG("window of %llu bytes is too small",
 						    (unsigned long long)self->window);
@@ -94,8 +101,9 @@ static void round_trip(struct __test_metadata *_metadata, FIXTURE_DATA(dma) *sel
 	ASSERT_EQ(0, ret) TH_LOG("len %llu: copy to DRAM: %s, status %u info %#x",
 				 (unsigned long long)len, strerror(-ret), wait.status, wait.info);
 	EXPECT_EQ(NPU_JOB_OK, wait.status);
-	if (self->pe != NPU_PE_ANY)
-		EXPECT_EQ(self->pe, wait.pe);
+	if (self->expected_pe >= 0) {
+		EXPECT_EQ((uint32_t)self->expected_pe, wait.pe);
+	}
 
 	cmds[0] = npu_cmd_from_dram(&dst, dst_off, dram_addr - GUARD, span);
 	ret = npu_run(self->fd, self->pe, cmds, 1, &wait);
