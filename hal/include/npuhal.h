@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "npu_program.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,6 +98,51 @@ NPU_API const npu_spec_item *npu_spec_item_at(const npu_spec *spec, size_t index
 NPU_API size_t npu_spec_format(const npu_spec *spec, char *buf, size_t size);
 
 NPU_API void npu_spec_free(npu_spec *spec);
+
+/* ---- Compiled programs ------------------------------------------------------ */
+
+/*
+ * A validated program container (docs/program-format.md). Loading checks the
+ * magic, version, CRC, sizes, every section and tensor descriptor; a bad file
+ * gets NPU_ERR_BAD_PROGRAM and a message naming the problem, never a crash.
+ * A loaded program is immutable and may be shared between threads.
+ */
+typedef struct npu_program npu_program;
+
+NPU_API npu_status npu_program_load(const char *path, npu_program **out);
+NPU_API npu_status npu_program_from_bytes(const void *data, size_t size, npu_program **out);
+NPU_API void npu_program_free(npu_program *program);
+
+NPU_API const struct npu_prog_header *npu_program_header(const npu_program *program);
+NPU_API size_t npu_program_section_count(const npu_program *program);
+NPU_API const struct npu_prog_section *npu_program_section(const npu_program *program,
+							   size_t index);
+/* Payload of a section: npu_program_section(program, index)->size bytes. */
+NPU_API const void *npu_program_section_data(const npu_program *program, size_t index);
+NPU_API size_t npu_program_tensor_count(const npu_program *program);
+NPU_API const struct npu_prog_tensor *npu_program_tensor(const npu_program *program,
+							 size_t index);
+/* Bytes of one element of a program dtype, 0 if unknown. */
+NPU_API size_t npu_prog_dtype_size(unsigned int dtype);
+
+/*
+ * Writing containers (the assembler and converters use this). Sections are
+ * laid out in the order added; the tensor descriptors become one TENSORS
+ * section. finish() validates the result exactly as a loader would.
+ */
+typedef struct npu_program_builder npu_program_builder;
+
+NPU_API npu_status npu_program_builder_new(const char *arch, unsigned int pe_count,
+					   uint64_t dram_size, npu_program_builder **out);
+NPU_API npu_status npu_program_builder_add_section(npu_program_builder *builder, uint32_t type,
+						   uint64_t dram_addr, const void *data,
+						   size_t size);
+NPU_API npu_status npu_program_builder_add_tensor(npu_program_builder *builder,
+						  const struct npu_prog_tensor *tensor);
+/* On success *data is malloc'ed, *size bytes long; the caller frees it. */
+NPU_API npu_status npu_program_builder_finish(npu_program_builder *builder, void **data,
+					      size_t *size);
+NPU_API void npu_program_builder_free(npu_program_builder *builder);
 
 #ifdef __cplusplus
 }
