@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Job bookkeeping: 1000 jobs per PE with several in flight, collected with
+ * WAIT_ANY, each exactly once and with its own result; seqnos; WAIT on
+ * unknown or collected jobs; timeouts; poll() readiness; O_NONBLOCK
+ * submission on a full ring; closing a file with jobs in flight.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "npu_util.h"
+
+#define JOBS		1000
+#define IN_FLIGHT	8
+#define SLOTS		64	/* > IN_FLIGHT: a slot is reused only after collection */
+#define SLOT_BYTES	16
+
+struct stream {
+	int fd;
+	unsigned int pe;	/* for messages */
+	int ret;		/* first failure, as -errno, or 0 */
+	const char *failure;
+	unsigned int collected, bad_data, duplicates, unknown;
+};
+
+/*
+ * Job i copies 16 bytes naming i from slot i % SLOTS of `in` into DRAM and
+ * back into the same slot of `out`; at collection the slot must name i.
+ */
+static void run_stream(struct stream *st)
+{
+	uint64_t *seq_of = calloc(JOBS, sizeof(*seq_of));
+	uint8_t *seen = calloc(JOBS, 1);
+	unsigned int submitted = 0, in_flight = 0;
+	struct npu_bo in, out;
+
+	if (!seq_of || !seen) {
+		st->ret = -ENOMEM;
+		st->failure = "calloc";
+		goto out_free;
+	}
+	st->ret = npu_bo_alloc(st->fd, SLOTS * SLOT_BYTES, &in);
+	if (st->ret) {
+		st->failure = "BO_CREATE";
+		goto out_free;
+	}
+	st->ret = npu_bo_alloc(st->fd, SLOTS * SLOT_BYTES, &out);
+	if (st->ret) {
+		st->failure = "BO_CREATE";
+		npu_bo_release(&in);
+		goto out_free;
+	}
+
+	while (st->collected < submitted || submitted < JOBS) {
+		if (submitted < JOBS && in_flight < IN_FLIGHT) {
+			unsigned int i = submitted, slot = i % SLOTS;
+			uint64_t dram = 0x10000 + (uint64_t)slot * SLOT_BYTES;
+			struct npu_job_cmd cmds[2] = {
+				npu_cmd_to_dram(&in, slot * SLOT_BYTES, dram, SLOT_BYTES),
+				npu_cmd_from_dram(&out, slot * SLOT_BYTES, dram, SLOT_BYTES),
+			};
+
+			memset(in.map + slot * SLOT_BYTES, 0, SLOT_BYTES);
+			memcpy(in.map + slot * SLOT_BYTES, &i, sizeof(i));
+			memset(out.map + slot * SLOT_BYTES, 0xff, SLOT_BYTES);
+			st->ret = npu_submit(st->fd, 0, cmds, 2, &seq_of[i]);
+			if (st->ret) {
+				st->failure = "SUBMIT";
+				break;
+			}
+			if (i && seq_of[i] <= seq_of[i - 1]) {
+				st->ret = -EINVAL;
+				st->failure = "seqno not increasing";
+				break;
+			}
+			submitted++;
+			in_flight++;
+			continue;
+		}
+
+		struct npu_wait wait;
+		unsigned int idx, value;
+
+		st->ret = npu_wait(st->fd, NPU_WAIT_ANY, 10ll * 1000000000, &wait);
+		if (st->ret) {
+			st->failure = "WAIT_ANY";
+			break;
+		}
+		in_flight--;
+		st->collected++;
+		/* seqnos of one file are consecutive from the first */
+		if (wait.seqno < seq_of[0] || wait.seqno - seq_of[0] >= submitted) {
+			st->unknown++;
+			continue;
+		}
+		idx = wait.seqno - seq_of[0];
+		if (seq_of[idx] != wait.seqno) {
+			st->unknown++;
+			continue;
+		}
+		if (seen[idx]++)
+			st->duplicates++;
+		memcpy(&value, out.map + (idx % SLOTS) * SLOT_BYTES, sizeof(value));
+		if (value != idx)
+			st->bad_data++;
+	}
+	if (!st->ret) {
+		/* nothing left: WAIT_ANY reports ENOENT rather than blocking */
+		st->ret = npu_wait(st->fd, NPU_WAIT_ANY, 0, NULL) == -ENOENT ? 0 : -EPROTO;
+		if (st->ret)
+			st->failure = "WAIT_ANY with no jobs left";
+	}
+	npu_bo_release(&in);
+	npu_bo_release(&out);
+out_free:
+	free(seq_of);
+	free(seen);
+}
+
+static void *stream_thread(void *arg)
+{
+	run_stream(arg);
+	return NULL;
+}
+
+FIXTURE(jobs)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(jobs)
+{
+	self->fd = -1;
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	self->fd = npu_open(0, NPU_FILE_PE0, 0);
+	ASSERT_LE(0, self->fd) TH_LOG("open npu0pe0: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(jobs)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* 1000 jobs on each PE at once, through two files, none lost or duplicated. */
+TEST_F_TIMEOUT(jobs, thousand_per_pe_wait_any, 300)
+{
+	struct stream st[2];
+	pthread_t tid[2];
+	uint64_t t0;
+
+	NPU_RETURN_IF_SKIPPED();
+	memset(st, 0, sizeof(st));
+	st[0].fd = self->fd;
+	st[1].fd = npu_open(0, NPU_FILE_PE1, 0);
+	st[1].pe = 1;
+	ASSERT_LE(0, st[1].fd) TH_LOG("open npu0pe1: %s", strerror(-st[1].fd));
+	t0 = npu_now_ns();
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, stream_thread, &st[i]));
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	TH_LOG("%d jobs in %llu ms", 2 * JOBS,
+	       (unsigned long long)((npu_now_ns() - t0) / 1000000));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(0, st[i].ret) TH_LOG("pe%u: %s failed: %s after %u collected", i,
+					       st[i].failure, strerror(-st[i].ret),
+					       st[i].collected);
+		EXPECT_EQ(JOBS, st[i].collected);
+		EXPECT_EQ(0, st[i].duplicates);
+		EXPECT_EQ(0, st[i].unknown);
+		EXPECT_EQ(0, st[i].bad_data);
+	}
+	close(st[1].fd);
+}
+
+/* /dev/npuN spreads NPU_PE_ANY jobs over its PEs; both PEs get used. */
+TEST(any_pe_uses_both)
+{
+	struct npu_job_cmd cmd = { .op = NPU_JOB_CMD_NOP };
+	unsigned int per_pe[2] = { 0, 0 };
+	uint64_t seq[32];
+	int fd;
+
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	fd = npu_open(0, NPU_FILE_ALL, 0);
+	ASSERT_LE(0, fd);
+	for (int i = 0; i < 32; i++)
+		ASSERT_EQ(0, npu_submit(fd, NPU_PE_ANY, &cmd, 1, &seq[i]));
+	for (int i = 0; i < 32; i++) {
+		struct npu_wait wait;
+
+		ASSERT_EQ(0, npu_wait(fd, seq[i], -1, &wait));
+		ASSERT_GT(2, wait.pe);
+		per_pe[wait.pe]++;
+	}
+	/* explicit PEs are honoured */
+	for (uint32_t pe = 0; pe < 2; pe++) {
+		struct npu_wait wait;
+
+		ASSERT_EQ(0, npu_run(fd, pe, &cmd, 1, &wait));
+		EXPECT_EQ(pe, wait.pe);
+	}
+	TH_LOG("NPU_PE_ANY: %u jobs on pe0, %u on pe1", per_pe[0], per_pe[1]);
+	EXPECT_NE(0, per_pe[0] + per_pe[1]);
+	close(fd);
+}
+
+TEST_F(jobs, wait_semantics)
+{
+	struct npu_job_cmd cmd = { .op = NPU_JOB_CMD_NOP };
+	struct npu_wait wait;
+	uint64_t s1, s2;
+
+	NPU_RETURN_IF_SKIPPED();
+	/* nothing submitted yet */
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, NPU_WAIT_ANY, 0, NULL));
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, 1, 0, NULL));
+	ASSERT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, &s1));
+	ASSERT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, &s2));
+	EXPECT_LT(0, s1);
+	EXPECT_LT(s1, s2);
+	/* collect the later one first, by seqno */
+	EXPECT_EQ(0, npu_wait(self->fd, s2, -1, &wait));
+	EXPECT_EQ(s2, wait.seqno);
+	EXPECT_EQ(NPU_JOB_OK, wait.status);
+	EXPECT_LE(wait.start_ts, wait.end_ts);
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, s2, 0, NULL)) TH_LOG("collected twice");
+	EXPECT_EQ(0, npu_wait(self->fd, NPU_WAIT_ANY, -1, &wait));
+	EXPECT_EQ(s1, wait.seqno);
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, s1, -1, NULL));
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, s2 + 1000, 0, NULL));
+}
+
+/* A long job: WAIT with a short timeout says ETIME and the job stays collectable. */
+TEST_F_TIMEOUT(jobs, wait_timeout, 120)
+{
+	struct npu_insn prog[33];
+	struct npu_job_cmd cmds[8];
+	struct npu_wait wait;
+	uint64_t seq;
+	int ret;
+
+	NPU_RETURN_IF_SKIPPED();
+	for (int i = 0; i < 32; i++)
+		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 16u << 20);
+	prog[32] = npu_insn_halt();
+	ASSERT_EQ(0, npu_write_dram(self->fd, 0, 0, prog, sizeof(prog)));
+	for (int i = 0; i < 8; i++)
+		cmds[i] = npu_cmd_exec(0, sizeof(prog), 0);
+	ASSERT_EQ(0, npu_submit(self->fd, 0, cmds, 8, &seq));
+	ret = npu_wait(self->fd, seq, 1000, &wait);	/* 1 us */
+	EXPECT_EQ(-ETIME, ret) TH_LOG("4 GiB of copies done within 1 us: %s", strerror(-ret));
+	ret = npu_wait(self->fd, seq, 0, &wait);
+	EXPECT_TRUE(ret == -ETIME || ret == 0);
+	if (ret == -ETIME) {
+		EXPECT_EQ(0, npu_wait(self->fd, seq, -1, &wait));
+	}
+	EXPECT_EQ(seq, wait.seqno);
+}
+
+/* poll(): POLLIN when a finished job waits for collection, not before or after. */
+TEST_F(jobs, poll_readiness)
+{
+	struct npu_job_cmd cmd = { .op = NPU_JOB_CMD_NOP };
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN | POLLOUT };
+	uint64_t seq;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLOUT, pfd.revents) TH_LOG("idle file: revents %#x", pfd.revents);
+
+	ASSERT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, &seq));
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("no POLLIN within 10 s of a NOP job");
+	EXPECT_EQ(POLLIN, pfd.revents & (POLLIN | POLLERR | POLLHUP));
+	/* readiness is level-triggered until the job is collected */
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, npu_wait(self->fd, seq, 0, NULL));
+	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("POLLIN after collecting: %#x", pfd.revents);
+
+	/* the management file never signals readiness */
+	pfd.fd = npu_open(0, NPU_FILE_MGMT, 0);
+	ASSERT_LE(0, pfd.fd);
+	pfd.events = POLLIN | POLLOUT;
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	close(pfd.fd);
+}
+
+/*
+ * O_NONBLOCK: SUBMIT on a full ring fails with EAGAIN instead of sleeping;
+ * POLLOUT returns when there is room again. Then close with jobs in flight.
+ */
+TEST_F_TIMEOUT(jobs, nonblocking_submit_full_ring, 180)
+{
+	struct npu_insn prog[5];
+	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	struct pollfd pfd;
+	unsigned int queued = 0;
+	int fd, ret = 0, flags;
+
+	NPU_RETURN_IF_SKIPPED();
+	close(self->fd);
+	self->fd = -1;
+	fd = npu_open(0, NPU_FILE_PE1, O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	for (int i = 0; i < 4; i++)
+		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 8u << 20);
+	prog[4] = npu_insn_halt();
+	ASSERT_EQ(0, npu_write_dram(fd, 0, 0, prog, sizeof(prog)));
+	for (int i = 0; i < NPU_JOB_MAX_CMDS; i++)
+		cmds[i] = npu_cmd_exec(0, sizeof(prog), 0);
+	/* 16 commands a job: a ring of up to 4096 entries fills within 257 jobs */
+	while (queued < 300) {
+		ret = npu_submit(fd, 0, cmds, NPU_JOB_MAX_CMDS, NULL);
+		if (ret)
+			break;
+		queued++;
+	}
+	TH_LOG("%u jobs of %d commands queued before %s", queued, NPU_JOB_MAX_CMDS,
+	       strerror(-ret));
+	EXPECT_EQ(-EAGAIN, ret);
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	EXPECT_EQ(1, poll(&pfd, 1, 60000)) TH_LOG("no room on the ring within 60 s");
+	if (pfd.revents & POLLOUT) {
+		ret = npu_submit(fd, 0, cmds, NPU_JOB_MAX_CMDS, NULL);
+		EXPECT_TRUE(ret == 0 || ret == -EAGAIN) TH_LOG("submit after POLLOUT: %s",
+							       strerror(-ret));
+	}
+
+	/* the same file in blocking mode sleeps until there is room */
+	flags = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK));
+	EXPECT_EQ(0, npu_submit(fd, 0, cmds, NPU_JOB_MAX_CMDS, NULL));
+
+	/* close with everything still queued; the PE is usable right after */
+	close(fd);
+	fd = npu_open(0, NPU_FILE_PE1, 0);
+	for (int i = 0; fd == -EAGAIN && i < 2000; i++) {
+		usleep(10000);
+		fd = npu_open(0, NPU_FILE_PE1, 0);
+	}
+	ASSERT_LE(0, fd) TH_LOG("reopen after closing with jobs in flight: %s", strerror(-fd));
+	{
+		uint8_t data[16] = "after close", got[16];
+
+		EXPECT_EQ(0, npu_write_dram(fd, 0, 0x100, data, sizeof(data)));
+		EXPECT_EQ(0, npu_read_dram(fd, 0, 0x100, got, sizeof(got)));
+		EXPECT_EQ(0, memcmp(data, got, sizeof(got)));
+	}
+	close(fd);
+}
+
+/* Closing with jobs in flight and a BO still mapped: the mapping stays valid. */
+TEST_F(jobs, close_with_jobs_and_mapping)
+{
+	struct npu_job_cmd cmds[2];
+	struct npu_bo bo;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, npu_bo_alloc(self->fd, 1 << 20, &bo));
+	memset(bo.map, 0x42, 1 << 20);
+	cmds[0] = npu_cmd_to_dram(&bo, 0, 0x100000, 1 << 20);
+	cmds[1] = npu_cmd_from_dram(&bo, 0, 0x100000, 1 << 20);
+	for (int i = 0; i < 8; i++)
+		ASSERT_EQ(0, npu_submit(self->fd, 0, cmds, 2, NULL));
+	close(self->fd);
+	self->fd = -1;
+	/* the pages outlive the file while mapped */
+	EXPECT_EQ(0x42, bo.map[0]);
+	EXPECT_EQ(0x42, bo.map[(1 << 20) - 1]);
+	bo.map[12345] = 1;
+	munmap(bo.map, bo.size);
+}
+
+TEST_HARNESS_MAIN
