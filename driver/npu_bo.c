@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Buffer objects. A BO created by BO_CREATE is a set of zeroed kernel pages,
+ * DMA-mapped for the device once at creation and mapped into userspace by
+ * mmap() on the file at its fake offset. Handles are per file. BO_FREE drops
+ * the handle; jobs that use the BO keep it alive until they finish, and
+ * userspace mappings keep their pages.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "npu_bo.h"
+
+static void npu_bo_release(struct kref *ref)
+{
+	struct npu_bo *bo = container_of(ref, struct npu_bo, ref);
+	unsigned long i;
+
+	dma_unmap_sgtable(npu_dev(bo->ndev), &bo->sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(&bo->sgt);
+	for (i = 0; i < bo->npages; i++)
+		__free_page(bo->pages[i]);
+	kvfree(bo->pages);
+	npu_device_put(bo->ndev);
+	kfree(bo);
+}
+
+void npu_bo_put(struct npu_bo *bo)
+{
+	kref_put(&bo->ref, npu_bo_release);
+}
+
+static struct npu_bo *npu_bo_alloc(struct npu_device *ndev, u64 size)
+{
+	struct npu_bo *bo;
+	unsigned long i;
+	int ret;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&bo->ref);
+	bo->size = PAGE_ALIGN(size);
+	bo->npages = bo->size >> PAGE_SHIFT;
+	bo->pages = kvcalloc(bo->npages, sizeof(*bo->pages), GFP_KERNEL);
+	if (!bo->pages) {
+		ret = -ENOMEM;
+		goto err_free_bo;
+	}
+	for (i = 0; i < bo->npages; i++) {
+		bo->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+		if (!bo->pages[i]) {
+			ret = -ENOMEM;
+			goto err_free_pages;
+		}
+	}
+	ret = sg_alloc_table_from_pages(&bo->sgt, bo->pages, bo->npages, 0,
+					bo->size, GFP_KERNEL);
+	if (ret)
+		goto err_free_pages;
+	ret = dma_map_sgtable(npu_dev(ndev), &bo->sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto err_free_table;
+
+	npu_device_get(ndev);
+	bo->ndev = ndev;
+	return bo;
+
+err_free_table:
+	sg_free_table(&bo->sgt);
+err_free_pages:
+	while (i--)
+		__free_page(bo->pages[i]);
+	kvfree(bo->pages);
+err_free_bo:
+	kfree(bo);
+	return ERR_PTR(ret);
+}
+
+int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
+{
+	struct npu_bo_create args;
+	struct npu_bo *bo;
+	u32 handle;
+	int ret;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	if (!args.size || args.size > NPU_BO_MAX_SIZE)
+		return -EINVAL;
+
+	bo = npu_bo_alloc(nfile->ndev, args.size);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+
+	ret = xa_alloc(&nfile->bos, &handle, bo, XA_LIMIT(1, NPU_BO_MAX_HANDLE), GFP_KERNEL);
+	if (ret) {
+		npu_bo_put(bo);
+		return ret == -EBUSY ? -ENOSPC : ret;
+	}
+
+	args.handle = handle;
+	args.mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
+	if (copy_to_user(arg, &args, sizeof(args))) {
+		bo = xa_erase(&nfile->bos, handle);
+		if (bo)
+			npu_bo_put(bo);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg)
+{
+	struct npu_bo_free args;
+	struct npu_bo *bo;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.reserved)
+		return -EINVAL;
+	if (!args.handle)
+		return -ENOENT;
+
+	bo = xa_erase(&nfile->bos, args.handle);
+	if (!bo)
+		return -ENOENT;
+	npu_bo_put(bo);
+	return 0;
+}
+
+/* Look up a handle of the file; the caller owns the returned reference. */
+struct npu_bo *npu_bo_lookup(struct npu_file *nfile, u32 handle)
+{
+	struct npu_bo *bo;
+
+	xa_lock(&nfile->bos);
+	bo = xa_load(&nfile->bos, handle);
+	if (bo)
+		kref_get(&bo->ref);
+	xa_unlock(&nfile->bos);
+	return bo;
+}
+
+static vm_fault_t npu_bo_vm_fault(struct vm_fault *vmf)
+{
+	/* Every page was inserted at mmap time; nothing else is backed. */
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct npu_bo_vm_ops = {
+	.fault = npu_bo_vm_fault,
+};
+
+int npu_bo_mmap(struct npu_file *nfile, struct vm_area_struct *vma)
+{
+	unsigned long page_mask = (1ul << (NPU_BO_MMAP_SHIFT - PAGE_SHIFT)) - 1;
+	unsigned long first = vma->vm_pgoff & page_mask;
+	unsigned long handle = vma->vm_pgoff >> (NPU_BO_MMAP_SHIFT - PAGE_SHIFT);
+	struct npu_bo *bo;
+	int ret;
+
+	/* A private mapping would copy on write, hiding writes from the device. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (!handle || handle > NPU_BO_MAX_HANDLE)
+		return -EINVAL;
+
+	bo = npu_bo_lookup(nfile, handle);
+	if (!bo)
+		return -EINVAL;
+
+	if (first >= bo->npages || vma_pages(vma) > bo->npages - first) {
+		ret = -EINVAL;
+		goto out;
+	}
+	vma->vm_ops = &npu_bo_vm_ops;
+	/* vm_map_pages() takes the offset into the page array from vm_pgoff. */
+	vma->vm_pgoff = first;
+	ret = vm_map_pages(vma, bo->pages, bo->npages);
+out:
+	npu_bo_put(bo);
+	return ret;
+}
+
+void npu_file_free_bos(struct npu_file *nfile)
+{
+	struct npu_bo *bo;
+	unsigned long handle;
+
+	xa_for_each(&nfile->bos, handle, bo) {
+		xa_erase(&nfile->bos, handle);
+		npu_bo_put(bo);
+	}
+	xa_destroy(&nfile->bos);
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Core data structures of the npu driver: the device, its processing
+ * elements (PEs) and the per-open-file context.
+ *
+ * Lifetime: struct npu_device is reference counted (kref). The PCI driver
+ * holds one reference from probe to remove; every open file holds one. The
+ * hardware (BAR0, IRQs, rings) is only valid while the device is alive; see
+ * npu_device.alive_lock.
+ */
+#ifndef NPU_DRV_H
+#define NPU_DRV_H
+
+#include <linux/cdev.h>
+#include <linux/io.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "npu.h"
+#include "npu_hw.h"
+
+#define NPU_DRIVER_NAME		"npu"
+#define NPU_DRIVER_VERSION	"1.0"
+
+/* Entries of each PE's submission and completion ring. */
+#define NPU_SQ_ENTRIES		256
+#define NPU_CQ_ENTRIES		256
+
+/* Bounds for polling the hardware. */
+#define NPU_RESET_TIMEOUT_US	(2 * USEC_PER_SEC)
+#define NPU_POLL_INTERVAL_US	100
+
+/* Device files of one card, in minor-number order. */
+enum npu_node_kind {
+	NPU_NODE_MGMT,		/* npuN_mgmt: information only */
+	NPU_NODE_ALL,		/* npuN: both PEs, independent */
+	NPU_NODE_PE0,		/* npuNpe0 */
+	NPU_NODE_PE1,		/* npuNpe1 */
+	NPU_NODE_FUSED,		/* npuNpe0-1: both PEs as one unit */
+	NPU_NODE_COUNT
+};
+
+#define NPU_MAX_DEVICES		64
+
+struct npu_device;
+struct npu_file;
+struct npu_job;
+
+/* Who holds a PE, for sysfs and for error messages. */
+struct npu_holder {
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct npu_pe - one processing element and its rings
+ * @ndev: owning device
+ * @index: 0 or 1
+ * @regs: BAR0 + NPU_PE_BASE(index)
+ * @irq: Linux IRQ number of the completion vector
+ * @dram_size: bytes of the PE's DRAM partition
+ * @sq: submission ring, NPU_SQ_ENTRIES commands, DMA-coherent
+ * @sq_dma: bus address of @sq
+ * @cq: completion ring, NPU_CQ_ENTRIES entries, DMA-coherent
+ * @cq_dma: bus address of @cq
+ * @lock: protects @sq_tail, @cq_head, @next_job_id, @inflight, the contents
+ *	  of @sq and the ring registers SQ_TAIL, CQ_HEAD, PE_CTRL. Taken from
+ *	  the completion IRQ thread and from submit; may sleep. Lock order:
+ *	  pe->lock, then npu_file.jobs_lock.
+ * @sq_tail: producer index the driver last published
+ * @cq_head: consumer index the driver last published
+ * @next_job_id: hardware job id of the next job, never 0
+ * @inflight: jobs pushed to the ring and not yet completed, oldest first
+ * @inflight_count: length of @inflight, also read locklessly as a hint
+ * @space_wq: woken when ring space is freed or the device dies
+ */
+struct npu_pe {
+	struct npu_device *ndev;
+	unsigned int index;
+	void __iomem *regs;
+	int irq;
+	u64 dram_size;
+
+	struct npu_hw_cmd *sq;
+	dma_addr_t sq_dma;
+	struct npu_hw_completion *cq;
+	dma_addr_t cq_dma;
+
+	struct mutex lock;	/* see @lock above */
+	u32 sq_tail;
+	u32 cq_head;
+	u64 next_job_id;
+	struct list_head inflight;
+	unsigned int inflight_count;
+	wait_queue_head_t space_wq;
+};
+
+/**
+ * struct npu_device - one NPU card
+ * @ref: lifetime of this structure (probe and each open file)
+ * @pdev: the PCI device, referenced until the last kref is dropped
+ * @regs: BAR0 mapping; valid only while @alive
+ * @index: N of npuN
+ * @alive_lock: readers hold it around every hardware access from a file
+ *	        operation; remove takes it for writing to tear the hardware
+ *	        down. Protects @alive.
+ * @alive: the hardware may be touched (cleared once by remove)
+ * @dying: set (without locks) before remove takes @alive_lock for writing,
+ *	   so sleepers holding it for reading give up
+ * @owner_lock: protects @owned_mask, @releasing_mask, @holder and the
+ *		DEV_MODE register
+ * @owned_mask: PEs owned by an open file (bit per PE)
+ * @releasing_mask: PEs whose owner is being released
+ * @holder: process that opened the file owning each PE
+ * @pe: the processing elements
+ * @pe_count: PEs the hardware reports
+ * @hw_rev: HW_REV register
+ * @dram_size: bytes of device DRAM
+ * @clock_mhz: device clock
+ * @caps: NPU_CAP_* bits
+ * @fw_version: firmware version string (NUL-terminated)
+ * @serial: serial number string (NUL-terminated)
+ * @uuid: device UUID
+ * @cdev: character devices (minors index * NPU_NODE_COUNT + kind)
+ * @nodes: the class devices of the five files
+ */
+struct npu_device {
+	struct kref ref;
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	unsigned int index;
+
+	struct rw_semaphore alive_lock;	/* see @alive_lock above */
+	bool alive;
+	bool dying;
+
+	struct mutex owner_lock;	/* see @owner_lock above */
+	u32 owned_mask;
+	u32 releasing_mask;
+	struct npu_holder holder[NPU_MAX_PES];
+
+	struct npu_pe pe[NPU_MAX_PES];
+	unsigned int pe_count;
+	u32 hw_rev;
+	u64 dram_size;
+	u32 clock_mhz;
+	u32 caps;
+	char fw_version[NPU_ID_STRING_LEN + 1];
+	char serial[NPU_ID_STRING_LEN + 1];
+	u8 uuid[NPU_UUID_LEN];
+
+	struct cdev *cdev;
+	struct device *nodes[NPU_NODE_COUNT];
+};
+
+/**
+ * struct npu_file - state of one open device file
+ * @ndev: the device (holds a reference)
+ * @kind: which device file
+ * @pe_mask: PEs this file owns (0 for the management file)
+ * @fused: the PEs run as one unit on PE0's ring
+ * @bos: buffer objects by handle (the xarray's own lock protects it)
+ * @jobs_lock: protects @jobs, @job_count, @inflight_count, @next_seqno and
+ *	       the state of every job on @jobs. Nests inside npu_pe.lock.
+ * @jobs: uncollected jobs (in flight or finished), in submission order
+ * @job_count: length of @jobs
+ * @inflight_count: jobs on @jobs not finished yet
+ * @next_seqno: sequence number of the next job, starting at 1
+ * @finished_events: bumped (under @jobs_lock) whenever a job finishes, so
+ *		     sleepers can test for progress without taking the lock
+ * @wq: woken when a job of this file finishes
+ */
+struct npu_file {
+	struct npu_device *ndev;
+	enum npu_node_kind kind;
+	u32 pe_mask;
+	bool fused;
+
+	struct xarray bos;
+
+	struct mutex jobs_lock;	/* see @jobs_lock above */
+	struct list_head jobs;
+	unsigned int job_count;
+	unsigned int inflight_count;
+	u64 next_seqno;
+	unsigned long finished_events;
+	wait_queue_head_t wq;
+};
+
+static inline u32 npu_rd32(struct npu_device *ndev, u32 reg)
+{
+	return readl(ndev->regs + reg);
+}
+
+static inline void npu_wr32(struct npu_device *ndev, u32 reg, u32 val)
+{
+	writel(val, ndev->regs + reg);
+}
+
+static inline u32 npu_pe_rd32(struct npu_pe *pe, u32 reg)
+{
+	return readl(pe->regs + reg);
+}
+
+static inline void npu_pe_wr32(struct npu_pe *pe, u32 reg, u32 val)
+{
+	writel(val, pe->regs + reg);
+}
+
+static inline struct device *npu_dev(struct npu_device *ndev)
+{
+	return &ndev->pdev->dev;
+}
+
+/* npu_drv.c */
+void npu_device_get(struct npu_device *ndev);
+void npu_device_put(struct npu_device *ndev);
+struct npu_device *npu_device_lookup(unsigned int index);
+extern unsigned int npu_max_jobs_per_file;
+extern unsigned int npu_release_timeout_ms;
+
+/* npu_hw_ops.c: device-level hardware operations */
+int npu_hw_reset_device(struct npu_device *ndev);
+int npu_hw_read_identity(struct npu_device *ndev);
+int npu_hw_set_fused(struct npu_device *ndev, bool fused);
+
+/* npu_file.c */
+int npu_file_register_chrdev(void);
+void npu_file_unregister_chrdev(void);
+int npu_file_create_nodes(struct npu_device *ndev);
+void npu_file_remove_nodes(struct npu_device *ndev);
+
+#endif /* NPU_DRV_H */

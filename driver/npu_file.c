@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device files and their operations.
+ *
+ * Each card N has five files in class "npu_mgmt": npuN_mgmt (information,
+ * any number of openers), npuN (both PEs, independent), npuNpe0, npuNpe1 and
+ * npuNpe0-1 (both PEs fused). A PE is owned by at most one open file: an
+ * open whose PE set meets an owned one fails with EBUSY, or EAGAIN while
+ * the owner is still being released.
+ */
+
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "npu_bo.h"
+#include "npu_drv.h"
+#include "npu_job.h"
+#include "npu_ring.h"
+
+static dev_t npu_devt_base;
+
+static const char * const npu_node_fmt[NPU_NODE_COUNT] = {
+	[NPU_NODE_MGMT] = "npu%u_mgmt",
+	[NPU_NODE_ALL] = "npu%u",
+	[NPU_NODE_PE0] = "npu%upe0",
+	[NPU_NODE_PE1] = "npu%upe1",
+	[NPU_NODE_FUSED] = "npu%upe0-1",
+};
+
+static const u32 npu_node_pe_mask[NPU_NODE_COUNT] = {
+	[NPU_NODE_MGMT] = 0,
+	[NPU_NODE_ALL] = BIT(0) | BIT(1),
+	[NPU_NODE_PE0] = BIT(0),
+	[NPU_NODE_PE1] = BIT(1),
+	[NPU_NODE_FUSED] = BIT(0) | BIT(1),
+};
+
+static char *npu_devnode(struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0660;
+	return NULL;
+}
+
+static struct class npu_class = {
+	.name = "npu_mgmt",
+	.owner = THIS_MODULE,
+	.devnode = npu_devnode,
+};
+
+/* Take the PEs of a new file; undo fused mode etc. in npu_file_disown(). */
+static int npu_file_own(struct npu_file *nfile)
+{
+	struct npu_device *ndev = nfile->ndev;
+	u32 mask = nfile->pe_mask;
+	unsigned int i;
+	int ret = 0;
+
+	if (!mask)
+		return 0;
+
+	down_read(&ndev->alive_lock);
+	if (!ndev->alive) {
+		ret = -ENODEV;
+		goto out;
+	}
+	mutex_lock(&ndev->owner_lock);
+	if (ndev->owned_mask & mask) {
+		ret = -EBUSY;
+	} else if (ndev->releasing_mask & mask) {
+		ret = -EAGAIN;
+	} else if (nfile->fused) {
+		ret = npu_hw_set_fused(ndev, true);
+		if (ret)
+			npu_hw_set_fused(ndev, false);
+	}
+	if (!ret) {
+		ndev->owned_mask |= mask;
+		for (i = 0; i < ndev->pe_count; i++) {
+			if (!(mask & BIT(i)))
+				continue;
+			ndev->holder[i].pid = task_tgid_vnr(current);
+			get_task_comm(ndev->holder[i].comm, current);
+		}
+	}
+	mutex_unlock(&ndev->owner_lock);
+out:
+	up_read(&ndev->alive_lock);
+	return ret;
+}
+
+static void npu_file_disown(struct npu_file *nfile)
+{
+	struct npu_device *ndev = nfile->ndev;
+	u32 mask = nfile->pe_mask;
+	unsigned int i;
+
+	if (!mask)
+		return;
+
+	/* Opens of these PEs get EAGAIN, not EBUSY, while jobs drain. */
+	mutex_lock(&ndev->owner_lock);
+	ndev->releasing_mask |= mask;
+	ndev->owned_mask &= ~mask;
+	mutex_unlock(&ndev->owner_lock);
+
+	npu_file_drain_jobs(nfile);
+
+	down_read(&ndev->alive_lock);
+	mutex_lock(&ndev->owner_lock);
+	if (nfile->fused && ndev->alive)
+		npu_hw_set_fused(ndev, false);
+	for (i = 0; i < ndev->pe_count; i++) {
+		if (mask & BIT(i))
+			memset(&ndev->holder[i], 0, sizeof(ndev->holder[i]));
+	}
+	ndev->releasing_mask &= ~mask;
+	mutex_unlock(&ndev->owner_lock);
+	up_read(&ndev->alive_lock);
+}
+
+static int npu_open(struct inode *inode, struct file *filp)
+{
+	unsigned int minor = iminor(inode);
+	struct npu_device *ndev;
+	struct npu_file *nfile;
+	int ret;
+
+	ndev = npu_device_lookup(minor / NPU_NODE_COUNT);
+	if (!ndev)
+		return -ENODEV;
+
+	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
+	if (!nfile) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	nfile->ndev = ndev;
+	nfile->kind = minor % NPU_NODE_COUNT;
+	nfile->pe_mask = npu_node_pe_mask[nfile->kind];
+	nfile->fused = nfile->kind == NPU_NODE_FUSED;
+	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
+	mutex_init(&nfile->jobs_lock);
+	INIT_LIST_HEAD(&nfile->jobs);
+	nfile->next_seqno = 1;
+	init_waitqueue_head(&nfile->wq);
+
+	ret = npu_file_own(nfile);
+	if (ret)
+		goto err_free;
+
+	filp->private_data = nfile;
+	return nonseekable_open(inode, filp);
+
+err_free:
+	kfree(nfile);
+err_put:
+	npu_device_put(ndev);
+	return ret;
+}
+
+static int npu_release(struct inode *inode, struct file *filp)
+{
+	struct npu_file *nfile = filp->private_data;
+	struct npu_device *ndev = nfile->ndev;
+
+	npu_file_disown(nfile);
+	npu_file_free_jobs(nfile);
+	npu_file_free_bos(nfile);
+	mutex_destroy(&nfile->jobs_lock);
+	kfree(nfile);
+	npu_device_put(ndev);
+	return 0;
+}
+
+static int npu_ioctl_version(void __user *arg)
+{
+	struct npu_version args;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	args.major = NPU_UAPI_VERSION_MAJOR;
+	args.minor = NPU_UAPI_VERSION_MINOR;
+	return copy_to_user(arg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static int npu_ioctl_device_info(struct npu_file *nfile, void __user *arg)
+{
+	struct npu_device *ndev = nfile->ndev;
+	struct npu_device_info args;
+	unsigned int i;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved0)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(args.reserved); i++)
+		if (args.reserved[i])
+			return -EINVAL;
+
+	memset(&args, 0, sizeof(args));
+	args.index = ndev->index;
+	args.hw_rev = ndev->hw_rev;
+	args.pe_count = ndev->pe_count;
+	args.pe_mask = nfile->pe_mask;
+	args.fused = nfile->fused;
+	args.clock_mhz = ndev->clock_mhz;
+	args.dram_size = ndev->dram_size;
+	if (nfile->fused)
+		args.dram_window = ndev->dram_size;
+	else if (nfile->pe_mask)
+		args.dram_window = ndev->pe[__ffs(nfile->pe_mask)].dram_size;
+	strscpy(args.fw_version, ndev->fw_version, sizeof(args.fw_version));
+	strscpy(args.serial, ndev->serial, sizeof(args.serial));
+	memcpy(args.uuid, ndev->uuid, sizeof(args.uuid));
+	strscpy(args.busname, pci_name(ndev->pdev), sizeof(args.busname));
+
+	return copy_to_user(arg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct npu_file *nfile = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	/* Results of finished jobs stay collectable after the device is gone. */
+	if (READ_ONCE(nfile->ndev->dying) && cmd != NPU_IOCTL_WAIT)
+		return -ENODEV;
+
+	switch (cmd) {
+	case NPU_IOCTL_VERSION:
+		return npu_ioctl_version(uarg);
+	case NPU_IOCTL_DEVICE_INFO:
+		return npu_ioctl_device_info(nfile, uarg);
+	}
+
+	/* The management file only answers the two calls above. */
+	if (nfile->kind == NPU_NODE_MGMT)
+		return -ENOTTY;
+
+	switch (cmd) {
+	case NPU_IOCTL_BO_CREATE:
+		return npu_ioctl_bo_create(nfile, uarg);
+	case NPU_IOCTL_BO_FREE:
+		return npu_ioctl_bo_free(nfile, uarg);
+	case NPU_IOCTL_SUBMIT:
+		return npu_ioctl_submit(nfile, uarg, filp->f_flags & O_NONBLOCK);
+	case NPU_IOCTL_WAIT:
+		return npu_ioctl_wait(nfile, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t npu_poll(struct file *filp, poll_table *wait)
+{
+	struct npu_file *nfile = filp->private_data;
+	struct npu_device *ndev = nfile->ndev;
+	__poll_t mask = 0;
+	unsigned int i;
+
+	if (!nfile->pe_mask)
+		return 0;
+
+	poll_wait(filp, &nfile->wq, wait);
+	for (i = 0; i < ndev->pe_count; i++)
+		if (nfile->pe_mask & BIT(i))
+			poll_wait(filp, &ndev->pe[i].space_wq, wait);
+
+	if (npu_file_has_finished_job(nfile))
+		mask |= EPOLLIN | EPOLLRDNORM;
+
+	down_read(&ndev->alive_lock);
+	if (!ndev->alive) {
+		mask |= EPOLLERR | EPOLLHUP;
+	} else if (npu_file_can_submit(nfile)) {
+		/* Room for a job of any size on one of the file's rings. */
+		for (i = 0; i < ndev->pe_count; i++) {
+			if (!(nfile->pe_mask & BIT(i)) || (nfile->fused && i))
+				continue;
+			if (npu_ring_space(&ndev->pe[i]) >= NPU_JOB_MAX_CMDS)
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	up_read(&ndev->alive_lock);
+	return mask;
+}
+
+static int npu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct npu_file *nfile = filp->private_data;
+
+	if (READ_ONCE(nfile->ndev->dying))
+		return -ENODEV;
+	if (!nfile->pe_mask)
+		return -EINVAL;
+	return npu_bo_mmap(nfile, vma);
+}
+
+static const struct file_operations npu_fops = {
+	.owner = THIS_MODULE,
+	.open = npu_open,
+	.release = npu_release,
+	.unlocked_ioctl = npu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = npu_poll,
+	.mmap = npu_mmap,
+	.llseek = no_llseek,
+};
+
+int npu_file_register_chrdev(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&npu_devt_base, 0, NPU_MAX_DEVICES * NPU_NODE_COUNT,
+				  NPU_DRIVER_NAME);
+	if (ret)
+		return ret;
+	ret = class_register(&npu_class);
+	if (ret)
+		unregister_chrdev_region(npu_devt_base, NPU_MAX_DEVICES * NPU_NODE_COUNT);
+	return ret;
+}
+
+void npu_file_unregister_chrdev(void)
+{
+	class_unregister(&npu_class);
+	unregister_chrdev_region(npu_devt_base, NPU_MAX_DEVICES * NPU_NODE_COUNT);
+}
+
+/*
+ * The cdev is allocated separately (cdev_alloc): open files pin it, and it
+ * must not live inside npu_device, whose lifetime is the kref.
+ */
+int npu_file_create_nodes(struct npu_device *ndev)
+{
+	dev_t first = npu_devt_base + ndev->index * NPU_NODE_COUNT;
+	unsigned int kind;
+	int ret;
+
+	ndev->cdev = cdev_alloc();
+	if (!ndev->cdev)
+		return -ENOMEM;
+	ndev->cdev->owner = THIS_MODULE;
+	ndev->cdev->ops = &npu_fops;
+	ret = cdev_add(ndev->cdev, first, NPU_NODE_COUNT);
+	if (ret) {
+		kobject_put(&ndev->cdev->kobj);
+		ndev->cdev = NULL;
+		return ret;
+	}
+
+	for (kind = 0; kind < NPU_NODE_COUNT; kind++) {
+		struct device *node;
+
+		node = device_create(&npu_class, npu_dev(ndev), first + kind, ndev,
+				     npu_node_fmt[kind], ndev->index);
+		if (IS_ERR(node)) {
+			ret = PTR_ERR(node);
+			npu_file_remove_nodes(ndev);
+			return ret;
+		}
+		ndev->nodes[kind] = node;
+	}
+	return 0;
+}
+
+void npu_file_remove_nodes(struct npu_device *ndev)
+{
+	unsigned int kind;
+
+	for (kind = 0; kind < NPU_NODE_COUNT; kind++) {
+		if (ndev->nodes[kind])
+			device_destroy(&npu_class, ndev->nodes[kind]->devt);
+		ndev->nodes[kind] = NULL;
+	}
+	if (ndev->cdev)
+		cdev_del(ndev->cdev);
+	ndev->cdev = NULL;
+}

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Jobs: SUBMIT validates and translates user commands into hardware commands
+ * (BO ranges become hardware scatter-gather lists), pushes them on a PE's
+ * ring and returns a per-file sequence number at once. The completion IRQ
+ * thread finishes jobs; WAIT collects each result exactly once.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "npu_bo.h"
+#include "npu_job.h"
+#include "npu_ring.h"
+
+/* True if [start, start + len) lies inside [0, limit), without overflow. */
+static bool npu_range_ok(u64 start, u64 len, u64 limit)
+{
+	return len <= limit && start <= limit - len;
+}
+
+static void npu_job_release_dma(struct npu_job *job)
+{
+	struct device *dev = npu_dev(job->file->ndev);
+	unsigned int i;
+
+	for (i = 0; i < job->cmd_count; i++) {
+		struct npu_job_cmd_dma *d = &job->dma[i];
+
+		if (d->sg)
+			dma_free_coherent(dev, d->sg_bytes, d->sg, d->sg_dma);
+		d->sg = NULL;
+		if (d->bo) {
+			dma_sync_sgtable_for_cpu(dev, &d->bo->sgt, DMA_BIDIRECTIONAL);
+			npu_bo_put(d->bo);
+		}
+		d->bo = NULL;
+	}
+}
+
+/* Describe bytes [offset, offset + length) of a BO as a hardware SG list. */
+static int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64 length)
+{
+	struct npu_job_cmd_dma *d = &job->dma[i];
+	struct device *dev = npu_dev(job->file->ndev);
+	struct sg_table *sgt = &d->bo->sgt;
+	struct scatterlist *sg;
+	unsigned int pass, k, count = 0;
+
+	/* Pass 0 counts the entries, pass 1 fills them. */
+	for (pass = 0; pass < 2; pass++) {
+		u64 seg_start = 0, end = offset + length;
+		unsigned int n = 0;
+
+		for_each_sgtable_dma_sg(sgt, sg, k) {
+			u64 seg_end = seg_start + sg_dma_len(sg);
+			u64 from = max(seg_start, offset);
+			u64 to = min(seg_end, end);
+
+			if (from < to) {
+				if (pass) {
+					d->sg[n].addr = sg_dma_address(sg) + (from - seg_start);
+					d->sg[n].length = to - from;
+					d->sg[n].reserved = 0;
+				}
+				n++;
+			}
+			seg_start = seg_end;
+			if (seg_start >= end)
+				break;
+		}
+		if (pass)
+			break;
+		count = n;
+		if (!count)
+			return -EINVAL;
+		if (count > NPU_SG_MAX_ENTRIES)
+			return -E2BIG;
+		d->sg_bytes = count * sizeof(*d->sg);
+		d->sg = dma_alloc_coherent(dev, d->sg_bytes, &d->sg_dma, GFP_KERNEL);
+		if (!d->sg)
+			return -ENOMEM;
+	}
+
+	dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	job->cmds[i].sg_count = count;
+	job->cmds[i].sg_addr = d->sg_dma;
+	return 0;
+}
+
+static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
+			     const struct npu_job_cmd *uc, u64 window)
+{
+	struct npu_hw_cmd *hw = &job->cmds[i];
+
+	if (uc->flags || uc->reserved)
+		return -EINVAL;
+
+	switch (uc->op) {
+	case NPU_JOB_CMD_NOP:
+	case NPU_JOB_CMD_FENCE:
+		if (uc->handle || uc->offset || uc->dram_addr || uc->length ||
+		    uc->cycle_budget)
+			return -EINVAL;
+		hw->opcode = uc->op == NPU_JOB_CMD_NOP ? NPU_OP_NOP : NPU_OP_FENCE;
+		return 0;
+
+	case NPU_JOB_CMD_EXEC:
+		if (uc->handle || uc->offset)
+			return -EINVAL;
+		if (!uc->length || uc->length % NPU_INSN_SIZE ||
+		    !npu_range_ok(uc->dram_addr, uc->length, window))
+			return -EINVAL;
+		hw->opcode = NPU_OP_EXEC;
+		hw->dram_addr = uc->dram_addr;
+		hw->length = uc->length;
+		hw->cycle_budget = uc->cycle_budget;
+		return 0;
+
+	case NPU_JOB_CMD_COPY_TO_DRAM:
+	case NPU_JOB_CMD_COPY_FROM_DRAM:
+		if (uc->cycle_budget || !uc->length ||
+		    !npu_range_ok(uc->dram_addr, uc->length, window))
+			return -EINVAL;
+		job->dma[i].bo = npu_bo_lookup(job->file, uc->handle);
+		if (!job->dma[i].bo)
+			return -ENOENT;
+		if (!npu_range_ok(uc->offset, uc->length, job->dma[i].bo->size))
+			return -EINVAL;
+		hw->opcode = uc->op == NPU_JOB_CMD_COPY_TO_DRAM ?
+			     NPU_OP_DMA_TO_DEV : NPU_OP_DMA_FROM_DEV;
+		hw->dram_addr = uc->dram_addr;
+		hw->length = uc->length;
+		return npu_job_build_sg(job, i, uc->offset, uc->length);
+
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The PE a submission goes to, or an ERR_PTR for a bad args->pe. */
+static struct npu_pe *npu_job_select_pe(struct npu_file *nfile, u32 pe_arg)
+{
+	struct npu_device *ndev = nfile->ndev;
+	struct npu_pe *pe0 = &ndev->pe[0], *pe1 = &ndev->pe[1];
+
+	if (nfile->kind != NPU_NODE_ALL) {
+		if (pe_arg)
+			return ERR_PTR(-EINVAL);
+		return &ndev->pe[__ffs(nfile->pe_mask)];
+	}
+	if (pe_arg < ndev->pe_count)
+		return &ndev->pe[pe_arg];
+	if (pe_arg != NPU_PE_ANY)
+		return ERR_PTR(-EINVAL);
+	/* The PE with fewer jobs queued; the count is only a hint. */
+	return READ_ONCE(pe1->inflight_count) < READ_ONCE(pe0->inflight_count) ? pe1 : pe0;
+}
+
+/* Reserve room for one job under the per-file cap. */
+static int npu_file_reserve_job(struct npu_file *nfile)
+{
+	int ret = 0;
+
+	mutex_lock(&nfile->jobs_lock);
+	if (nfile->job_count >= npu_max_jobs_per_file) {
+		ret = -ENOSPC;
+	} else {
+		nfile->job_count++;
+		nfile->inflight_count++;
+	}
+	mutex_unlock(&nfile->jobs_lock);
+	return ret;
+}
+
+static void npu_file_unreserve_job(struct npu_file *nfile)
+{
+	mutex_lock(&nfile->jobs_lock);
+	nfile->job_count--;
+	nfile->inflight_count--;
+	mutex_unlock(&nfile->jobs_lock);
+}
+
+/* Wait for ring room and push; the caller holds ndev->alive_lock. */
+static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
+			 u64 *seqno)
+{
+	struct npu_file *nfile = job->file;
+	struct npu_device *ndev = nfile->ndev;
+	int ret;
+
+	for (;;) {
+		mutex_lock(&pe->lock);
+		if (READ_ONCE(ndev->dying)) {
+			mutex_unlock(&pe->lock);
+			return -ENODEV;
+		}
+		if (npu_ring_space(pe) >= job->cmd_count) {
+			/* Listed before pushing: completion may follow at once. */
+			mutex_lock(&nfile->jobs_lock);
+			job->seqno = nfile->next_seqno++;
+			job->state = NPU_JOB_STATE_QUEUED;
+			list_add_tail(&job->file_node, &nfile->jobs);
+			mutex_unlock(&nfile->jobs_lock);
+
+			ret = npu_ring_push_locked(pe, job);
+			/* Cannot fail: room was checked under the same lock. */
+			WARN_ON(ret);
+			/* The job may be finished and freed once the lock drops. */
+			*seqno = job->seqno;
+			mutex_unlock(&pe->lock);
+			return 0;
+		}
+		mutex_unlock(&pe->lock);
+
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(pe->space_wq,
+					       npu_ring_space(pe) >= job->cmd_count ||
+					       READ_ONCE(ndev->dying));
+		if (ret)
+			return ret;
+	}
+}
+
+int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
+{
+	struct npu_device *ndev = nfile->ndev;
+	struct npu_submit __user *uargs = arg;
+	struct npu_job_cmd *ucmds;
+	struct npu_submit args;
+	struct npu_job *job;
+	struct npu_pe *pe;
+	unsigned int i;
+	u64 window, seqno;
+	int ret;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	if (!args.cmd_count || args.cmd_count > NPU_JOB_MAX_CMDS)
+		return -EINVAL;
+	pe = npu_job_select_pe(nfile, args.pe);
+	if (IS_ERR(pe))
+		return PTR_ERR(pe);
+	window = nfile->fused ? ndev->dram_size : pe->dram_size;
+
+	ucmds = kmalloc_array(args.cmd_count, sizeof(*ucmds), GFP_KERNEL);
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!ucmds || !job) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(ucmds, u64_to_user_ptr(args.cmds),
+			   array_size(args.cmd_count, sizeof(*ucmds)))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	job->file = nfile;
+	job->cmd_count = args.cmd_count;
+
+	ret = npu_file_reserve_job(nfile);
+	if (ret)
+		goto out_free;
+
+	down_read(&ndev->alive_lock);
+	if (!ndev->alive) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	for (i = 0; i < args.cmd_count; i++) {
+		ret = npu_job_build_cmd(job, i, &ucmds[i], window);
+		if (ret)
+			goto out_unlock;
+	}
+	job->cmds[args.cmd_count - 1].flags |= NPU_CMD_F_END_OF_JOB;
+
+	ret = npu_job_queue(job, pe, nonblock, &seqno);
+out_unlock:
+	/* Unwind while the device is still bound: the SG lists are DMA memory. */
+	if (ret)
+		npu_job_release_dma(job);
+	up_read(&ndev->alive_lock);
+	if (ret) {
+		npu_file_unreserve_job(nfile);
+		goto out_free;
+	}
+	kfree(ucmds);
+
+	/* The job runs whatever happens now; seqno lost only on a bad pointer. */
+	if (put_user(seqno, &uargs->seqno))
+		return -EFAULT;
+	return 0;
+
+out_free:
+	kfree(job);
+	kfree(ucmds);
+	return ret;
+}
+
+/*
+ * Record the result of a job the hardware (or the driver) finished and wake
+ * its waiters. Called with the job's pe->lock held, which also keeps the
+ * file alive: release synchronises with every pe->lock before freeing it.
+ */
+void npu_job_finish(struct npu_job *job, u32 status, u32 info, u64 start_ts, u64 end_ts)
+{
+	struct npu_file *nfile = job->file;
+
+	lockdep_assert_held(&job->pe->lock);
+
+	npu_job_release_dma(job);
+
+	mutex_lock(&nfile->jobs_lock);
+	job->status = status;
+	job->info = info;
+	job->start_ts = start_ts;
+	job->end_ts = end_ts;
+	job->state = NPU_JOB_STATE_DONE;
+	nfile->inflight_count--;
+	nfile->finished_events++;
+	wake_up_all(&nfile->wq);
+	mutex_unlock(&nfile->jobs_lock);
+}
+
+static struct npu_job *npu_file_find_job_locked(struct npu_file *nfile, u64 seqno)
+{
+	struct npu_job *job;
+
+	lockdep_assert_held(&nfile->jobs_lock);
+
+	list_for_each_entry(job, &nfile->jobs, file_node) {
+		if (seqno == NPU_WAIT_ANY ? job->state == NPU_JOB_STATE_DONE :
+		    job->seqno == seqno)
+			return job;
+	}
+	return NULL;
+}
+
+bool npu_file_has_finished_job(struct npu_file *nfile)
+{
+	bool found;
+
+	mutex_lock(&nfile->jobs_lock);
+	found = npu_file_find_job_locked(nfile, NPU_WAIT_ANY);
+	mutex_unlock(&nfile->jobs_lock);
+	return found;
+}
+
+bool npu_file_can_submit(struct npu_file *nfile)
+{
+	bool ok;
+
+	mutex_lock(&nfile->jobs_lock);
+	ok = nfile->job_count < npu_max_jobs_per_file;
+	mutex_unlock(&nfile->jobs_lock);
+	return ok;
+}
+
+/*
+ * Find the job WAIT asks for and, if it has finished, unlink it for the
+ * caller. Returns the job, NULL if it is still running (*events tells what
+ * progress to wait for) or an ERR_PTR.
+ */
+static struct npu_job *npu_wait_collect(struct npu_file *nfile, u64 seqno,
+					unsigned long *events)
+{
+	struct npu_job *job;
+
+	mutex_lock(&nfile->jobs_lock);
+	*events = nfile->finished_events;
+	job = npu_file_find_job_locked(nfile, seqno);
+	if (!job) {
+		/* WAIT_ANY with jobs running waits for one of them. */
+		job = seqno == NPU_WAIT_ANY && nfile->inflight_count ? NULL : ERR_PTR(-ENOENT);
+	} else if (job->state != NPU_JOB_STATE_DONE) {
+		job = NULL;
+	} else {
+		list_del(&job->file_node);
+		nfile->job_count--;
+	}
+	mutex_unlock(&nfile->jobs_lock);
+	return job;
+}
+
+/* A job of the file finished since @events was sampled. */
+static bool npu_file_progressed(struct npu_file *nfile, unsigned long events)
+{
+	return READ_ONCE(nfile->finished_events) != events;
+}
+
+int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
+{
+	struct npu_wait args;
+	struct npu_job *job;
+	unsigned long events;
+	long remaining;
+	int ret;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+
+	if (args.timeout_ns < 0)
+		remaining = MAX_SCHEDULE_TIMEOUT;
+	else
+		remaining = min_t(u64, nsecs_to_jiffies64(args.timeout_ns),
+				  MAX_SCHEDULE_TIMEOUT - 1);
+
+	for (;;) {
+		job = npu_wait_collect(nfile, args.seqno, &events);
+		if (job)
+			break;
+		/* Nothing will ever finish on a removed device. */
+		if (READ_ONCE(nfile->ndev->dying) && !READ_ONCE(nfile->inflight_count))
+			return -ENODEV;
+		if (!remaining)
+			return -ETIME;
+		remaining = wait_event_interruptible_timeout(nfile->wq,
+							     npu_file_progressed(nfile, events),
+							     remaining);
+		if (remaining < 0)
+			return -EINTR;
+	}
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+
+	args.seqno = job->seqno;
+	args.status = job->status;
+	args.info = job->info;
+	args.pe = job->pe->index;
+	args.start_ts = job->start_ts;
+	args.end_ts = job->end_ts;
+	ret = job->status == NPU_JOB_OK ? 0 : -EIO;
+	kfree(job);
+
+	if (copy_to_user(arg, &args, sizeof(args)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * On release: let the file's jobs finish, for at most release_timeout_ms;
+ * then reset the PEs that still run them, finishing them as CANCELLED.
+ */
+void npu_file_drain_jobs(struct npu_file *nfile)
+{
+	struct npu_device *ndev = nfile->ndev;
+	unsigned int i;
+	long left;
+
+	left = wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count),
+				  msecs_to_jiffies(npu_release_timeout_ms));
+	if (!left) {
+		down_read(&ndev->alive_lock);
+		if (ndev->alive) {
+			dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n",
+				 nfile->pe_mask);
+			for (i = 0; i < ndev->pe_count; i++) {
+				/* Fused jobs all run on PE0's ring. */
+				if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
+					npu_pe_reset(&ndev->pe[i], NPU_JOB_CANCELLED);
+			}
+		}
+		up_read(&ndev->alive_lock);
+	}
+	WARN_ON(READ_ONCE(nfile->inflight_count));
+
+	/* Whoever finished the last job did it under its pe->lock: wait them out. */
+	for (i = 0; i < ndev->pe_count; i++) {
+		mutex_lock(&ndev->pe[i].lock);
+		mutex_unlock(&ndev->pe[i].lock);
+	}
+}
+
+/* Free the results nobody collected; every job has finished. */
+void npu_file_free_jobs(struct npu_file *nfile)
+{
+	struct npu_job *job, *next;
+
+	mutex_lock(&nfile->jobs_lock);
+	list_for_each_entry_safe(job, next, &nfile->jobs, file_node) {
+		list_del(&job->file_node);
+		kfree(job);
+	}
+	nfile->job_count = 0;
+	mutex_unlock(&nfile->jobs_lock);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Submission and completion rings of one PE.
+ *
+ * The driver produces commands at sq_tail and publishes it through SQ_TAIL
+ * and the doorbell; the device consumes them in order and advances SQ_HEAD.
+ * Each finished job yields one completion entry at CQ_TAIL; the driver
+ * consumes them in its IRQ thread and publishes CQ_HEAD. All indices are
+ * free running; an entry is index & (entries - 1).
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/iopoll.h>
+
+#include "npu_job.h"
+#include "npu_ring.h"
+
+int npu_ring_init(struct npu_pe *pe)
+{
+	struct device *dev = npu_dev(pe->ndev);
+
+	pe->sq = dmam_alloc_coherent(dev, NPU_SQ_ENTRIES * sizeof(*pe->sq),
+				     &pe->sq_dma, GFP_KERNEL);
+	pe->cq = dmam_alloc_coherent(dev, NPU_CQ_ENTRIES * sizeof(*pe->cq),
+				     &pe->cq_dma, GFP_KERNEL);
+	if (!pe->sq || !pe->cq)
+		return -ENOMEM;
+
+	mutex_init(&pe->lock);
+	INIT_LIST_HEAD(&pe->inflight);
+	init_waitqueue_head(&pe->space_wq);
+	pe->next_job_id = 1;
+	return 0;
+}
+
+/* Program the ring registers and adopt the device's current indices. */
+static void npu_ring_program_locked(struct npu_pe *pe)
+{
+	lockdep_assert_held(&pe->lock);
+
+	writeq(pe->sq_dma, pe->regs + NPU_PE_SQ_BASE);
+	npu_pe_wr32(pe, NPU_PE_SQ_SIZE, NPU_SQ_ENTRIES);
+	writeq(pe->cq_dma, pe->regs + NPU_PE_CQ_BASE);
+	npu_pe_wr32(pe, NPU_PE_CQ_SIZE, NPU_CQ_ENTRIES);
+
+	pe->sq_tail = npu_pe_rd32(pe, NPU_PE_SQ_HEAD);
+	npu_pe_wr32(pe, NPU_PE_SQ_TAIL, pe->sq_tail);
+	pe->cq_head = npu_pe_rd32(pe, NPU_PE_CQ_TAIL);
+	npu_pe_wr32(pe, NPU_PE_CQ_HEAD, pe->cq_head);
+}
+
+static int npu_ring_enable_locked(struct npu_pe *pe)
+{
+	u32 status;
+
+	lockdep_assert_held(&pe->lock);
+
+	npu_pe_wr32(pe, NPU_PE_CTRL, NPU_PE_CTRL_ENABLE);
+	status = npu_pe_rd32(pe, NPU_PE_STATUS);
+	if (status == ~0u || (status & NPU_PE_STATUS_HALTED) ||
+	    !(status & NPU_PE_STATUS_ENABLED)) {
+		dev_err(npu_dev(pe->ndev), "PE%u did not start: status %#x, error cause %u\n",
+			pe->index, status, npu_rd32(pe->ndev, NPU_REG_ERR_CAUSE));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Program the rings and enable the PE. Called at probe, before any file. */
+int npu_ring_start(struct npu_pe *pe)
+{
+	int ret;
+
+	mutex_lock(&pe->lock);
+	npu_ring_program_locked(pe);
+	ret = npu_ring_enable_locked(pe);
+	mutex_unlock(&pe->lock);
+	return ret;
+}
+
+/* Stop fetching commands; the ring keeps its contents and indices. */
+void npu_ring_stop(struct npu_pe *pe)
+{
+	mutex_lock(&pe->lock);
+	npu_pe_wr32(pe, NPU_PE_CTRL, 0);
+	mutex_unlock(&pe->lock);
+}
+
+/*
+ * Free submission entries. Reading SQ_HEAD without pe->lock is fine: it only
+ * grows, and the caller re-checks under the lock before pushing.
+ */
+unsigned int npu_ring_space(struct npu_pe *pe)
+{
+	u32 head = npu_pe_rd32(pe, NPU_PE_SQ_HEAD);
+	u32 used = READ_ONCE(pe->sq_tail) - head;
+
+	/* A head beyond the tail means the device is broken or gone. */
+	if (head == ~0u || used > NPU_SQ_ENTRIES)
+		return 0;
+	return NPU_SQ_ENTRIES - used;
+}
+
+/*
+ * Copy a job's commands into the ring and hand them to the device.
+ * Returns -EAGAIN if the ring has no room for the whole job.
+ */
+int npu_ring_push_locked(struct npu_pe *pe, struct npu_job *job)
+{
+	unsigned int i;
+	u64 job_id;
+
+	lockdep_assert_held(&pe->lock);
+
+	if (npu_ring_space(pe) < job->cmd_count)
+		return -EAGAIN;
+
+	job_id = pe->next_job_id++;
+	if (!pe->next_job_id)
+		pe->next_job_id = 1;
+	job->hw_job_id = job_id;
+	job->pe = pe;
+
+	for (i = 0; i < job->cmd_count; i++) {
+		struct npu_hw_cmd *slot = &pe->sq[(pe->sq_tail + i) & (NPU_SQ_ENTRIES - 1)];
+
+		job->cmds[i].job_id = job_id;
+		memcpy(slot, &job->cmds[i], sizeof(*slot));
+	}
+	list_add_tail(&job->pe_node, &pe->inflight);
+	pe->inflight_count++;
+
+	/* The entries must be visible to the device before the new tail. */
+	wmb();
+	WRITE_ONCE(pe->sq_tail, pe->sq_tail + job->cmd_count);
+	npu_pe_wr32(pe, NPU_PE_SQ_TAIL, pe->sq_tail);
+	npu_pe_wr32(pe, NPU_PE_SQ_DOORBELL, 1);
+	return 0;
+}
+
+static u32 npu_status_from_hw(struct npu_pe *pe, u32 hw_status)
+{
+	BUILD_BUG_ON((int)NPU_JOB_OK != (int)NPU_STATUS_OK);
+	BUILD_BUG_ON((int)NPU_JOB_BAD_DESC != (int)NPU_STATUS_BAD_DESC);
+	BUILD_BUG_ON((int)NPU_JOB_DRAM_OOB != (int)NPU_STATUS_DRAM_OOB);
+	BUILD_BUG_ON((int)NPU_JOB_DMA_FAULT != (int)NPU_STATUS_DMA_FAULT);
+	BUILD_BUG_ON((int)NPU_JOB_TIMEOUT != (int)NPU_STATUS_TIMEOUT);
+
+	if (hw_status < NPU_STATUS_COUNT)
+		return hw_status;
+	dev_err_ratelimited(npu_dev(pe->ndev), "PE%u: unknown completion status %u\n",
+			    pe->index, hw_status);
+	return NPU_JOB_BAD_DESC;
+}
+
+/* Consume every completion entry up to CQ_TAIL. */
+static void npu_ring_drain_locked(struct npu_pe *pe)
+{
+	struct device *dev = npu_dev(pe->ndev);
+	u32 tail;
+
+	lockdep_assert_held(&pe->lock);
+
+	tail = npu_pe_rd32(pe, NPU_PE_CQ_TAIL);
+	if (tail == ~0u) {
+		dev_err_ratelimited(dev, "PE%u: device not responding\n", pe->index);
+		return;
+	}
+	if (tail - pe->cq_head > NPU_CQ_ENTRIES) {
+		dev_err_ratelimited(dev, "PE%u: completion tail %u out of range (head %u)\n",
+				    pe->index, tail, pe->cq_head);
+		return;
+	}
+	/* Read the entries only after the tail that covers them. */
+	dma_rmb();
+
+	while (pe->cq_head != tail) {
+		const struct npu_hw_completion *entry =
+			&pe->cq[pe->cq_head & (NPU_CQ_ENTRIES - 1)];
+		struct npu_hw_completion c = *entry;
+		struct npu_job *job;
+
+		pe->cq_head++;
+		job = list_first_entry_or_null(&pe->inflight, struct npu_job, pe_node);
+		if (!job || job->hw_job_id != c.job_id) {
+			/* The device completes in order; anything else is a device bug. */
+			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
+					    pe->index, c.job_id, job ? job->hw_job_id : 0);
+			continue;
+		}
+		list_del(&job->pe_node);
+		pe->inflight_count--;
+		npu_job_finish(job, npu_status_from_hw(pe, c.status), c.info,
+			       c.start_ts, c.end_ts);
+	}
+	npu_pe_wr32(pe, NPU_PE_CQ_HEAD, pe->cq_head);
+}
+
+irqreturn_t npu_ring_irq_thread(int irq, void *data)
+{
+	struct npu_pe *pe = data;
+
+	mutex_lock(&pe->lock);
+	/*
+	 * Acknowledge before draining: a completion that lands after the
+	 * drain sets the bit again, and writing CQ_HEAD while entries remain
+	 * re-raises the vector, so none is lost.
+	 */
+	npu_wr32(pe->ndev, NPU_REG_IRQ_STATUS, NPU_IRQ_PE_CQ(pe->index));
+	npu_ring_drain_locked(pe);
+	mutex_unlock(&pe->lock);
+
+	wake_up_all(&pe->space_wq);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Finish every in-flight job of the PE with @status. The single exit for
+ * jobs the hardware will not complete: PE reset, device reset, unplug.
+ */
+void npu_pe_complete_all_locked(struct npu_pe *pe, u32 status)
+{
+	struct npu_job *job, *next;
+
+	lockdep_assert_held(&pe->lock);
+
+	list_for_each_entry_safe(job, next, &pe->inflight, pe_node) {
+		list_del(&job->pe_node);
+		npu_job_finish(job, status, 0, 0, 0);
+	}
+	pe->inflight_count = 0;
+	wake_up_all(&pe->space_wq);
+}
+
+/*
+ * Abort whatever the PE is doing, restart its rings and finish every job
+ * that was on them with @status. The caller holds ndev->alive_lock.
+ */
+int npu_pe_reset(struct npu_pe *pe, u32 status)
+{
+	bool was_enabled;
+	u32 ctrl;
+	int ret;
+
+	mutex_lock(&pe->lock);
+	was_enabled = npu_pe_rd32(pe, NPU_PE_CTRL) & NPU_PE_CTRL_ENABLE;
+	npu_pe_wr32(pe, NPU_PE_CTRL, NPU_PE_CTRL_RESET);
+	ret = readl_poll_timeout(pe->regs + NPU_PE_CTRL, ctrl,
+				 ctrl == ~0u || !(ctrl & NPU_PE_CTRL_RESET),
+				 NPU_POLL_INTERVAL_US, NPU_RESET_TIMEOUT_US);
+	if (!ret && ctrl == ~0u)
+		ret = -ENODEV;
+	if (ret) {
+		dev_err(npu_dev(pe->ndev), "PE%u reset failed: %d\n", pe->index, ret);
+	} else {
+		npu_ring_program_locked(pe);
+		if (was_enabled)
+			ret = npu_ring_enable_locked(pe);
+	}
+	npu_pe_complete_all_locked(pe, status);
+	mutex_unlock(&pe->lock);
+	return ret;
+}
