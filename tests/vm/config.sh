@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+#
+# Settings of the test VM, in one place. Sourced by tests/vm/*.sh (POSIX sh).
+# Every value can be overridden from the environment.
+
+# The emulated NPUs. One "-device" argument per word; later a device can move
+# behind a hot-pluggable root port, e.g.
+#   "-device pcie-root-port,id=rp1,chassis=1 -device npu,bus=rp1".
+: "${NPU_VM_DEVICES=-device npu -device npu}"
+
+: "${NPU_VM_MEM:=2G}"
+: "${NPU_VM_SMP:=2}"
+
+# Seconds one guest test may run before it is killed (and counted as failed).
+: "${NPU_TEST_TIMEOUT:=120}"
+# Seconds allowed for booting and shutting down, on top of the tests' time.
+: "${NPU_VM_BOOT_TIMEOUT:=300}"
+# Upper bound for `vm.sh run` and `vm.sh demo` (the command's own time included).
+: "${NPU_VM_RUN_TIMEOUT:=900}"
+
+# Stock modules of the Debian kernel put into the initramfs (with their
+# dependencies), loaded on demand by the tests with modprobe.
+: "${NPU_VM_STOCK_MODULES:=vgem}"
+
+# Directories (relative to the checkout) whose executables are installed in
+# the guest's /usr/bin, with the shared libraries they need: HAL tools, demos.
+: "${NPU_VM_TOOL_DIRS:=build/bin}"
+
+# Debugging aids, unset by default:
+#   NPU_VM_TESTS="dma_test isa_test"  run only these guest tests
+#   NPU_VM_TESTS_DIR=dir              take the *_test programs from dir instead
+#                                     of build/guest
+#   NPU_VM_MODULE=path/npu.ko         load this module instead of driver/npu.ko
+#   NPU_VM_TIMEOUT=seconds            overall limit of one boot
+#   NPU_QEMU=path                     use this QEMU instead of building one
+
+# Extra kernel command line arguments (e.g. "npu.debug=1").
+: "${NPU_VM_APPEND:=}"
+
+# What `make demo` runs after listing the devices: the first of these that
+# exists in the guest. Put the real tools first once they exist.
+: "${NPU_DEMO_PROGRAMS:=/usr/bin/npu-smi /usr/bin/npu-demo /tests/demo_test /tests/dma_test /tests/device_test}"

@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Usage: mkinitramfs.sh OUTDIR
+#
+# Packs the test VM's initramfs as two uncompressed cpio archives, which the
+# kernel unpacks one after the other when they are concatenated:
+#
+#   OUTDIR/base.cpio     busybox and the stock Debian modules the tests need.
+#                        Cached: rebuilt only when its inputs change (kernel
+#                        version, busybox, module list, this script).
+#   OUTDIR/payload.cpio  everything built from this checkout: /init, npu.ko,
+#                        the module index (depmod), the guest tests, tools.
+#                        Rebuilt on every call (it takes well under a second),
+#                        so it is never stale.
+#
+# The paths of the two archives are printed, one per line. vm.sh appends a
+# third, tiny archive with the per-run settings (mode, command).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/vm/config.sh
+. "$here/config.sh"
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+log() { echo "mkinitramfs: $*" >&2; }
+
+[ $# -eq 1 ] || die "usage: $0 OUTDIR"
+out=$1
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+kver=${KVER:-$("$top/scripts/kver.sh")}
+moddir=/lib/modules/$kver
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || die "busybox not found; run 'make setup' (package busybox-static)"
+file -L "$busybox" | grep -q 'statically linked' ||
+	die "$busybox is not static; install busybox-static ('make setup')"
+[ -d "$moddir/kernel" ] || die "no stock modules in $moddir; run 'make setup'"
+command -v depmod >/dev/null || die "depmod not found; install kmod ('make setup')"
+
+# Several engineers may start VMs from one checkout at the same time.
+exec 9>"$out/.mkinitramfs.lock"
+flock 9
+
+# Writes a newc archive of directory $1 to $2, atomically, with root-owned
+# files and stable ordering (so identical inputs give identical archives).
+pack() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0 >"$2.tmp") || die "cpio failed for $1"
+	mv -f "$2.tmp" "$2"
+}
+
+# Copies an executable and, if it is dynamically linked, the shared libraries
+# it needs (as ldd resolves them on the host) into root $1 at path $3.
+install_exe() {
+	local root=$1 src=$2 dst=$3 lib
+	install -D -m 0755 "$src" "$root$dst"
+	if ldd "$src" >/dev/null 2>&1; then
+		ldd "$src" | grep -q 'not found' &&
+			die "$src needs a library ldd cannot find: $(ldd "$src" | grep 'not found' | head -n 1)"
+		for lib in $(ldd "$src" | grep -o '/[^ ]*'); do
+			[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+		done
+	fi
+}
+
+# ---- base archive -----------------------------------------------------------
+
+# The stock modules and everything they depend on, as paths relative to $moddir.
+stock_modules() {
+	local m
+	for m in $NPU_VM_STOCK_MODULES; do
+		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | grep '^insmod ' ||
+			die "stock module '$m' not found for kernel $kver (NPU_VM_STOCK_MODULES)"
+	done | awk '{print $2}' | sed "s|^$moddir/||" | LC_ALL=C sort -u
+}
+
+mods=$(stock_modules)
+base_key=$(
+	{
+		echo "kver=$kver stock=$NPU_VM_STOCK_MODULES"
+		sha256sum "$busybox" "$0"
+		for m in $mods; do stat -c '%n %s %Y' "$moddir/$m"; done
+	} | sha256sum | cut -d' ' -f1
+)
+base_root=$out/base-root
+if [ ! -f "$out/base.cpio" ] || [ "$(cat "$out/base.key" 2>/dev/null)" != "$base_key" ]; then
+	log "packing the base archive (busybox, stock modules: $NPU_VM_STOCK_MODULES)"
+	rm -rf "$base_root"
+	mkdir -p "$base_root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,tests,vm}
+	install -m 0755 "$busybox" "$base_root/bin/busybox"
+	# One symlink per applet (sh, modprobe, devmem, timeout, ...).
+	for applet in $("$busybox" --list-full); do
+		[ -e "$base_root/$applet" ] || ln -s /bin/busybox "$base_root/$applet"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$base_root/etc/passwd"
+	echo "root:x:0:" >"$base_root/etc/group"
+	mkdir -p "$base_root$moddir"
+	for m in $mods; do
+		install -D -m 0644 "$moddir/$m" "$base_root$moddir/$m"
+	done
+	for f in modules.builtin modules.builtin.modinfo; do
+		[ -e "$moddir/$f" ] && cp "$moddir/$f" "$base_root$moddir/$f"
+	done
+	pack "$base_root" "$out/base.cpio"
+	echo "$base_key" >"$out/base.key"
+fi
+
+# ---- payload archive --------------------------------------------------------
+
+payload_root=$out/payload-root
+rm -rf "$payload_root"
+mkdir -p "$payload_root/tests" "$payload_root/etc/npu-vm" "$payload_root$moddir/extra"
+install -m 0755 "$here/guest-init" "$payload_root/init"
+install -m 0755 "$here/scan-kernel-log.sh" "$payload_root/etc/npu-vm/scan-kernel-log.sh"
+
+ko=${NPU_VM_MODULE:-$top/driver/npu.ko}
+if [ -f "$ko" ]; then
+	install -m 0644 "$ko" "$payload_root$moddir/extra/npu.ko"
+else
+	# Not fatal here: the guest then reports "module npu failed to load".
+	log "warning: $ko does not exist (run 'make module'); the VM will have no npu module"
+fi
+
+# depmod needs every module under one tree: hard-link the stock ones next to
+# npu.ko in a scratch tree and keep only the index files it writes.
+depmod_root=$out/depmod-root
+rm -rf "$depmod_root"
+mkdir -p "$depmod_root/lib/modules"
+cp -al "$base_root$moddir" "$depmod_root$moddir"
+if [ -f "$ko" ]; then
+	mkdir -p "$depmod_root$moddir/extra"
+	cp "$ko" "$depmod_root$moddir/extra/npu.ko"
+fi
+(cd "$depmod_root$moddir" && find kernel extra -name '*.ko' 2>/dev/null | LC_ALL=C sort >modules.order)
+depmod -b "$depmod_root" "$kver" || die "depmod failed"
+for f in "$depmod_root$moddir"/modules.*; do
+	cp "$f" "$payload_root$moddir/"
+done
+rm -rf "$depmod_root"
+
+# Guest tests: only binaries whose source still exists, so a deleted test
+# does not keep running from an old build. NPU_VM_TESTS_DIR (e.g. throwaway
+# tests) replaces build/guest, without that check; NPU_VM_TESTS="a_test b_test"
+# selects some tests.
+tests_dir=${NPU_VM_TESTS_DIR:-$top/build/guest}
+ntests=0
+for bin in "$tests_dir"/*_test; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	[ -n "${NPU_VM_TESTS_DIR:-}" ] || [ -f "$top/tests/guest/$name.c" ] || continue
+	if [ -n "${NPU_VM_TESTS:-}" ]; then
+		case " $NPU_VM_TESTS " in *" $name "*) ;; *) continue ;; esac
+	fi
+	install_exe "$payload_root" "$bin" "/tests/$name"
+	ntests=$((ntests + 1))
+done
+# Programs to run in the guest (HAL tools, demos): every executable in the
+# directories of NPU_VM_TOOL_DIRS goes to /usr/bin.
+for dir in $NPU_VM_TOOL_DIRS; do
+	case $dir in /*) ;; *) dir=$top/$dir ;; esac
+	for bin in "$dir"/*; do
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		install_exe "$payload_root" "$bin" "/usr/bin/$(basename "$bin")"
+	done
+done
+echo "$ntests" >"$payload_root/etc/npu-vm/test-count"
+
+pack "$payload_root" "$out/payload.cpio"
+echo "$out/base.cpio"
+echo "$out/payload.cpio"

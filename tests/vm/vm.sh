@@ -1,0 +1,273 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Boots the test VM: QEMU (TCG, q35) with the emulated NPUs, Debian's stock
+# kernel, and an initramfs with busybox, npu.ko, the guest tests and tools.
+#
+#   vm.sh test       run every guest test; print per-test results and, last,
+#                    "N passed, N failed"; exit 1 on any failure
+#   vm.sh shell      interactive busybox shell on the console, module loaded
+#   vm.sh run CMD    run the shell command CMD as root in the guest, print its
+#                    output, exit with its exit status
+#   vm.sh demo       list the NPUs and run a demo program
+#
+# Each boot gets a directory build/vm/runs/<time>-<mode>-<pid>/ (build/vm/last
+# points to the newest) with console.log (ttyS0: the kernel log), output.log
+# (ttyS1: what the guest's /init and the tests printed) and qemu.log.
+# Settings: tests/vm/config.sh. NPU_QEMU=path skips building QEMU;
+# NPU_VM_SKIP_BUILD=1 skips `make all` (the Makefile sets it after building).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/vm/config.sh
+. "$here/config.sh"
+
+die() { echo "vm: error: $*" >&2; exit 1; }
+log() { echo "vm: $*" >&2; }
+
+usage() {
+	echo "usage: $0 test | shell | run 'COMMAND' | demo" >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+mode=$1
+cmd=
+case $mode in
+test | shell | demo) [ $# -eq 1 ] || usage ;;
+run)
+	[ $# -eq 2 ] && [ -n "$2" ] || die "vm.sh run needs a command, e.g. make vm-run CMD='ls /dev'"
+	cmd=$2
+	;;
+*) usage ;;
+esac
+
+KVER=${KVER:-$("$top/scripts/kver.sh")} || die "no usable kernel; run 'make setup'"
+kernel=/boot/vmlinuz-$KVER
+[ -r "$kernel" ] || die "cannot read $kernel; run 'make setup'"
+
+# ---- build what the VM needs --------------------------------------------------
+if [ -z "${NPU_VM_SKIP_BUILD:-}" ]; then
+	make -C "$top" --no-print-directory -s all >&2 || die "'make all' failed (module or guest tests)"
+fi
+if [ -n "${NPU_QEMU:-}" ]; then
+	qemu=$NPU_QEMU
+else
+	qemu=$("$top/tests/qemu/build-qemu.sh" | tail -n 1) || die "building QEMU failed (tests/qemu/build-qemu.sh)"
+fi
+[ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
+
+vmdir=$top/build/vm
+mapfile -t archives < <("$here/mkinitramfs.sh" "$vmdir")
+[ ${#archives[@]} -eq 2 ] || die "packing the initramfs failed"
+ntests=$(cpio --quiet -i --to-stdout etc/npu-vm/test-count <"${archives[1]}")
+
+# ---- this run's directory and settings archive ------------------------------
+run=$vmdir/runs/$(date +%Y%m%d-%H%M%S)-$mode-$$
+mkdir -p "$run/root/vm"
+ln -sfn "runs/${run##*/}" "$vmdir/last"
+# Keep the 10 newest runs.
+find "$vmdir/runs" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort | head -n -10 |
+	xargs -r rm -rf
+{
+	echo "NPU_VM_MODE=$mode"
+	echo "NPU_TEST_TIMEOUT=$NPU_TEST_TIMEOUT"
+	echo "NPU_DEMO_PROGRAMS='$NPU_DEMO_PROGRAMS'"
+} >"$run/root/vm/settings"
+printf '%s\n' "$cmd" >"$run/root/vm/cmd"
+(cd "$run/root" && find vm | cpio --quiet -o -H newc -R 0:0) >"$run/settings.cpio"
+cat "${archives[@]}" "$run/settings.cpio" >"$run/initrd.cpio"
+rm -rf "$run/root" "$run/settings.cpio"
+
+console=$run/console.log
+output=$run/output.log
+: >"$console"
+: >"$output"
+
+# shellcheck disable=SC2206 # word splitting intended: one argument per word
+devices=($NPU_VM_DEVICES)
+qemu_args=(
+	-M q35 -accel tcg -m "$NPU_VM_MEM" -smp "$NPU_VM_SMP"
+	-nographic -no-reboot
+	-L /usr/share/seabios -L /usr/share/qemu
+	-kernel "$kernel" -initrd "$run/initrd.cpio"
+	-append "console=ttyS0,115200 panic=-1 loglevel=7 $NPU_VM_APPEND"
+	-nodefaults
+	"${devices[@]}"
+)
+
+if [ "$mode" = shell ]; then
+	log "console log: $console (Ctrl-A X quits QEMU)"
+	# -serial mon:stdio: the console, with QEMU's monitor behind Ctrl-A C.
+	status=0
+	"$qemu" "${qemu_args[@]}" -serial mon:stdio -serial "file:$output" || status=$?
+	rm -f "$run/initrd.cpio"
+	exit $status
+fi
+
+case $mode in
+test) limit=${NPU_VM_TIMEOUT:-$((NPU_VM_BOOT_TIMEOUT + ntests * (NPU_TEST_TIMEOUT + 15)))} ;;
+*) limit=${NPU_VM_TIMEOUT:-$NPU_VM_RUN_TIMEOUT} ;;
+esac
+
+log "booting $KVER with: $NPU_VM_DEVICES ($ntests guest tests, time limit ${limit}s)"
+log "console log: $console"
+start=$(date +%s)
+# The kernel log goes to a file; ttyS1 to another file, followed live below.
+timeout --kill-after=10 "$limit" "$qemu" "${qemu_args[@]}" \
+	-serial "file:$console" -serial "file:$output" -monitor none \
+	</dev/null >"$run/qemu.log" 2>&1 &
+qpid=$!
+trap 'kill "$qpid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+
+if [ "$mode" = run ]; then
+	# Only the command's output; the result lines are for this script.
+	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null | sed -u '/^NPUVM: /d'
+else
+	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null
+fi
+qrc=0
+wait "$qpid" || qrc=$?
+trap - EXIT
+elapsed=$(($(date +%s) - start))
+rm -f "$run/initrd.cpio"
+
+marker() { grep -a "^NPUVM: $1" "$output" | tr -d '\r' || true; }
+booted=$(marker BOOTED | head -n 1)
+done_line=$(marker DONE | head -n 1)
+
+# Why the guest did not reach DONE, in one sentence.
+why_unfinished() {
+	if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+		echo "the VM exceeded its time limit of ${limit}s and was killed (NPU_VM_TIMEOUT)"
+	elif grep -aq 'Kernel panic' "$console"; then
+		echo "the guest kernel panicked: $(grep -a 'Kernel panic' "$console" | head -n 1 | tr -d '\r')"
+	elif [ -n "$(marker STUCK)" ]; then
+		echo "$(marker STUCK | head -n 1 | sed 's/^NPUVM: //'); the guest stopped the VM"
+	elif [ $qrc -ne 0 ]; then
+		echo "QEMU failed with status $qrc: $(tail -n 3 "$run/qemu.log" | tr '\n' ' ')"
+	elif [ -z "$booted" ]; then
+		echo "the guest never reached /init (see the console log)"
+	else
+		echo "the guest stopped before finishing (no DONE marker)"
+	fi
+}
+
+show_console_tail() {
+	echo "---- last 40 lines of the kernel console ($console) ----"
+	tail -n 40 "$console" | tr -d '\r'
+	echo "----"
+}
+
+kernel_bugs=$("$here/scan-kernel-log.sh" "$console" | tr -d '\r' | head -n 20) || true
+
+timing="wall ${elapsed}s"
+if [ -n "$booted" ]; then
+	timing="$timing, /init reached at guest uptime $(echo "$booted" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p')s"
+fi
+
+if [ "$mode" != test ]; then
+	status=0
+	problem=
+	if [ -z "$done_line" ]; then
+		problem=$(why_unfinished)
+		status=1
+	else
+		exit_line=$(marker EXIT | tail -n 1)
+		status=${exit_line#NPUVM: EXIT }
+	fi
+	fail_line=$(marker MODULE-FAIL | head -n 1)
+	[ -z "$fail_line" ] || log "warning: module npu failed to load: ${fail_line#NPUVM: MODULE-FAIL }"
+	if [ -n "$kernel_bugs" ]; then
+		log "warning: the kernel log shows a bug:"
+		echo "$kernel_bugs" | sed 's/^/vm:   /' >&2
+		[ "$mode" = demo ] && status=1
+	fi
+	if [ -n "$problem" ]; then
+		log "error: $problem"
+		show_console_tail >&2
+	fi
+	log "$mode finished with status $status ($timing); logs in $run"
+	exit "$status"
+fi
+
+# ---- test mode: count results ---------------------------------------------
+# Counts the TAP results of every test section (between BEGIN and END) and
+# turns anything else that went wrong into failures. Prints a summary line per
+# test, then "TOTALS pass fail skip".
+summary=$(tr -d '\r' <"$output" | awk '
+function close_test(   verdict, why) {
+	why = ""
+	if (timedout) why = sprintf(", killed after %ss (NPU_TEST_TIMEOUT)", timedout)
+	else if (!ended) why = ", did not finish"
+	else if (rc != 0 && tfail == 0) why = sprintf(", exited with status %s", rc)
+	else if (rc == 0 && tpass + tfail + tskip == 0) why = ", reported no test cases"
+	if (klog) why = why ", the kernel log shows a bug (see below)"
+	extra = (why != "") ? 1 : 0
+	pass += tpass; fail += tfail + extra; skip += tskip
+	verdict = (tfail + extra) ? "FAIL" : "PASS"
+	printf "%s %s: %d passed, %d failed, %d skipped%s%s\n", verdict, cur, tpass, tfail, tskip,
+		secs != "" ? sprintf(", %.1fs", secs) : "", why
+	for (i = 1; i <= nbad; i++) print "    " bad[i]
+	cur = ""
+}
+/^NPUVM: MODULE-FAIL / { sub(/^NPUVM: MODULE-FAIL /, ""); print "FAIL module npu failed to load: " $0; fail++; next }
+/^NPUVM: NO-TESTS/ { sub(/^NPUVM: NO-TESTS /, ""); print "FAIL no tests found: " $0; fail++; next }
+/^NPUVM: BEGIN / {
+	if (cur != "") close_test()
+	cur = $3; tpass = tfail = tskip = 0; timedout = 0; ended = 0; klog = 0; nbad = 0
+	secs = ""; t0 = $4; sub(/uptime=/, "", t0); next
+}
+/^NPUVM: TIMEOUT / { if ($3 == cur) timedout = $4; next }
+/^NPUVM: KLOG / {
+	nklog++
+	if (cur != "" && index($0, "KLOG " cur ":")) klog = 1
+	else { print "FAIL kernel log: " substr($0, 13); fail++ }
+	next
+}
+/^NPUVM: END / {
+	if ($3 == cur) { ended = 1; rc = $4; sub(/rc=/, "", rc); t1 = $5; sub(/uptime=/, "", t1); secs = t1 - t0 }
+	close_test(); next
+}
+/^NPUVM: / { next }
+cur != "" && /^ok / { if ($0 ~ /# SKIP/) tskip++; else tpass++; next }
+cur != "" && /^not ok / { tfail++; if (nbad < 10) bad[++nbad] = $0; next }
+END {
+	unfinished = (cur != "")
+	if (unfinished) close_test()
+	printf "TOTALS %d %d %d %d %d\n", pass, fail, skip, nklog, unfinished
+}')
+echo
+echo "==== guest test results ($timing; logs in $run)"
+echo "$summary" | sed '$d'
+read -r _ pass fail skip attributed_klog test_unfinished <<<"$(echo "$summary" | tail -n 1)"
+
+# One event, one failure: a VM that stopped early is counted against the test
+# it was running, and a kernel bug against the test after which the guest saw
+# it; only what no test explains counts on its own.
+if [ -z "$done_line" ]; then
+	if [ "$test_unfinished" -eq 1 ]; then
+		echo "VM: $(why_unfinished) (counted above)"
+	else
+		echo "FAIL VM: $(why_unfinished)"
+		fail=$((fail + 1))
+	fi
+fi
+if [ -n "$kernel_bugs" ]; then
+	if [ "$attributed_klog" -gt 0 ] || [ -z "$done_line" ]; then
+		echo "kernel log: the guest kernel reported a bug (counted above):"
+	else
+		echo "FAIL kernel log: the guest kernel reported a bug:"
+		fail=$((fail + 1))
+	fi
+	echo "$kernel_bugs" | sed 's/^/    /'
+fi
+[ "$skip" -eq 0 ] || echo "($skip test cases skipped)"
+if [ "$fail" -ne 0 ]; then
+	show_console_tail
+	echo "full kernel log: $console"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
