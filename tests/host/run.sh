@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Host unit tests: builds every tests/host/*_test.c together with all HAL
+# sources (hal/**/*.c) under ASan and UBSan, runs each one with a time limit
+# and counts its TAP results (kselftest harness). Prints one line per test
+# program and, last, "N passed, N failed". Exits 1 on any failure.
+#
+# Binaries go to build/host/. NPU_HOST_TEST_TIMEOUT (seconds, default 300)
+# bounds each program; CC overrides the compiler.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
+cc=${CC:-cc}
+limit=${NPU_HOST_TEST_TIMEOUT:-300}
+out=$top/build/host
+mkdir -p "$out"
+
+if [ ! -f "$cache/kselftest/kselftest_harness.h" ]; then
+	scripts/fetch-kernel-tools.sh >/dev/null ||
+		{ echo "host-test: no kselftest_harness.h; run 'make setup'" >&2; exit 1; }
+fi
+
+# The HAL's sources and every directory under hal/ that holds headers.
+mapfile -t hal_srcs < <(find hal -name '*.c' 2>/dev/null | LC_ALL=C sort)
+mapfile -t hal_incs < <(find hal -name '*.h' -printf '-I%h\n' 2>/dev/null | LC_ALL=C sort -u)
+cflags=(-std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined
+	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iuapi -isystem "$cache/kselftest" -pthread)
+# Leaks are bugs too; abort on the first sanitizer report.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+pass=0 fail=0 skip=0
+shopt -s nullglob
+tests=(tests/host/*_test.c)
+if [ ${#tests[@]} -eq 0 ]; then
+	echo "FAIL no host tests found (tests/host/*_test.c)"
+	fail=1
+fi
+
+for src in "${tests[@]}"; do
+	name=$(basename "$src" .c)
+	bin=$out/$name
+	log=$out/$name.log
+	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" -lm >"$out/$name.build.log" 2>&1; then
+		echo "FAIL $name: does not compile:"
+		head -n 30 "$out/$name.build.log" | sed 's/^/    /'
+		fail=$((fail + 1))
+		continue
+	fi
+	rc=0
+	start=$(date +%s.%N)
+	timeout --kill-after=5 "$limit" "$bin" >"$log" 2>&1 </dev/null || rc=$?
+	secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	p=$(grep -c '^ok ' "$log" || true)
+	s=$(grep -c '^ok .*# SKIP' "$log" || true)
+	f=$(grep -c '^not ok ' "$log" || true)
+	p=$((p - s))
+	why=
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		why=" killed after ${limit}s (NPU_HOST_TEST_TIMEOUT)"
+	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		why=" exited with status $rc"
+	fi
+	[ $rc -ne 0 ] || [ $((p + f + s)) -ne 0 ] || why=" reported no test cases"
+	grep -q -e '^==[0-9]*==ERROR: ' -e 'runtime error:' "$log" && why="$why, sanitizer report"
+	extra=0
+	[ -z "$why" ] || extra=1
+	pass=$((pass + p)) fail=$((fail + f + extra)) skip=$((skip + s))
+	verdict=PASS
+	[ $((f + extra)) -eq 0 ] || verdict=FAIL
+	printf '%s %s: %d passed, %d failed, %d skipped, %ss%s\n' \
+		"$verdict" "$name" "$p" "$f" "$s" "$secs" "$why"
+	if [ $verdict = FAIL ]; then
+		grep -e '^not ok ' "$log" | head -n 10 | sed 's/^/    /'
+		echo "    output: $log (last lines follow)"
+		tail -n 15 "$log" | sed 's/^/    | /'
+	fi
+done
+
+[ "$skip" -eq 0 ] || echo "($skip test cases skipped)"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

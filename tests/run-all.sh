@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# `make test`: builds everything (QEMU with the NPU model, the module, guest
+# tests, userspace), runs the host unit tests, then the guest tests in the VM.
+# The last line is always "N passed, N failed" (test cases, host + guest;
+# a build step or a suite that could not run counts as one failure).
+# Exits 1 on any failure.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+mkdir -p build
+start=$(date +%s)
+pass=0 fail=0
+failed_steps=()
+
+section() { printf '\n==== %s\n' "$*"; }
+
+# Runs a build step; a failure counts once and is named in the summary.
+build_step() {
+	local what=$1
+	shift
+	section "build: $what"
+	if ! "$@"; then
+		echo "FAIL build: $what ($*)"
+		fail=$((fail + 1))
+		failed_steps+=("build $what")
+		return 1
+	fi
+}
+
+# Runs a suite that ends with "N passed, N failed" and adds its counts.
+suite() {
+	local what=$1 log=build/$2.log
+	shift 2
+	section "$what"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]} last p f
+	last=$(tail -n 1 "$log")
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+	else
+		echo "FAIL $what: did not report its results (exit status $rc)"
+		p=0 f=1
+	fi
+	# A suite that fails must never be counted as all-passing.
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	pass=$((pass + p)) fail=$((fail + f))
+	[ "$f" -eq 0 ] || failed_steps+=("$what")
+}
+
+built=1
+qemu=
+build_qemu() { qemu=$(tests/qemu/build-qemu.sh | tail -n 1) && echo "$qemu"; }
+build_step "QEMU with the NPU model" build_qemu || built=0
+build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
+
+suite "host unit tests (tests/host)" host-tests tests/host/run.sh
+
+if [ $built = 1 ]; then
+	suite "guest tests in the VM (tests/guest)" vm-tests \
+		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh test
+else
+	section "guest tests in the VM"
+	echo "FAIL not run: the build failed"
+	fail=$((fail + 1))
+	failed_steps+=("VM suite (not run)")
+fi
+
+section "summary ($(($(date +%s) - start))s)"
+if [ ${#failed_steps[@]} -gt 0 ]; then
+	printf 'failed: %s\n' "${failed_steps[@]}"
+	echo "logs: build/host-tests.log, build/vm-tests.log, build/vm/last/"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
