@@ -99,6 +99,68 @@ NPU_API size_t npu_spec_format(const npu_spec *spec, char *buf, size_t size);
 
 NPU_API void npu_spec_free(npu_spec *spec);
 
+/* ---- Discovery -------------------------------------------------------------- */
+
+/*
+ * Where to look for devices. NULL fields (or a NULL pointer) mean the
+ * environment's NPU_SYSFS_ROOT / NPU_DEVFS_ROOT, else /sys and /dev. Tests
+ * point these at fake trees laid out like the real ones.
+ */
+typedef struct npu_open_options {
+	const char *sysfs_root;
+	const char *devfs_root;
+} npu_open_options;
+
+#define NPU_INFO_STRING_MAX 64
+#define NPU_CARD_MAX_PES 8
+
+typedef struct npu_pe_info {
+	int holder_pid;				/* 0: free */
+	char holder_comm[NPU_INFO_STRING_MAX];	/* command of the holder */
+} npu_pe_info;
+
+typedef struct npu_card_info {
+	unsigned int index;			/* N of /dev/npuN */
+	char arch[NPU_ARCH_NAME_MAX];		/* "warboy" */
+	unsigned int pe_count;
+	char fw_version[NPU_INFO_STRING_MAX];
+	char serial[NPU_INFO_STRING_MAX];
+	char uuid[NPU_INFO_STRING_MAX];
+	char busname[NPU_INFO_STRING_MAX];	/* PCI address "0000:00:03.0" */
+	char state[NPU_INFO_STRING_MAX];	/* "ready", "resetting", "failed" */
+	npu_pe_info pe[NPU_CARD_MAX_PES];
+} npu_card_info;
+
+/* Lists the cards, sorted by index. *cards is freed with npu_cards_free(). */
+NPU_API npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards,
+				  size_t *count);
+NPU_API void npu_cards_free(npu_card_info *cards);
+
+/*
+ * Resolves a spec (NULL: npu_spec_default_text()) against the devices present
+ * now, without opening anything: the device file paths it would take, in
+ * spec order. Free with npu_paths_free().
+ */
+NPU_API npu_status npu_spec_resolve(const char *spec, const npu_open_options *opts,
+				    char ***paths, size_t *count);
+NPU_API void npu_paths_free(char **paths, size_t count);
+
+/* ---- Sessions ------------------------------------------------------------------ */
+
+/*
+ * A session owns the device files a spec resolved to, opened exclusively:
+ * while it is open nobody else can use their PEs. Closing releases them.
+ * A session may be used from several threads.
+ */
+typedef struct npu_session npu_session;
+
+NPU_API npu_status npu_session_open(const char *spec, const npu_open_options *opts,
+				    npu_session **out);
+NPU_API void npu_session_close(npu_session *session);
+NPU_API size_t npu_session_unit_count(const npu_session *session);
+/* Device file name of a unit, "npu0pe0-1". */
+NPU_API const char *npu_session_unit_name(const npu_session *session, size_t index);
+
 /* ---- Compiled programs ------------------------------------------------------ */
 
 /*

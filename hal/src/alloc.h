@@ -11,8 +11,8 @@
 
 #include "npuhal.h"
 
-#define NPU_TOPO_MAX_PES	8
-#define NPU_HOLDER_COMM_MAX	32
+#define NPU_TOPO_MAX_PES	NPU_CARD_MAX_PES
+#define NPU_HOLDER_COMM_MAX	NPU_INFO_STRING_MAX
 #define NPU_DEVFILE_NAME_MAX	32
 
 struct npu_pe_holder {

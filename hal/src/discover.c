@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Discovery of NPUs from sysfs. Everything comes from the class directory
+ * (<sysfs>/class/npu_mgmt), never from opening device files, so listing
+ * never disturbs a device's owner and works on fake trees:
+ *   npuN_mgmt/{device_type,fw_version,device_sn,device_uuid,busname,device_state}
+ *   npuNpeY/holder    "free", or "<pid> <command>" of the owning process
+ * A card's PE count is the number of npuNpeY entries.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discover.h"
+#include "error.h"
+
+#define CLASS_DIR "/class/npu_mgmt"
+
+static npu_status set_root(char *dst, size_t size, const char *opt, const char *env_name,
+			   const char *fallback)
+{
+	const char *v = opt;
+
+	if (!v) {
+		v = getenv(env_name);
+		if (!v || !*v)
+			v = fallback;
+	}
+	if (strlen(v) >= size)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "root directory '%s' is too long", v);
+	strcpy(dst, v);
+	return NPU_OK;
+}
+
+npu_status npu_roots_resolve(const npu_open_options *opts, struct npu_roots *roots)
+{
+	npu_status st;
+
+	st = set_root(roots->sysfs, sizeof(roots->sysfs), opts ? opts->sysfs_root : NULL,
+		      "NPU_SYSFS_ROOT", "/sys");
+	if (st)
+		return st;
+	return set_root(roots->devfs, sizeof(roots->devfs), opts ? opts->devfs_root : NULL,
+			"NPU_DEVFS_ROOT", "/dev");
+}
+
+/* Reads the first line of <dir>/<name> into buf; "" if the file is missing. */
+static void read_attr(const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[600];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Parses "npu<N>" + suffix exactly; returns 1 and *n on a match. */
+static int match_index(const char *name, const char *suffix, unsigned int *n)
+{
+	unsigned long v;
+	char *end;
+
+	if (strncmp(name, "npu", 3) != 0 || name[3] < '0' || name[3] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(name + 3, &end, 10);
+	if (errno || v > 65535 || strcmp(end, suffix) != 0)
+		return 0;
+	*n = (unsigned int)v;
+	return 1;
+}
+
+/* "npu<N>pe<Y>" with a single PE (no '-'). */
+static int match_pe(const char *name, unsigned int *n, unsigned int *pe)
+{
+	unsigned long d, p;
+	char *end;
+
+	if (strncmp(name, "npu", 3) != 0 || name[3] < '0' || name[3] > '9')
+		return 0;
+	d = strtoul(name + 3, &end, 10);
+	if (strncmp(end, "pe", 2) != 0 || end[2] < '0' || end[2] > '9')
+		return 0;
+	p = strtoul(end + 2, &end, 10);
+	if (*end || d > 65535 || p >= NPU_CARD_MAX_PES)
+		return 0;
+	*n = (unsigned int)d;
+	*pe = (unsigned int)p;
+	return 1;
+}
+
+static void parse_holder(const char *text, npu_pe_info *pe)
+{
+	char comm[NPU_INFO_STRING_MAX];
+	int pid;
+
+	pe->holder_pid = 0;
+	pe->holder_comm[0] = '\0';
+	/* "<pid> <command>"; anything else (e.g. "free") means nobody holds it. */
+	if (sscanf(text, "%d %63[^\n]", &pid, comm) >= 1 && pid > 0) {
+		pe->holder_pid = pid;
+		if (sscanf(text, "%*d %63[^\n]", comm) == 1)
+			snprintf(pe->holder_comm, sizeof(pe->holder_comm), "%s", comm);
+	}
+}
+
+static int cmp_card(const void *a, const void *b)
+{
+	const npu_card_info *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out, size_t *count)
+{
+	char dir[300], sub[600];
+	npu_card_info *cards = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	unsigned int idx, pe;
+	DIR *d;
+
+	*out = NULL;
+	*count = 0;
+	snprintf(dir, sizeof(dir), "%s" CLASS_DIR, roots->sysfs);
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return npu_fail(NPU_ERR_NO_DEVICE,
+					"%s does not exist: the npu driver is not loaded (modprobe npu)",
+					dir);
+		return npu_fail(NPU_ERR_IO, "cannot read %s: %s", dir, strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		npu_card_info *c;
+
+		if (!match_index(e->d_name, "_mgmt", &idx))
+			continue;
+		if (n == cap) {
+			npu_card_info *bigger;
+
+			cap = cap ? 2 * cap : 4;
+			bigger = realloc(cards, cap * sizeof(*cards));
+			if (!bigger) {
+				closedir(d);
+				free(cards);
+				return npu_fail(NPU_ERR_NO_MEMORY, "no memory to list devices");
+			}
+			cards = bigger;
+		}
+		c = &cards[n++];
+		memset(c, 0, sizeof(*c));
+		c->index = idx;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		read_attr(sub, "device_type", c->arch, sizeof(c->arch));
+		read_attr(sub, "fw_version", c->fw_version, sizeof(c->fw_version));
+		read_attr(sub, "device_sn", c->serial, sizeof(c->serial));
+		read_attr(sub, "device_uuid", c->uuid, sizeof(c->uuid));
+		read_attr(sub, "busname", c->busname, sizeof(c->busname));
+		read_attr(sub, "device_state", c->state, sizeof(c->state));
+	}
+	/* Second pass: PEs and their holders. */
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		char holder[128];
+
+		if (!match_pe(e->d_name, &idx, &pe))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (cards[i].index != idx)
+				continue;
+			if (pe + 1 > cards[i].pe_count)
+				cards[i].pe_count = pe + 1;
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			read_attr(sub, "holder", holder, sizeof(holder));
+			parse_holder(holder, &cards[i].pe[pe]);
+		}
+	}
+	closedir(d);
+	if (n)
+		qsort(cards, n, sizeof(*cards), cmp_card);
+	*out = cards;
+	*count = n;
+	return NPU_OK;
+}
+
+npu_status npu_discover(const struct npu_roots *roots, struct npu_topology *topo,
+			npu_card_info **cards_out)
+{
+	npu_card_info *cards;
+	size_t n;
+	npu_status st;
+
+	memset(topo, 0, sizeof(*topo));
+	st = scan_cards(roots, &cards, &n);
+	if (st)
+		return st;
+	topo->devices = calloc(n ? n : 1, sizeof(*topo->devices));
+	if (!topo->devices) {
+		free(cards);
+		return npu_fail(NPU_ERR_NO_MEMORY, "no memory to list devices");
+	}
+	topo->count = n;
+	for (size_t i = 0; i < n; i++) {
+		struct npu_topo_device *t = &topo->devices[i];
+
+		t->index = cards[i].index;
+		snprintf(t->arch, sizeof(t->arch), "%s", cards[i].arch);
+		t->pe_count = cards[i].pe_count;
+		for (unsigned int pe = 0; pe < cards[i].pe_count; pe++) {
+			t->pe[pe].pid = cards[i].pe[pe].holder_pid;
+			snprintf(t->pe[pe].comm, sizeof(t->pe[pe].comm), "%s",
+				 cards[i].pe[pe].holder_comm);
+		}
+	}
+	if (cards_out)
+		*cards_out = cards;
+	else
+		free(cards);
+	return NPU_OK;
+}
+
+void npu_topology_free(struct npu_topology *topo)
+{
+	free(topo->devices);
+	topo->devices = NULL;
+	topo->count = 0;
+}
+
+npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards, size_t *count)
+{
+	struct npu_topology topo;
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!cards || !count)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "cards and count must not be NULL");
+	*cards = NULL;
+	*count = 0;
+	st = npu_roots_resolve(opts, &roots);
+	if (st)
+		return st;
+	st = npu_discover(&roots, &topo, cards);
+	if (st)
+		return st;
+	*count = topo.count;
+	npu_topology_free(&topo);
+	return NPU_OK;
+}
+
+void npu_cards_free(npu_card_info *cards)
+{
+	free(cards);
+}

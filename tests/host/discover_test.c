@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/* Discovery and spec resolution on fake sysfs/dev trees laid out like the driver's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "npuhal.h"
+
+static void put(const char *root, const char *rel, const char *content)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (!f || fputs(content, f) < 0 || fclose(f)) {
+		perror(path);
+		abort();
+	}
+}
+
+/* A card as the driver lays it out: attributes, PE entries with holders, device files. */
+static void add_card(const char *root, unsigned int n, const char *holder0, const char *holder1)
+{
+	char rel[128], val[64];
+	const char *files[] = { "npu%u_mgmt", "npu%u", "npu%upe0", "npu%upe1", "npu%upe0-1" };
+
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%u_mgmt/device_type", n);
+	put(root, rel, "warboy\n");
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%u_mgmt/fw_version", n);
+	put(root, rel, "1.0.0-emu\n");
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%u_mgmt/device_sn", n);
+	snprintf(val, sizeof(val), "EMU%04u\n", n);
+	put(root, rel, val);
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%u_mgmt/busname", n);
+	snprintf(val, sizeof(val), "0000:00:0%u.0\n", n + 3);
+	put(root, rel, val);
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%u_mgmt/device_state", n);
+	put(root, rel, "ready\n");
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%upe0/holder", n);
+	put(root, rel, holder0);
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%upe1/holder", n);
+	put(root, rel, holder1);
+	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%upe0-1/holder", n);
+	put(root, rel, "free\n");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), files[i], n);
+		snprintf(rel, sizeof(rel), "dev/%s", name);
+		put(root, rel, "");
+	}
+}
+
+FIXTURE(tree)
+{
+	char root[64];
+	char sys[96], dev[96];
+	npu_open_options opts;
+};
+
+FIXTURE_SETUP(tree)
+{
+	strcpy(self->root, "/tmp/npu-fake-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->root));
+	snprintf(self->sys, sizeof(self->sys), "%s/sys", self->root);
+	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
+	self->opts.sysfs_root = self->sys;
+	self->opts.devfs_root = self->dev;
+	add_card(self->root, 1, "free\n", "4242 python3\n");
+	add_card(self->root, 0, "free\n", "free\n");
+}
+
+FIXTURE_TEARDOWN(tree)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", self->root);
+}
+
+/* Resolves spec and joins the device file names (without the root) with commas. */
+static npu_status resolve(const npu_open_options *opts, const char *spec, char *out, size_t size)
+{
+	char **paths;
+	size_t n;
+	npu_status st;
+
+	out[0] = '\0';
+	st = npu_spec_resolve(spec, opts, &paths, &n);
+	for (size_t i = 0; st == NPU_OK && i < n; i++) {
+		const char *name = strrchr(paths[i], '/') + 1;
+
+		if (i)
+			strncat(out, ",", size - strlen(out) - 1);
+		strncat(out, name, size - strlen(out) - 1);
+	}
+	if (st == NPU_OK)
+		npu_paths_free(paths, n);
+	return st;
+}
+
+TEST_F(tree, cards_are_listed_in_index_order_with_holders)
+{
+	npu_card_info *cards;
+	size_t n;
+
+	ASSERT_EQ(NPU_OK, npu_list_cards(&self->opts, &cards, &n)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(2u, n);
+	EXPECT_EQ(0u, cards[0].index);
+	EXPECT_STREQ("warboy", cards[0].arch);
+	EXPECT_EQ(2u, cards[0].pe_count);
+	EXPECT_STREQ("EMU0000", cards[0].serial);
+	EXPECT_STREQ("0000:00:03.0", cards[0].busname);
+	EXPECT_STREQ("ready", cards[0].state);
+	EXPECT_EQ(0, cards[0].pe[0].holder_pid);
+	EXPECT_EQ(1u, cards[1].index);
+	EXPECT_EQ(0, cards[1].pe[0].holder_pid);
+	EXPECT_EQ(4242, cards[1].pe[1].holder_pid);
+	EXPECT_STREQ("python3", cards[1].pe[1].holder_comm);
+	npu_cards_free(cards);
+}
+
+TEST_F(tree, roots_come_from_the_environment_too)
+{
+	npu_card_info *cards;
+	size_t n;
+
+	setenv("NPU_SYSFS_ROOT", self->sys, 1);
+	ASSERT_EQ(NPU_OK, npu_list_cards(NULL, &cards, &n));
+	EXPECT_EQ(2u, n);
+	npu_cards_free(cards);
+	unsetenv("NPU_SYSFS_ROOT");
+}
+
+TEST_F(tree, resolution_is_named_first_then_greedy_around_holders)
+{
+	char got[128];
+
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, "warboy(2)*1", got, sizeof(got)));
+	EXPECT_STREQ("npu0pe0-1", got);
+	/* Named npu:0:0 is taken first, so the implicit single goes to npu0pe1. */
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, "warboy(1)*1,npu:0:0", got, sizeof(got)));
+	EXPECT_STREQ("npu0pe1,npu0pe0", got);
+	/* ...and a pair is then only on npu1, whose pe1 is held. */
+	EXPECT_EQ(NPU_ERR_BUSY, resolve(&self->opts, "warboy(2)*1,npu:0:0", got, sizeof(got)));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "pid 4242"));
+}
+
+TEST_F(tree, the_issue_example_and_busy_versus_not_found)
+{
+	char got[128];
+
+	/* npu1pe1 is held: warboy(1)*1,warboy(2)*1 must still find npu1pe0 + npu0pe0-1. */
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, "warboy(1)*1,warboy(2)*1", got, sizeof(got)))
+		TH_LOG("%s", npu_last_error());
+	EXPECT_STREQ("npu1pe0,npu0pe0-1", got);
+	EXPECT_EQ(NPU_ERR_BUSY, resolve(&self->opts, "npu:1:1", got, sizeof(got)));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "npu1pe1 is busy (held by pid 4242, 'python3')"));
+	EXPECT_EQ(NPU_ERR_BUSY, resolve(&self->opts, "warboy(2)*2", got, sizeof(got)));
+	EXPECT_EQ(NPU_ERR_NOT_FOUND, resolve(&self->opts, "warboy(2)*3", got, sizeof(got)));
+	EXPECT_EQ(NPU_ERR_NOT_FOUND, resolve(&self->opts, "npu:2:0", got, sizeof(got)));
+	EXPECT_EQ(NPU_ERR_INVALID_ARGUMENT, resolve(&self->opts, "warboy(2*1", got, sizeof(got)));
+}
+
+TEST_F(tree, explicit_spec_wins_over_environment)
+{
+	char got[128];
+
+	setenv("FURIOSA_DEVICES", "npu:1:0", 1);
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, NULL, got, sizeof(got)));
+	EXPECT_STREQ("npu1pe0", got);
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, "npu:0:1", got, sizeof(got)));
+	EXPECT_STREQ("npu0pe1", got);
+	unsetenv("FURIOSA_DEVICES");
+}
+
+TEST_F(tree, no_driver_means_no_device_with_advice)
+{
+	npu_open_options none = { .sysfs_root = "/nonexistent-npu-root", .devfs_root = "/dev" };
+	char got[128];
+
+	EXPECT_EQ(NPU_ERR_NO_DEVICE, resolve(&none, "warboy(2)*1", got, sizeof(got)));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "modprobe npu"));
+}
+
+TEST_F(tree, regular_files_are_not_device_files)
+{
+	npu_session *s = (npu_session *)&s;
+
+	EXPECT_EQ(NPU_ERR_NO_DEVICE, npu_session_open("npu:0:0", &self->opts, &s));
+	EXPECT_EQ(NULL, s);
+	EXPECT_NE(NULL, strstr(npu_last_error(), "does not answer as an NPU device file"));
+}
+
+TEST_HARNESS_MAIN
