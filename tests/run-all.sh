@@ -52,7 +52,12 @@ suite() {
 
 built=1
 qemu=
-build_qemu() { qemu=$(tests/qemu/build-qemu.sh | tail -n 1) && echo "$qemu"; }
+cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
+mkdir -p "$cache"
+# One ninja at a time in the shared build tree.
+build_qemu() {
+	qemu=$(flock "$cache/.build-qemu.lock" tests/qemu/build-qemu.sh | tail -n 1) && echo "$qemu"
+}
 build_step "QEMU with the NPU model" build_qemu || built=0
 build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
 

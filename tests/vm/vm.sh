@@ -54,7 +54,11 @@ fi
 if [ -n "${NPU_QEMU:-}" ]; then
 	qemu=$NPU_QEMU
 else
-	qemu=$("$top/tests/qemu/build-qemu.sh" | tail -n 1) || die "building QEMU failed (tests/qemu/build-qemu.sh)"
+	# One ninja at a time in the shared build tree (several engineers, one cache).
+	cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
+	mkdir -p "$cache"
+	qemu=$(flock "$cache/.build-qemu.lock" "$top/tests/qemu/build-qemu.sh" | tail -n 1) ||
+		die "building QEMU failed (tests/qemu/build-qemu.sh)"
 fi
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
