@@ -35,7 +35,8 @@ kver=${KVER:-$("$top/scripts/kver.sh")}
 moddir=/lib/modules/$kver
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox not found; run 'make setup' (package busybox-static)"
-file -L "$busybox" | grep -q 'statically linked' ||
+# ldd fails on a static binary; the guest has no C library for a dynamic one.
+! ldd "$busybox" >/dev/null 2>&1 ||
 	die "$busybox is not static; install busybox-static ('make setup')"
 [ -d "$moddir/kernel" ] || die "no stock modules in $moddir; run 'make setup'"
 command -v depmod >/dev/null || die "depmod not found; install kmod ('make setup')"
