@@ -15,7 +15,9 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
 	vm-shell vm-run demo clean
 
-all: module guest-tests
+all: module hal guest-tests
+
+include hal/hal.mk
 
 help:
 	@echo "make setup        install packages (Debian 12), fetch sources"
@@ -44,7 +46,7 @@ qemu:
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -isystem $(KSELFTEST_DIR)
+	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR)
 GUEST_SRCS := $(wildcard tests/guest/*_test.c)
 GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
 GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
@@ -52,9 +54,9 @@ GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 guest-tests: $(GUEST_BINS)
 
 $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(wildcard tests/guest/*.h) uapi/npu.h uapi/npu_hw.h \
-		| $(KSELFTEST_DIR)/kselftest_harness.h
+		$(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A)
 
 $(KSELFTEST_DIR)/kselftest_harness.h:
 	scripts/fetch-kernel-tools.sh

@@ -37,7 +37,7 @@ typedef enum npu_status {
 	NPU_ERR_JOB_FAILED,		/* the device ran the job and it failed */
 	NPU_ERR_CLOSED,			/* the session or queue was closed */
 	NPU_ERR_UNSUPPORTED,
-	NPU_STATUS_COUNT
+	NPU_HAL_STATUS_COUNT
 } npu_status;
 
 /* Short, stable text for a status ("busy"); never NULL. */
@@ -205,6 +205,40 @@ NPU_API npu_status npu_program_builder_add_tensor(npu_program_builder *builder,
 NPU_API npu_status npu_program_builder_finish(npu_program_builder *builder, void **data,
 					      size_t *size);
 NPU_API void npu_program_builder_free(npu_program_builder *builder);
+
+/* ---- Runners: a program loaded on a session ------------------------------------ */
+
+/*
+ * A runner loads a program's code and constants into the DRAM of every unit
+ * of a session and runs it: synchronously with npu_runner_run(), or through
+ * a queue (npu_queue_*). The program must outlive the runner. Tensors are
+ * passed as device bytes: dtype, layout and byte_size from the program's
+ * tensor descriptors (npu_runner_input/output).
+ */
+typedef struct npu_runner npu_runner;
+
+typedef struct npu_run_info {
+	uint64_t device_start;	/* device clock cycles when the job began */
+	uint64_t device_end;	/* ...and ended */
+	uint32_t clock_mhz;	/* device clock, to turn cycles into time */
+	unsigned int unit;	/* session unit that ran it */
+} npu_run_info;
+
+NPU_API npu_status npu_runner_create(npu_session *session, const npu_program *program,
+				     npu_runner **out);
+NPU_API void npu_runner_destroy(npu_runner *runner);
+NPU_API size_t npu_runner_input_count(const npu_runner *runner);
+NPU_API size_t npu_runner_output_count(const npu_runner *runner);
+NPU_API const struct npu_prog_tensor *npu_runner_input(const npu_runner *runner, size_t index);
+NPU_API const struct npu_prog_tensor *npu_runner_output(const npu_runner *runner, size_t index);
+
+/*
+ * Runs once: inputs[i] holds input i (byte_size bytes), outputs[i] receives
+ * output i. info may be NULL. Safe to call from several threads; calls
+ * spread over the session's units.
+ */
+NPU_API npu_status npu_runner_run(npu_runner *runner, const void *const *inputs,
+				  void *const *outputs, npu_run_info *info);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
 
 static _Thread_local char last_error[NPU_ERROR_MESSAGE_MAX];
 
-static const char *const status_text[NPU_STATUS_COUNT] = {
+static const char *const status_text[NPU_HAL_STATUS_COUNT] = {
 	[NPU_OK] = "ok",
 	[NPU_ERR_INVALID_ARGUMENT] = "invalid argument",
 	[NPU_ERR_NOT_FOUND] = "not found",
@@ -26,7 +26,7 @@ static const char *const status_text[NPU_STATUS_COUNT] = {
 
 const char *npu_strerror(npu_status status)
 {
-	if ((unsigned int)status >= NPU_STATUS_COUNT || !status_text[status])
+	if ((unsigned int)status >= NPU_HAL_STATUS_COUNT || !status_text[status])
 		return "unknown status";
 	return status_text[status];
 }

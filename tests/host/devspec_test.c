@@ -170,9 +170,9 @@ TEST(null_arguments_are_rejected)
 
 TEST(strerror_covers_every_status)
 {
-	for (int s = 0; s < NPU_STATUS_COUNT; s++)
+	for (int s = 0; s < NPU_HAL_STATUS_COUNT; s++)
 		EXPECT_STRNE("unknown status", npu_strerror((npu_status)s));
-	EXPECT_STREQ("unknown status", npu_strerror(NPU_STATUS_COUNT));
+	EXPECT_STREQ("unknown status", npu_strerror(NPU_HAL_STATUS_COUNT));
 }
 
 TEST_HARNESS_MAIN

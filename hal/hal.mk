@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+#
+# libnpuhal: shared library (only the NPU_API symbols exported, versioned by
+# hal/libnpuhal.map), static library and pkg-config file. Included by the
+# top-level Makefile; outputs go to build/hal/.
+
+HAL_VERSION := 1.0.0
+HAL_SOVERSION := 1
+HAL_SRCS := $(sort $(wildcard hal/src/*.c hal/*.c))
+HAL_OBJS := $(patsubst hal/%.c,$(BUILD)/hal/obj/%.o,$(HAL_SRCS))
+HAL_HDRS := $(wildcard hal/include/*.h hal/src/*.h hal/*.h) uapi/npu.h uapi/npu_hw.h
+HAL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthread \
+	-I$(CURDIR)/hal/include -I$(CURDIR)/hal/src -I$(CURDIR)/hal -I$(CURDIR)/uapi
+HAL_A := $(BUILD)/hal/libnpuhal.a
+HAL_SO := $(BUILD)/hal/libnpuhal.so.$(HAL_VERSION)
+HAL_PC := $(BUILD)/hal/npuhal.pc
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+.PHONY: hal install-hal
+hal: $(HAL_A) $(HAL_SO) $(HAL_PC)
+
+$(BUILD)/hal/obj/%.o: hal/%.c $(HAL_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HAL_CFLAGS) -c -o $@ $<
+
+$(HAL_A): $(HAL_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(HAL_SO): $(HAL_OBJS) hal/libnpuhal.map
+	$(CC) -shared -pthread -Wl,-soname,libnpuhal.so.$(HAL_SOVERSION) \
+		-Wl,--version-script=hal/libnpuhal.map -Wl,--no-undefined -o $@ $(HAL_OBJS)
+	ln -sf libnpuhal.so.$(HAL_VERSION) $(BUILD)/hal/libnpuhal.so.$(HAL_SOVERSION)
+	ln -sf libnpuhal.so.$(HAL_SOVERSION) $(BUILD)/hal/libnpuhal.so
+
+$(HAL_PC): hal/npuhal.pc.in Makefile hal/hal.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(HAL_VERSION)|g' $< > $@
+
+install-hal: hal
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/npuhal
+	install -m 644 $(HAL_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(HAL_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libnpuhal.so.$(HAL_VERSION) $(DESTDIR)$(LIBDIR)/libnpuhal.so.$(HAL_SOVERSION)
+	ln -sf libnpuhal.so.$(HAL_SOVERSION) $(DESTDIR)$(LIBDIR)/libnpuhal.so
+	install -m 644 hal/include/npuhal.h hal/include/npu_program.h $(DESTDIR)$(INCLUDEDIR)/npuhal/
+	install -m 644 $(HAL_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Runners: a program loaded into the DRAM of every unit of a session, and
+ * synchronous runs.
+ *
+ * A run is one job per unit: COPY_TO_DRAM of each input from a staging
+ * buffer, EXEC of the code section, COPY_FROM_DRAM of each output. A PE runs
+ * its commands in order, so jobs queued on one unit never see each other's
+ * tensors in DRAM even though they use the same addresses.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "error.h"
+#include "runner.h"
+
+/* How long a run waits for the device before giving up (NPU_JOB_TIMEOUT_MS). */
+#define RUN_TIMEOUT_MS_DEFAULT 60000
+
+static const char *const job_status_text[] = {
+	[NPU_JOB_OK] = "ok",
+	[NPU_JOB_BAD_DESC] = "malformed command or instruction",
+	[NPU_JOB_DRAM_OOB] = "DRAM access out of bounds",
+	[NPU_JOB_DMA_FAULT] = "host memory access failed",
+	[NPU_JOB_TIMEOUT] = "program exceeded its cycle budget",
+	[NPU_JOB_HANG] = "device made no progress (job timeout)",
+	[NPU_JOB_CANCELLED] = "cancelled by a reset",
+	[NPU_JOB_DEVICE_LOST] = "device lost",
+};
+
+const char *npu_job_status_text(uint32_t status)
+{
+	if (status < sizeof(job_status_text) / sizeof(job_status_text[0]) &&
+	    job_status_text[status])
+		return job_status_text[status];
+	return "unknown status";
+}
+
+int64_t npu_run_timeout_ns(void)
+{
+	const char *env = getenv("NPU_JOB_TIMEOUT_MS");
+	long ms = env ? strtol(env, NULL, 10) : 0;
+
+	return (ms > 0 ? ms : RUN_TIMEOUT_MS_DEFAULT) * 1000000ll;
+}
+
+npu_status npu_bo_new(int fd, uint64_t size, struct npu_hal_bo *bo)
+{
+	struct npu_bo_create create = { .size = size };
+
+	memset(bo, 0, sizeof(*bo));
+	if (ioctl(fd, NPU_IOCTL_BO_CREATE, &create) < 0)
+		return npu_fail(errno == ENOMEM ? NPU_ERR_NO_MEMORY : NPU_ERR_IO,
+				"cannot create a %llu-byte device buffer: %s",
+				(unsigned long long)size, strerror(errno));
+	bo->fd = fd;
+	bo->handle = create.handle;
+	bo->size = size;
+	bo->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       (off_t)create.mmap_offset);
+	if (bo->map == MAP_FAILED) {
+		struct npu_bo_free fr = { .handle = create.handle };
+		int err = errno;
+
+		ioctl(fd, NPU_IOCTL_BO_FREE, &fr);
+		bo->map = NULL;
+		return npu_fail(NPU_ERR_NO_MEMORY, "cannot map a %llu-byte device buffer: %s",
+				(unsigned long long)size, strerror(err));
+	}
+	return NPU_OK;
+}
+
+void npu_bo_delete(struct npu_hal_bo *bo)
+{
+	struct npu_bo_free fr = { .handle = bo->handle };
+
+	if (!bo->handle)
+		return;
+	if (bo->map)
+		munmap(bo->map, bo->size);
+	ioctl(bo->fd, NPU_IOCTL_BO_FREE, &fr);
+	memset(bo, 0, sizeof(*bo));
+}
+
+npu_status npu_job_wait(const struct npu_session_unit *su, uint64_t seqno, int64_t timeout_ns,
+			struct npu_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->seqno = seqno;
+	w->timeout_ns = timeout_ns;
+	while (ioctl(su->fd, NPU_IOCTL_WAIT, w) < 0) {
+		switch (errno) {
+		case EINTR:
+			continue;
+		case EIO:
+			return npu_fail(NPU_ERR_JOB_FAILED,
+					"job %llu failed on %s: %s (command %u, instruction %u)",
+					(unsigned long long)w->seqno, su->unit.name,
+					npu_job_status_text(w->status), w->info >> 16,
+					w->info & 0xffff);
+		case ETIME:
+			return npu_fail(NPU_ERR_TIMEOUT,
+					"job %llu on %s did not finish within %lld ms (NPU_JOB_TIMEOUT_MS)",
+					(unsigned long long)seqno, su->unit.name,
+					(long long)(timeout_ns / 1000000));
+		case ENODEV:
+			return npu_fail(NPU_ERR_NO_DEVICE, "%s: the device is gone", su->unit.name);
+		default:
+			return npu_fail(NPU_ERR_IO, "waiting for job %llu on %s: %s",
+					(unsigned long long)seqno, su->unit.name, strerror(errno));
+		}
+	}
+	return NPU_OK;
+}
+
+npu_status npu_job_submit(const struct npu_session_unit *su, uint32_t pe,
+			  const struct npu_job_cmd *cmds, uint32_t count, uint64_t *seqno)
+{
+	struct npu_submit sub = {
+		.cmds = (uintptr_t)cmds, .cmd_count = count, .pe = pe,
+	};
+
+	while (ioctl(su->fd, NPU_IOCTL_SUBMIT, &sub) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == ENODEV)
+			return npu_fail(NPU_ERR_NO_DEVICE, "%s: the device is gone", su->unit.name);
+		return npu_fail(errno == ENOSPC || errno == EAGAIN ? NPU_ERR_BUSY : NPU_ERR_IO,
+				"cannot submit a job to %s: %s", su->unit.name, strerror(errno));
+	}
+	*seqno = sub.seqno;
+	return NPU_OK;
+}
+
+/* PEs of a unit that get a copy of the program: both for /dev/npuN. */
+static unsigned int unit_pe_targets(const struct npu_session_unit *su, uint32_t *pes)
+{
+	if (!su->info.fused && __builtin_popcount(su->info.pe_mask) > 1) {
+		pes[0] = 0;
+		pes[1] = 1;
+		return 2;
+	}
+	pes[0] = 0;
+	return 1;
+}
+
+static npu_status check_fits(const npu_program *p, const struct npu_session_unit *su)
+{
+	const struct npu_prog_header *h = npu_program_header(p);
+	unsigned int unit_pes = su->info.fused ? su->info.pe_count : 1;
+
+	if (h->pe_count != unit_pes)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT,
+				"the program needs %u %s PE(s) but %s is %s: use a %s spec",
+				h->pe_count, h->pe_count > 1 ? "fused" : "single", su->unit.name,
+				su->info.fused ? "a fused pair" : "one PE at a time",
+				h->pe_count > 1 ? "warboy(2)*N or npu:X:0-1" : "warboy(1)*N or npu:X:Y");
+	if (h->dram_size > su->info.dram_window)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT,
+				"the program needs %llu bytes of DRAM, %s offers %llu",
+				(unsigned long long)h->dram_size, su->unit.name,
+				(unsigned long long)su->info.dram_window);
+	return NPU_OK;
+}
+
+/* Copies the code and constant sections into the unit's DRAM (each PE for npuN). */
+static npu_status load_sections(const npu_program *p, const struct npu_session_unit *su)
+{
+	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	struct npu_hal_bo bos[NPU_PROG_MAX_SECTIONS];
+	uint32_t pes[2], n = 0;
+	unsigned int npes = unit_pe_targets(su, pes);
+	npu_status st = NPU_OK;
+
+	memset(bos, 0, sizeof(bos));
+	for (size_t i = 0; i < npu_program_section_count(p) && !st; i++) {
+		const struct npu_prog_section *s = npu_program_section(p, i);
+
+		if (s->type == NPU_PROG_SECTION_TENSORS)
+			continue;
+		st = npu_bo_new(su->fd, s->size, &bos[n]);
+		if (st)
+			break;
+		memcpy(bos[n].map, npu_program_section_data(p, i), s->size);
+		cmds[n] = (struct npu_job_cmd){
+			.op = NPU_JOB_CMD_COPY_TO_DRAM, .handle = bos[n].handle,
+			.dram_addr = s->dram_addr, .length = s->size,
+		};
+		n++;
+	}
+	for (unsigned int k = 0; k < npes && !st; k++) {
+		struct npu_wait w;
+		uint64_t seqno;
+
+		st = npu_job_submit(su, su->info.fused || npes == 1 ? 0 : pes[k], cmds, n, &seqno);
+		if (!st)
+			st = npu_job_wait(su, seqno, npu_run_timeout_ns(), &w);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		npu_bo_delete(&bos[i]);
+	return st;
+}
+
+static npu_status unit_init(npu_runner *r, struct npu_runner_unit *ru)
+{
+	npu_status st;
+
+	ru->staging = calloc(r->input_count + r->output_count, sizeof(*ru->staging));
+	if (!ru->staging)
+		return npu_fail(NPU_ERR_NO_MEMORY, "no memory for staging buffers");
+	for (size_t i = 0; i < r->input_count + r->output_count; i++) {
+		const struct npu_prog_tensor *t = i < r->input_count ?
+			r->inputs[i] : r->outputs[i - r->input_count];
+
+		st = npu_bo_new(ru->su->fd, t->byte_size, &ru->staging[i]);
+		if (st)
+			return st;
+	}
+	if (pthread_mutex_init(&ru->lock, NULL))
+		return npu_fail(NPU_ERR_NO_MEMORY, "cannot create a mutex");
+	ru->lock_ready = 1;
+	return NPU_OK;
+}
+
+static void unit_fini(npu_runner *r, struct npu_runner_unit *ru)
+{
+	if (ru->staging)
+		for (size_t i = 0; i < r->input_count + r->output_count; i++)
+			npu_bo_delete(&ru->staging[i]);
+	free(ru->staging);
+	if (ru->lock_ready)
+		pthread_mutex_destroy(&ru->lock);
+}
+
+npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **out)
+{
+	npu_runner *r;
+	npu_status st;
+
+	if (!s || !p || !out)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "session, program and out must not be NULL");
+	*out = NULL;
+	if (npu_program_tensor_count(p) > NPU_JOB_MAX_CMDS - 1)
+		return npu_fail(NPU_ERR_UNSUPPORTED,
+				"the program has %zu tensors; a run moves at most %d",
+				npu_program_tensor_count(p), NPU_JOB_MAX_CMDS - 1);
+	r = calloc(1, sizeof(*r) + s->count * sizeof(r->units[0]));
+	if (!r)
+		return npu_fail(NPU_ERR_NO_MEMORY, "no memory for a runner");
+	r->session = s;
+	r->program = p;
+	r->unit_count = s->count;
+	for (size_t i = 0; i < npu_program_tensor_count(p); i++) {
+		const struct npu_prog_tensor *t = npu_program_tensor(p, i);
+
+		if (t->kind == NPU_TENSOR_INPUT)
+			r->inputs[r->input_count++] = t;
+		else
+			r->outputs[r->output_count++] = t;
+	}
+	for (size_t i = 0; i < npu_program_section_count(p); i++) {
+		const struct npu_prog_section *sec = npu_program_section(p, i);
+
+		if (sec->type == NPU_PROG_SECTION_CODE) {
+			r->code_addr = sec->dram_addr;
+			r->code_size = sec->size;
+		}
+	}
+	for (size_t u = 0; u < s->count; u++) {
+		r->units[u].su = &s->units[u];
+		st = check_fits(p, &s->units[u]);
+		if (!st)
+			st = load_sections(p, &s->units[u]);
+		if (!st)
+			st = unit_init(r, &r->units[u]);
+		if (st) {
+			r->unit_count = u + 1;
+			npu_runner_destroy(r);
+			return st;
+		}
+	}
+	*out = r;
+	return NPU_OK;
+}
+
+void npu_runner_destroy(npu_runner *r)
+{
+	if (!r)
+		return;
+	for (size_t u = 0; u < r->unit_count; u++)
+		unit_fini(r, &r->units[u]);
+	free(r);
+}
+
+size_t npu_runner_input_count(const npu_runner *r)
+{
+	return r ? r->input_count : 0;
+}
+
+size_t npu_runner_output_count(const npu_runner *r)
+{
+	return r ? r->output_count : 0;
+}
+
+const struct npu_prog_tensor *npu_runner_input(const npu_runner *r, size_t i)
+{
+	return r && i < r->input_count ? r->inputs[i] : NULL;
+}
+
+const struct npu_prog_tensor *npu_runner_output(const npu_runner *r, size_t i)
+{
+	return r && i < r->output_count ? r->outputs[i] : NULL;
+}
+
+uint32_t npu_runner_build_job(const npu_runner *r, const struct npu_hal_bo *staging,
+			      struct npu_job_cmd *cmds)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < r->input_count; i++)
+		cmds[n++] = (struct npu_job_cmd){
+			.op = NPU_JOB_CMD_COPY_TO_DRAM, .handle = staging[i].handle,
+			.dram_addr = r->inputs[i]->dram_addr, .length = r->inputs[i]->byte_size,
+		};
+	cmds[n++] = (struct npu_job_cmd){
+		.op = NPU_JOB_CMD_EXEC, .dram_addr = r->code_addr, .length = r->code_size,
+	};
+	for (size_t i = 0; i < r->output_count; i++)
+		cmds[n++] = (struct npu_job_cmd){
+			.op = NPU_JOB_CMD_COPY_FROM_DRAM,
+			.handle = staging[r->input_count + i].handle,
+			.dram_addr = r->outputs[i]->dram_addr, .length = r->outputs[i]->byte_size,
+		};
+	return n;
+}
+
+npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const *outputs,
+			  npu_run_info *info)
+{
+	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	struct npu_runner_unit *ru;
+	struct npu_wait w;
+	uint64_t seqno;
+	size_t u;
+	npu_status st;
+
+	if (!r || (r->input_count && !inputs) || !outputs)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "runner, inputs and outputs must not be NULL");
+	for (size_t i = 0; i < r->input_count; i++)
+		if (!inputs[i])
+			return npu_fail(NPU_ERR_INVALID_ARGUMENT, "input %zu ('%s') is NULL", i,
+					r->inputs[i]->name);
+	for (size_t i = 0; i < r->output_count; i++)
+		if (!outputs[i])
+			return npu_fail(NPU_ERR_INVALID_ARGUMENT, "output %zu ('%s') is NULL", i,
+					r->outputs[i]->name);
+
+	u = atomic_fetch_add(&r->next_unit, 1) % r->unit_count;
+	ru = &r->units[u];
+	pthread_mutex_lock(&ru->lock);
+	for (size_t i = 0; i < r->input_count; i++)
+		memcpy(ru->staging[i].map, inputs[i], r->inputs[i]->byte_size);
+	st = npu_job_submit(ru->su, ru->su->info.fused ? 0 : NPU_PE_ANY_IF_ALL(ru->su), cmds,
+			    npu_runner_build_job(r, ru->staging, cmds), &seqno);
+	if (!st)
+		st = npu_job_wait(ru->su, seqno, npu_run_timeout_ns(), &w);
+	if (!st) {
+		for (size_t i = 0; i < r->output_count; i++)
+			memcpy(outputs[i], ru->staging[r->input_count + i].map,
+			       r->outputs[i]->byte_size);
+		if (info) {
+			info->device_start = w.start_ts;
+			info->device_end = w.end_ts;
+			info->clock_mhz = ru->su->info.clock_mhz;
+			info->unit = (unsigned int)u;
+		}
+	}
+	pthread_mutex_unlock(&ru->lock);
+	return st;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal view of runners and the job helpers shared with queues. */
+#ifndef NPUHAL_RUNNER_H
+#define NPUHAL_RUNNER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "session.h"
+
+/* A driver buffer mapped into this process. */
+struct npu_hal_bo {
+	int fd;
+	uint32_t handle;	/* 0: none */
+	uint64_t size;
+	void *map;
+};
+
+struct npu_runner_unit {
+	struct npu_session_unit *su;
+	pthread_mutex_t lock;		/* serializes synchronous runs on this unit */
+	int lock_ready;
+	struct npu_hal_bo *staging;	/* inputs, then outputs */
+};
+
+struct npu_runner {
+	npu_session *session;
+	const npu_program *program;
+	const struct npu_prog_tensor *inputs[NPU_PROG_MAX_TENSORS];
+	const struct npu_prog_tensor *outputs[NPU_PROG_MAX_TENSORS];
+	size_t input_count, output_count;
+	uint64_t code_addr, code_size;
+	atomic_size_t next_unit;	/* round-robin over units */
+	size_t unit_count;
+	struct npu_runner_unit units[];
+};
+
+/* /dev/npuN (two independent PEs): let the driver pick; other files: PE 0. */
+#define NPU_PE_ANY_IF_ALL(su) \
+	(!(su)->info.fused && __builtin_popcount((su)->info.pe_mask) > 1 ? NPU_PE_ANY : 0)
+
+npu_status npu_bo_new(int fd, uint64_t size, struct npu_hal_bo *bo);
+void npu_bo_delete(struct npu_hal_bo *bo);
+npu_status npu_job_submit(const struct npu_session_unit *su, uint32_t pe,
+			  const struct npu_job_cmd *cmds, uint32_t count, uint64_t *seqno);
+/* Waits for seqno (or NPU_WAIT_ANY); a failed job is NPU_ERR_JOB_FAILED with *w filled. */
+npu_status npu_job_wait(const struct npu_session_unit *su, uint64_t seqno, int64_t timeout_ns,
+			struct npu_wait *w);
+const char *npu_job_status_text(uint32_t status);
+int64_t npu_run_timeout_ns(void);
+/* The commands of one run using the given staging buffers; returns their count. */
+uint32_t npu_runner_build_job(const npu_runner *r, const struct npu_hal_bo *staging,
+			      struct npu_job_cmd *cmds);
+
+#endif /* NPUHAL_RUNNER_H */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libnpuhal against the real driver: sessions from specs, exclusivity seen
+ * through the HAL, and runner results equal to the C reference.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "npu_util.h"
+#include "npuhal.h"
+
+#define M 8
+#define K 24
+#define N 16
+
+/* out[MxN] i32 = in[MxK] i8 * weights[KxN] i8, the weights being constants. */
+static npu_program *matmul_program(unsigned int pes, int8_t *weights, struct npu_rng *rng)
+{
+	enum { CODE = 0, WEIGHTS = 0x1000, IN = 0x2000, OUT = 0x3000 };
+	struct npu_insn code[2] = { npu_insn_matmul(OUT, IN, WEIGHTS, M, N, K, false),
+				    npu_insn_halt() };
+	struct npu_prog_tensor in = {
+		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
+		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 2, .dims = { M, K },
+		.dram_addr = IN, .byte_size = M * K,
+	};
+	struct npu_prog_tensor out = {
+		.name = "y", .kind = NPU_TENSOR_OUTPUT, .dtype = NPU_PROG_DTYPE_INT32,
+		.host_dtype = NPU_PROG_DTYPE_INT32, .rank = 2, .dims = { M, N },
+		.dram_addr = OUT, .byte_size = M * N * 4,
+	};
+	npu_program_builder *b;
+	npu_program *p = NULL;
+	void *data;
+	size_t size;
+
+	npu_rng_fill(rng, weights, K * N);
+	if (npu_program_builder_new("warboy", pes, 0x4000, &b))
+		return NULL;
+	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, CODE, code, sizeof(code)) &&
+	    !npu_program_builder_add_section(b, NPU_PROG_SECTION_CONST, WEIGHTS, weights, K * N) &&
+	    !npu_program_builder_add_tensor(b, &in) && !npu_program_builder_add_tensor(b, &out) &&
+	    !npu_program_builder_finish(b, &data, &size)) {
+		if (npu_program_from_bytes(data, size, &p))
+			p = NULL;
+		free(data);
+	}
+	npu_program_builder_free(b);
+	return p;
+}
+
+FIXTURE(hal)
+{
+	npu_program *single, *fused;
+	int8_t weights_single[K * N], weights_fused[K * N];
+	struct npu_rng rng;
+};
+
+FIXTURE_SETUP(hal)
+{
+	if (!npu_device_present(0))
+		SKIP(return, "no /dev/npu0_mgmt: module not loaded");
+	npu_rng_seed(&self->rng, 0x4841u);
+	self->single = matmul_program(1, self->weights_single, &self->rng);
+	self->fused = matmul_program(2, self->weights_fused, &self->rng);
+	ASSERT_NE(NULL, self->single) TH_LOG("%s", npu_last_error());
+	ASSERT_NE(NULL, self->fused) TH_LOG("%s", npu_last_error());
+}
+
+FIXTURE_TEARDOWN(hal)
+{
+	npu_program_free(self->single);
+	npu_program_free(self->fused);
+}
+
+static int check_run(struct __test_metadata *_metadata, npu_runner *r, const int8_t *weights,
+		     struct npu_rng *rng)
+{
+	int8_t in[M * K];
+	int32_t out[M * N], want[M * N];
+	const void *ins[1] = { in };
+	void *outs[1] = { out };
+	npu_run_info info;
+
+	npu_rng_fill(rng, in, sizeof(in));
+	memset(out, 0x7f, sizeof(out));
+	EXPECT_EQ(NPU_OK, npu_runner_run(r, ins, outs, &info)) TH_LOG("%s", npu_last_error());
+	npu_ref_matmul_i8(want, in, weights, M, N, K, false);
+	EXPECT_EQ(-1, npu_first_diff(want, out, sizeof(out)));
+	EXPECT_LT(info.device_start, info.device_end);
+	EXPECT_NE(0u, info.clock_mhz);
+	return 0;
+}
+
+TEST_F(hal, run_matches_reference_on_each_kind_of_unit)
+{
+	static const char *const single_specs[] = { "npu:0:0", "npu0pe1", "warboy*1", "npu:0" };
+	npu_session *s;
+	npu_runner *r;
+
+	NPU_RETURN_IF_SKIPPED();
+	for (size_t i = 0; i < sizeof(single_specs) / sizeof(single_specs[0]); i++) {
+		ASSERT_EQ(NPU_OK, npu_session_open(single_specs[i], NULL, &s))
+			TH_LOG("%s: %s", single_specs[i], npu_last_error());
+		ASSERT_EQ(NPU_OK, npu_runner_create(s, self->single, &r)) TH_LOG("%s", npu_last_error());
+		for (int k = 0; k < 4; k++)
+			check_run(_metadata, r, self->weights_single, &self->rng);
+		npu_runner_destroy(r);
+		npu_session_close(s);
+	}
+	ASSERT_EQ(NPU_OK, npu_session_open("warboy(2)*1", NULL, &s)) TH_LOG("%s", npu_last_error());
+	EXPECT_STREQ("npu0pe0-1", npu_session_unit_name(s, 0));
+	ASSERT_EQ(NPU_OK, npu_runner_create(s, self->fused, &r)) TH_LOG("%s", npu_last_error());
+	check_run(_metadata, r, self->weights_fused, &self->rng);
+	npu_runner_destroy(r);
+	npu_session_close(s);
+}
+
+TEST_F(hal, program_and_unit_must_agree_on_pe_count)
+{
+	npu_session *s;
+	npu_runner *r = (npu_runner *)&r;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(NPU_OK, npu_session_open("npu:0:0", NULL, &s));
+	EXPECT_EQ(NPU_ERR_INVALID_ARGUMENT, npu_runner_create(s, self->fused, &r));
+	EXPECT_EQ(NULL, r);
+	EXPECT_NE(NULL, strstr(npu_last_error(), "fused"));
+	npu_session_close(s);
+}
+
+struct thread_arg {
+	npu_runner *r;
+	const int8_t *weights;
+	int failures;
+	uint64_t seed;
+};
+
+static void *run_many(void *p)
+{
+	struct thread_arg *a = p;
+	struct npu_rng rng;
+
+	npu_rng_seed(&rng, a->seed);
+	for (int i = 0; i < 25; i++) {
+		int8_t in[M * K];
+		int32_t out[M * N], want[M * N];
+		const void *ins[1] = { in };
+		void *outs[1] = { out };
+
+		npu_rng_fill(&rng, in, sizeof(in));
+		if (npu_runner_run(a->r, ins, outs, NULL) != NPU_OK) {
+			a->failures++;
+			continue;
+		}
+		npu_ref_matmul_i8(want, in, a->weights, M, N, K, false);
+		a->failures += npu_first_diff(want, out, sizeof(out)) != -1;
+	}
+	return NULL;
+}
+
+TEST_F(hal, runs_from_threads_spread_over_units)
+{
+	struct thread_arg args[4];
+	pthread_t th[4];
+	npu_session *s;
+	npu_runner *r;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(NPU_OK, npu_session_open("warboy*2", NULL, &s)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(2u, npu_session_unit_count(s));
+	ASSERT_EQ(NPU_OK, npu_runner_create(s, self->single, &r)) TH_LOG("%s", npu_last_error());
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .r = r, .weights = self->weights_single, .seed = i + 1 };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, run_many, &args[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, args[i].failures);
+	}
+	npu_runner_destroy(r);
+	npu_session_close(s);
+}
+
+TEST_F(hal, busy_units_name_their_holder)
+{
+	npu_session *s, *other = (npu_session *)&other;
+	int pipefd[2];
+	pid_t child;
+	char c;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(NPU_OK, npu_session_open("npu:0:1", NULL, &s));
+	/* Another process asks for the same PE, for any pair, and for what is left. */
+	ASSERT_EQ(0, pipe(pipefd));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int bad = 0;
+
+		bad |= npu_session_open("npu:0:1", NULL, &other) != NPU_ERR_BUSY;
+		bad |= !strstr(npu_last_error(), "is busy (held by pid");
+		bad |= npu_session_open("npu:0:0-1", NULL, &other) != NPU_ERR_BUSY;
+		if (npu_session_open("warboy*1", NULL, &other) == NPU_OK) {
+			bad |= strcmp(npu_session_unit_name(other, 0), "npu0pe0") != 0;
+			npu_session_close(other);
+		} else {
+			bad = 1;
+		}
+		c = (char)bad;
+		_exit(write(pipefd[1], &c, 1) == 1 ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	EXPECT_EQ(0, c);
+	waitpid(child, NULL, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	npu_session_close(s);
+}
+
+TEST_HARNESS_MAIN
