@@ -2,9 +2,11 @@
 /*
  * Buffer objects. A BO created by BO_CREATE is a set of zeroed kernel pages,
  * DMA-mapped for the device once at creation and mapped into userspace by
- * mmap() on the file at its fake offset. Handles are per file. BO_FREE drops
- * the handle; jobs that use the BO keep it alive until they finish, and
- * userspace mappings keep their pages.
+ * mmap() on the file at its fake offset. BO_USERPTR pins user pages
+ * (FOLL_LONGTERM) instead; BO_IMPORT (npu_dmabuf.c) maps another driver's
+ * dma-buf. Handles are per file. BO_FREE drops the handle; jobs that use the
+ * BO keep it alive until they finish, and userspace mappings keep their
+ * pages.
  */
 
 #include <linux/dma-mapping.h>
@@ -19,10 +21,22 @@ static void npu_bo_release(struct kref *ref)
 	struct npu_bo *bo = container_of(ref, struct npu_bo, ref);
 	unsigned long i;
 
-	dma_unmap_sgtable(npu_dev(bo->ndev), &bo->sgt, DMA_BIDIRECTIONAL, 0);
-	sg_free_table(&bo->sgt);
-	for (i = 0; i < bo->npages; i++)
-		__free_page(bo->pages[i]);
+	switch (bo->kind) {
+	case NPU_BO_KERNEL:
+		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
+		sg_free_table(bo->sgt);
+		for (i = 0; i < bo->npages; i++)
+			__free_page(bo->pages[i]);
+		break;
+	case NPU_BO_USERPTR:
+		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
+		sg_free_table(bo->sgt);
+		unpin_user_pages_dirty_lock(bo->pages, bo->npages, !bo->readonly);
+		break;
+	case NPU_BO_IMPORT:
+		npu_dmabuf_release_import(bo);
+		break;
+	}
 	kvfree(bo->pages);
 	npu_device_put(bo->ndev);
 	kfree(bo);
@@ -33,23 +47,66 @@ void npu_bo_put(struct npu_bo *bo)
 	kref_put(&bo->ref, npu_bo_release);
 }
 
+/* An empty BO of @size bytes (rounded up to pages) with a page array. */
+struct npu_bo *npu_bo_new(struct npu_device *ndev, enum npu_bo_kind kind, u64 size)
+{
+	struct npu_bo *bo;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return NULL;
+	kref_init(&bo->ref);
+	bo->kind = kind;
+	bo->size = PAGE_ALIGN(size);
+	bo->npages = bo->size >> PAGE_SHIFT;
+	bo->dir = DMA_BIDIRECTIONAL;
+	if (kind != NPU_BO_IMPORT) {
+		bo->pages = kvcalloc(bo->npages, sizeof(*bo->pages), GFP_KERNEL);
+		if (!bo->pages) {
+			kfree(bo);
+			return NULL;
+		}
+	}
+	npu_device_get(ndev);
+	bo->ndev = ndev;
+	return bo;
+}
+
+/* Undo npu_bo_new() for a BO whose memory was never set up. */
+void npu_bo_discard(struct npu_bo *bo)
+{
+	npu_device_put(bo->ndev);
+	kvfree(bo->pages);
+	kfree(bo);
+}
+
+/* DMA-map the BO's pages for the device. */
+static int npu_bo_map_pages(struct npu_bo *bo)
+{
+	int ret;
+
+	ret = sg_alloc_table_from_pages(&bo->own_sgt, bo->pages, bo->npages, 0,
+					bo->size, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = dma_map_sgtable(npu_dev(bo->ndev), &bo->own_sgt, bo->dir, 0);
+	if (ret) {
+		sg_free_table(&bo->own_sgt);
+		return ret;
+	}
+	bo->sgt = &bo->own_sgt;
+	return 0;
+}
+
 static struct npu_bo *npu_bo_alloc(struct npu_device *ndev, u64 size)
 {
 	struct npu_bo *bo;
 	unsigned long i;
 	int ret;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = npu_bo_new(ndev, NPU_BO_KERNEL, size);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
-	kref_init(&bo->ref);
-	bo->size = PAGE_ALIGN(size);
-	bo->npages = bo->size >> PAGE_SHIFT;
-	bo->pages = kvcalloc(bo->npages, sizeof(*bo->pages), GFP_KERNEL);
-	if (!bo->pages) {
-		ret = -ENOMEM;
-		goto err_free_bo;
-	}
 	for (i = 0; i < bo->npages; i++) {
 		bo->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 		if (!bo->pages[i]) {
@@ -57,27 +114,38 @@ static struct npu_bo *npu_bo_alloc(struct npu_device *ndev, u64 size)
 			goto err_free_pages;
 		}
 	}
-	ret = sg_alloc_table_from_pages(&bo->sgt, bo->pages, bo->npages, 0,
-					bo->size, GFP_KERNEL);
+	ret = npu_bo_map_pages(bo);
 	if (ret)
 		goto err_free_pages;
-	ret = dma_map_sgtable(npu_dev(ndev), &bo->sgt, DMA_BIDIRECTIONAL, 0);
-	if (ret)
-		goto err_free_table;
-
-	npu_device_get(ndev);
-	bo->ndev = ndev;
 	return bo;
 
-err_free_table:
-	sg_free_table(&bo->sgt);
 err_free_pages:
 	while (i--)
 		__free_page(bo->pages[i]);
-	kvfree(bo->pages);
-err_free_bo:
-	kfree(bo);
+	npu_bo_discard(bo);
 	return ERR_PTR(ret);
+}
+
+/* Give the BO a handle in the file; on failure the BO is released. */
+int npu_bo_add_handle(struct npu_file *nfile, struct npu_bo *bo, u32 *handle)
+{
+	int ret;
+
+	ret = xa_alloc(&nfile->bos, handle, bo, XA_LIMIT(1, NPU_BO_MAX_HANDLE), GFP_KERNEL);
+	if (ret) {
+		npu_bo_put(bo);
+		return ret == -EBUSY ? -ENOSPC : ret;
+	}
+	return 0;
+}
+
+/* Undo npu_bo_add_handle() when the handle could not be reported. */
+void npu_bo_remove_handle(struct npu_file *nfile, u32 handle)
+{
+	struct npu_bo *bo = xa_erase(&nfile->bos, handle);
+
+	if (bo)
+		npu_bo_put(bo);
 }
 
 int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
@@ -97,19 +165,66 @@ int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
 	bo = npu_bo_alloc(nfile->ndev, args.size);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
-
-	ret = xa_alloc(&nfile->bos, &handle, bo, XA_LIMIT(1, NPU_BO_MAX_HANDLE), GFP_KERNEL);
-	if (ret) {
-		npu_bo_put(bo);
-		return ret == -EBUSY ? -ENOSPC : ret;
-	}
+	ret = npu_bo_add_handle(nfile, bo, &handle);
+	if (ret)
+		return ret;
 
 	args.handle = handle;
 	args.mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
 	if (copy_to_user(arg, &args, sizeof(args))) {
-		bo = xa_erase(&nfile->bos, handle);
-		if (bo)
-			npu_bo_put(bo);
+		npu_bo_remove_handle(nfile, handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
+{
+	struct npu_bo_userptr args;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct npu_bo *bo;
+	u32 handle;
+	int pinned, ret;
+
+	if (copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~NPU_BO_USERPTR_READONLY)
+		return -EINVAL;
+	if (!args.size || args.size > NPU_BO_MAX_SIZE || !PAGE_ALIGNED(args.size) ||
+	    !PAGE_ALIGNED(args.user_ptr) || args.user_ptr + args.size < args.user_ptr)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(args.user_ptr), args.size))
+		return -EFAULT;
+
+	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args.size);
+	if (!bo)
+		return -ENOMEM;
+	bo->readonly = args.flags & NPU_BO_USERPTR_READONLY;
+	if (bo->readonly)
+		bo->dir = DMA_TO_DEVICE;
+	else
+		gup_flags |= FOLL_WRITE;
+
+	pinned = pin_user_pages_fast(args.user_ptr, bo->npages, gup_flags, bo->pages);
+	if (pinned != bo->npages) {
+		if (pinned > 0)
+			unpin_user_pages(bo->pages, pinned);
+		npu_bo_discard(bo);
+		return pinned < 0 ? pinned : -EFAULT;
+	}
+	ret = npu_bo_map_pages(bo);
+	if (ret) {
+		unpin_user_pages(bo->pages, bo->npages);
+		npu_bo_discard(bo);
+		return ret;
+	}
+	ret = npu_bo_add_handle(nfile, bo, &handle);
+	if (ret)
+		return ret;
+
+	args.handle = handle;
+	if (copy_to_user(arg, &args, sizeof(args))) {
+		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}
 	return 0;
@@ -175,6 +290,11 @@ int npu_bo_mmap(struct npu_file *nfile, struct vm_area_struct *vma)
 	if (!bo)
 		return -EINVAL;
 
+	/* Only driver-allocated pages are mapped here; dma-bufs map themselves. */
+	if (bo->kind != NPU_BO_KERNEL) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (first >= bo->npages || vma_pages(vma) > bo->npages - first) {
 		ret = -EINVAL;
 		goto out;

@@ -14,6 +14,7 @@
 
 #include "npu_drv.h"
 #include "npu_ring.h"
+#include "npu_sysfs.h"
 
 unsigned int npu_max_jobs_per_file = 1024;
 module_param_named(max_jobs_per_file, npu_max_jobs_per_file, uint, 0644);
@@ -48,6 +49,11 @@ void npu_device_get(struct npu_device *ndev)
 void npu_device_put(struct npu_device *ndev)
 {
 	kref_put(&ndev->ref, npu_device_release);
+}
+
+static void npu_device_put_action(void *ndev)
+{
+	npu_device_put(ndev);
 }
 
 /* The device with index @index, with a reference for the caller, or NULL. */
@@ -186,6 +192,15 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			goto err_disable;
 	}
 	ndev->alive = true;
+
+	/* devres users of ndev (hwmon) are released after remove; pin it. */
+	npu_device_get(ndev);
+	ret = devm_add_action_or_reset(dev, npu_device_put_action, ndev);
+	if (ret)
+		goto err_disable;
+	ret = npu_hwmon_register(ndev);
+	if (ret)
+		goto err_disable;
 
 	mutex_lock(&npu_devices_lock);
 	ret = xa_alloc(&npu_devices, &index, ndev, XA_LIMIT(0, NPU_MAX_DEVICES - 1),

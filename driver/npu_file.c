@@ -19,6 +19,7 @@
 #include "npu_drv.h"
 #include "npu_job.h"
 #include "npu_ring.h"
+#include "npu_sysfs.h"
 
 static dev_t npu_devt_base;
 
@@ -248,6 +249,12 @@ static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return npu_ioctl_bo_create(nfile, uarg);
 	case NPU_IOCTL_BO_FREE:
 		return npu_ioctl_bo_free(nfile, uarg);
+	case NPU_IOCTL_BO_USERPTR:
+		return npu_ioctl_bo_userptr(nfile, uarg);
+	case NPU_IOCTL_BO_EXPORT:
+		return npu_ioctl_bo_export(nfile, uarg);
+	case NPU_IOCTL_BO_IMPORT:
+		return npu_ioctl_bo_import(nfile, uarg);
 	case NPU_IOCTL_SUBMIT:
 		return npu_ioctl_submit(nfile, uarg, filp->f_flags & O_NONBLOCK);
 	case NPU_IOCTL_WAIT:
@@ -358,8 +365,10 @@ int npu_file_create_nodes(struct npu_device *ndev)
 	for (kind = 0; kind < NPU_NODE_COUNT; kind++) {
 		struct device *node;
 
-		node = device_create(&npu_class, npu_dev(ndev), first + kind, ndev,
-				     npu_node_fmt[kind], ndev->index);
+		node = device_create_with_groups(&npu_class, npu_dev(ndev), first + kind, ndev,
+						 kind == NPU_NODE_MGMT ? npu_mgmt_groups :
+						 npu_pe_node_groups,
+						 npu_node_fmt[kind], ndev->index);
 		if (IS_ERR(node)) {
 			ret = PTR_ERR(node);
 			npu_file_remove_nodes(ndev);

@@ -35,7 +35,9 @@ static void npu_job_release_dma(struct npu_job *job)
 			dma_free_coherent(dev, d->sg_bytes, d->sg, d->sg_dma);
 		d->sg = NULL;
 		if (d->bo) {
-			dma_sync_sgtable_for_cpu(dev, &d->bo->sgt, DMA_BIDIRECTIONAL);
+			/* An importer's exporter owns the CPU side of its buffer. */
+			if (d->bo->kind != NPU_BO_IMPORT)
+				dma_sync_sgtable_for_cpu(dev, d->bo->sgt, d->bo->dir);
 			npu_bo_put(d->bo);
 		}
 		d->bo = NULL;
@@ -47,7 +49,7 @@ static int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64
 {
 	struct npu_job_cmd_dma *d = &job->dma[i];
 	struct device *dev = npu_dev(job->file->ndev);
-	struct sg_table *sgt = &d->bo->sgt;
+	struct sg_table *sgt = d->bo->sgt;
 	struct scatterlist *sg;
 	unsigned int pass, k, count = 0;
 
@@ -86,7 +88,8 @@ static int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64
 			return -ENOMEM;
 	}
 
-	dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	if (d->bo->kind != NPU_BO_IMPORT)
+		dma_sync_sgtable_for_device(dev, sgt, d->bo->dir);
 	job->cmds[i].sg_count = count;
 	job->cmds[i].sg_addr = d->sg_dma;
 	return 0;
@@ -131,6 +134,9 @@ static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 			return -ENOENT;
 		if (!npu_range_ok(uc->offset, uc->length, job->dma[i].bo->size))
 			return -EINVAL;
+		/* The device must not write a read-only user buffer. */
+		if (uc->op == NPU_JOB_CMD_COPY_FROM_DRAM && job->dma[i].bo->readonly)
+			return -EACCES;
 		hw->opcode = uc->op == NPU_JOB_CMD_COPY_TO_DRAM ?
 			     NPU_OP_DMA_TO_DEV : NPU_OP_DMA_FROM_DEV;
 		hw->dram_addr = uc->dram_addr;

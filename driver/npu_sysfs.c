@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs attributes, created with the device (attribute groups) so udev sees
+ * them at the uevent.
+ *
+ * npuN_mgmt: busname device_sn device_type device_uuid fw_version
+ *	      platform_type soc_rev version alive heartbeat device_state
+ * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder
+ *
+ * Live values are read from the registers under alive_lock; a removed
+ * device answers -ENODEV.
+ */
+
+#include <linux/device.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/sysfs.h>
+
+#include "npu_sysfs.h"
+
+static struct npu_device *npu_node_device(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static enum npu_node_kind npu_node_kind(struct device *dev)
+{
+	return MINOR(dev->devt) % NPU_NODE_COUNT;
+}
+
+/* PEs whose state a device file shows. */
+static u32 npu_node_pes(struct device *dev)
+{
+	switch (npu_node_kind(dev)) {
+	case NPU_NODE_PE0:
+		return BIT(0);
+	case NPU_NODE_PE1:
+		return BIT(1);
+	case NPU_NODE_ALL:
+	case NPU_NODE_FUSED:
+		return BIT(0) | BIT(1);
+	default:
+		return 0;
+	}
+}
+
+static ssize_t busname_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", pci_name(npu_node_device(dev)->pdev));
+}
+static DEVICE_ATTR_RO(busname);
+
+static ssize_t device_sn_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", npu_node_device(dev)->serial);
+}
+static DEVICE_ATTR_RO(device_sn);
+
+static ssize_t device_type_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "warboy\n");
+}
+static DEVICE_ATTR_RO(device_type);
+
+static ssize_t device_uuid_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%pUb\n", npu_node_device(dev)->uuid);
+}
+static DEVICE_ATTR_RO(device_uuid);
+
+static ssize_t fw_version_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", npu_node_device(dev)->fw_version);
+}
+static DEVICE_ATTR_RO(fw_version);
+
+static ssize_t platform_type_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct pci_dev *pdev = npu_node_device(dev)->pdev;
+
+	/* The vendor ID is QEMU's own: no silicon carries it. */
+	return sysfs_emit(buf, "%s\n", pdev->vendor == NPU_PCI_VENDOR_ID ? "emulated" : "silicon");
+}
+static DEVICE_ATTR_RO(platform_type);
+
+static ssize_t soc_rev_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct npu_device *ndev = npu_node_device(dev);
+
+	return sysfs_emit(buf, "%u.%u\n", ndev->hw_rev >> 16, ndev->hw_rev & 0xffff);
+}
+static DEVICE_ATTR_RO(soc_rev);
+
+static ssize_t version_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", NPU_DRIVER_VERSION);
+}
+static DEVICE_ATTR_RO(version);
+
+/* Read a global register, or fail with -ENODEV once the device is gone. */
+static int npu_sysfs_read_reg(struct npu_device *ndev, u32 reg, u32 *val)
+{
+	int ret = 0;
+
+	down_read(&ndev->alive_lock);
+	if (ndev->alive)
+		*val = npu_rd32(ndev, reg);
+	else
+		ret = -ENODEV;
+	up_read(&ndev->alive_lock);
+	return ret;
+}
+
+static ssize_t heartbeat_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	u32 val;
+	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_HEARTBEAT, &val);
+
+	return ret ? ret : sysfs_emit(buf, "%u\n", val);
+}
+static DEVICE_ATTR_RO(heartbeat);
+
+static const char *npu_state_name(u32 status)
+{
+	if (status == ~0u || (status & NPU_DEV_STATUS_FATAL))
+		return "failed";
+	if (!(status & NPU_DEV_STATUS_READY))
+		return "resetting";
+	return "ready";
+}
+
+static ssize_t device_state_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	u32 status;
+	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_DEV_STATUS, &status);
+
+	return ret ? ret : sysfs_emit(buf, "%s\n", npu_state_name(status));
+}
+static DEVICE_ATTR_RO(device_state);
+
+static ssize_t alive_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	u32 status;
+	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_DEV_STATUS, &status);
+
+	if (ret == -ENODEV)
+		return sysfs_emit(buf, "0\n");
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%d\n", !strcmp(npu_state_name(status), "ready"));
+}
+static DEVICE_ATTR_RO(alive);
+
+static struct attribute *npu_mgmt_attrs[] = {
+	&dev_attr_busname.attr,
+	&dev_attr_device_sn.attr,
+	&dev_attr_device_type.attr,
+	&dev_attr_device_uuid.attr,
+	&dev_attr_fw_version.attr,
+	&dev_attr_platform_type.attr,
+	&dev_attr_soc_rev.attr,
+	&dev_attr_version.attr,
+	&dev_attr_alive.attr,
+	&dev_attr_heartbeat.attr,
+	&dev_attr_device_state.attr,
+	NULL
+};
+
+static const struct attribute_group npu_mgmt_group = {
+	.attrs = npu_mgmt_attrs,
+};
+
+const struct attribute_group *npu_mgmt_groups[] = {
+	&npu_mgmt_group,
+	NULL
+};
+
+/* Performance counters in the `Name: 0xhex` format of Warboy's perf_regs. */
+static const struct {
+	const char *name;
+	u32 reg;
+} npu_perf_regs[] = {
+	{ "TaskExecutionTime", NPU_PE_PERF_TASK_CYCLES },
+	{ "TensorExecutionTime", NPU_PE_PERF_TENSOR_CYCLES },
+	{ "DmaExecutionTime", NPU_PE_PERF_DMA_CYCLES },
+	{ "InstructionCount", NPU_PE_PERF_INSTRUCTIONS },
+	{ "CommandCount", NPU_PE_PERF_COMMANDS },
+	{ "JobCount", NPU_PE_PERF_JOBS },
+	{ "ErrorCount", NPU_PE_PERF_ERRORS },
+	{ "DmaToDeviceBytes", NPU_PE_PERF_DMA_TO_DEV_BYTES },
+	{ "DmaFromDeviceBytes", NPU_PE_PERF_DMA_FROM_DEV_BYTES },
+	{ "DmaCommandCount", NPU_PE_PERF_DMA_COMMANDS },
+};
+
+/*
+ * A file driving several PEs shows their sums, except CycleCount (cycles
+ * since reset, the same clock on both PEs), which is the larger one.
+ */
+static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct npu_device *ndev = npu_node_device(dev);
+	u64 sums[ARRAY_SIZE(npu_perf_regs)] = { 0 };
+	u32 pes = npu_node_pes(dev);
+	u64 cycles = 0;
+	unsigned int i, p;
+	ssize_t len;
+
+	down_read(&ndev->alive_lock);
+	if (!ndev->alive) {
+		up_read(&ndev->alive_lock);
+		return -ENODEV;
+	}
+	for (p = 0; p < ndev->pe_count; p++) {
+		void __iomem *regs = ndev->pe[p].regs;
+
+		if (!(pes & BIT(p)))
+			continue;
+		cycles = max_t(u64, cycles, readq(regs + NPU_PE_PERF_CYCLES));
+		for (i = 0; i < ARRAY_SIZE(npu_perf_regs); i++)
+			sums[i] += readq(regs + npu_perf_regs[i].reg);
+	}
+	up_read(&ndev->alive_lock);
+
+	len = sysfs_emit(buf, "CycleCount: 0x%x\n", lower_32_bits(cycles));
+	len += sysfs_emit_at(buf, len, "CycleCountHigh: 0x%x\n", upper_32_bits(cycles));
+	for (i = 0; i < ARRAY_SIZE(npu_perf_regs); i++)
+		len += sysfs_emit_at(buf, len, "%s: 0x%llx\n", npu_perf_regs[i].name, sums[i]);
+	return len;
+}
+static DEVICE_ATTR_RO(perf_regs);
+
+/* One line per PE: "peP: free", "peP: releasing" or "peP: busy pid=N comm=C". */
+static ssize_t holder_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct npu_device *ndev = npu_node_device(dev);
+	u32 pes = npu_node_pes(dev);
+	ssize_t len = 0;
+	unsigned int p;
+
+	mutex_lock(&ndev->owner_lock);
+	for (p = 0; p < ndev->pe_count; p++) {
+		if (!(pes & BIT(p)))
+			continue;
+		if (ndev->owned_mask & BIT(p))
+			len += sysfs_emit_at(buf, len, "pe%u: busy pid=%d comm=%s\n", p,
+					     ndev->holder[p].pid, ndev->holder[p].comm);
+		else if (ndev->releasing_mask & BIT(p))
+			len += sysfs_emit_at(buf, len, "pe%u: releasing\n", p);
+		else
+			len += sysfs_emit_at(buf, len, "pe%u: free\n", p);
+	}
+	mutex_unlock(&ndev->owner_lock);
+	return len;
+}
+static DEVICE_ATTR_RO(holder);
+
+static struct attribute *npu_pe_node_attrs[] = {
+	&dev_attr_perf_regs.attr,
+	&dev_attr_holder.attr,
+	NULL
+};
+
+static const struct attribute_group npu_pe_node_group = {
+	.attrs = npu_pe_node_attrs,
+};
+
+const struct attribute_group *npu_pe_node_groups[] = {
+	&npu_pe_node_group,
+	NULL
+};
