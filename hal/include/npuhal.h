@@ -240,6 +240,39 @@ NPU_API const struct npu_prog_tensor *npu_runner_output(const npu_runner *runner
 NPU_API npu_status npu_runner_run(npu_runner *runner, const void *const *inputs,
 				  void *const *outputs, npu_run_info *info);
 
+/* ---- Queues: asynchronous runs ---------------------------------------------------- */
+
+/*
+ * A queue keeps several jobs in flight on every unit of a runner's session.
+ * submit() copies the inputs into a free slot, queues the job and returns
+ * at once (it blocks only while every slot is busy); recv() returns results
+ * in completion order with the caller's context. Any number of threads may
+ * submit and receive. Each submitted context comes back from recv() exactly
+ * once, with the job's status; a job that failed on the device is
+ * NPU_ERR_JOB_FAILED and its outputs are left untouched.
+ */
+typedef struct npu_queue npu_queue;
+
+typedef struct npu_queue_options {
+	unsigned int inflight_per_unit;	/* jobs on the device per unit; 0: 4 */
+	unsigned int output_capacity;	/* finished jobs held for recv(); 0: all slots */
+} npu_queue_options;
+
+NPU_API npu_status npu_queue_create(npu_runner *runner, const npu_queue_options *opts,
+				    npu_queue **out);
+/* timeout_ns: how long to wait for a free slot; < 0 forever, 0 not at all. */
+NPU_API npu_status npu_queue_submit(npu_queue *queue, const void *const *inputs,
+				    void *context, int64_t timeout_ns);
+/*
+ * Waits up to timeout_ns (< 0 forever) for a finished job, copies its
+ * outputs into outputs[] and returns its status; *context is set for every
+ * job returned, failed or not. NPU_ERR_TIMEOUT if none finished in time.
+ */
+NPU_API npu_status npu_queue_recv(npu_queue *queue, int64_t timeout_ns, void **context,
+				  void *const *outputs, npu_run_info *info);
+/* Waits for the jobs in flight, discards unreceived results, frees the queue. */
+NPU_API void npu_queue_destroy(npu_queue *queue);
+
 #ifdef __cplusplus
 }
 #endif
