@@ -1,21 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Usage: mkinitramfs.sh OUTDIR
+# Usage: mkinitramfs.sh CACHEDIR PAYLOAD
 #
 # Packs the test VM's initramfs as two uncompressed cpio archives, which the
 # kernel unpacks one after the other when they are concatenated:
 #
-#   OUTDIR/base.cpio     busybox and the stock Debian modules the tests need.
-#                        Cached: rebuilt only when its inputs change (kernel
-#                        version, busybox, module list, this script).
-#   OUTDIR/payload.cpio  everything built from this checkout: /init, npu.ko,
-#                        the module index (depmod), the guest tests, tools.
-#                        Rebuilt on every call (it takes well under a second),
-#                        so it is never stale.
+#   CACHEDIR/base.cpio  busybox and the stock Debian modules the tests need.
+#                       Cached: rebuilt only when its inputs change (kernel
+#                       version, busybox, module list, this script).
+#   PAYLOAD             everything built from this checkout: /init, npu.ko,
+#                       the module index (depmod), the guest tests, tools.
+#                       Packed on every call (well under a second), so it is
+#                       never stale, in a private scratch directory, so
+#                       concurrent boots from one checkout do not mix.
 #
-# The paths of the two archives are printed, one per line. vm.sh appends a
-# third, tiny archive with the per-run settings (mode, command).
+# Prints the paths of the two archives, one per line. vm.sh appends a third,
+# tiny archive with the per-run settings (mode, command).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +27,11 @@ top=$(cd "$here/../.." && pwd)
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 log() { echo "mkinitramfs: $*" >&2; }
 
-[ $# -eq 1 ] || die "usage: $0 OUTDIR"
+trap 'echo "mkinitramfs: error: line $LINENO failed: $BASH_COMMAND" >&2' ERR
+
+[ $# -eq 2 ] || die "usage: $0 CACHEDIR PAYLOAD"
 out=$1
+payload=$2
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -41,9 +45,11 @@ busybox=$(command -v busybox || true)
 [ -d "$moddir/kernel" ] || die "no stock modules in $moddir; run 'make setup'"
 command -v depmod >/dev/null || die "depmod not found; install kmod ('make setup')"
 
-# Several engineers may start VMs from one checkout at the same time.
+# Several engineers may start VMs from one checkout at the same time: the
+# base is built under a lock and replaced atomically; the payload is private.
 exec 9>"$out/.mkinitramfs.lock"
-flock 9
+scratch=$(mktemp -d "$out/scratch.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 
 # Writes a newc archive of directory $1 to $2, atomically, with root-owned
 # files and stable ordering (so identical inputs give identical archives).
@@ -87,6 +93,7 @@ base_key=$(
 	} | sha256sum | cut -d' ' -f1
 )
 base_root=$out/base-root
+flock 9
 if [ ! -f "$out/base.cpio" ] || [ "$(cat "$out/base.key" 2>/dev/null)" != "$base_key" ]; then
 	log "packing the base archive (busybox, stock modules: $NPU_VM_STOCK_MODULES)"
 	rm -rf "$base_root"
@@ -111,8 +118,7 @@ fi
 
 # ---- payload archive --------------------------------------------------------
 
-payload_root=$out/payload-root
-rm -rf "$payload_root"
+payload_root=$scratch/payload-root
 mkdir -p "$payload_root/tests" "$payload_root/etc/npu-vm" "$payload_root$moddir/extra"
 install -m 0755 "$here/guest-init" "$payload_root/init"
 install -m 0755 "$here/scan-kernel-log.sh" "$payload_root/etc/npu-vm/scan-kernel-log.sh"
@@ -127,10 +133,10 @@ fi
 
 # depmod needs every module under one tree: hard-link the stock ones next to
 # npu.ko in a scratch tree and keep only the index files it writes.
-depmod_root=$out/depmod-root
-rm -rf "$depmod_root"
+depmod_root=$scratch/depmod-root
 mkdir -p "$depmod_root/lib/modules"
 cp -al "$base_root$moddir" "$depmod_root$moddir"
+flock -u 9
 if [ -f "$ko" ]; then
 	mkdir -p "$depmod_root$moddir/extra"
 	cp "$ko" "$depmod_root$moddir/extra/npu.ko"
@@ -140,7 +146,6 @@ depmod -b "$depmod_root" "$kver" || die "depmod failed"
 for f in "$depmod_root$moddir"/modules.*; do
 	cp "$f" "$payload_root$moddir/"
 done
-rm -rf "$depmod_root"
 
 # Guest tests: only binaries whose source still exists, so a deleted test
 # does not keep running from an old build. NPU_VM_TESTS_DIR (e.g. throwaway
@@ -169,6 +174,6 @@ for dir in $NPU_VM_TOOL_DIRS; do
 done
 echo "$ntests" >"$payload_root/etc/npu-vm/test-count"
 
-pack "$payload_root" "$out/payload.cpio"
+pack "$payload_root" "$payload"
 echo "$out/base.cpio"
-echo "$out/payload.cpio"
+echo "$payload"

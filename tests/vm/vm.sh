@@ -62,18 +62,19 @@ else
 fi
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
+# ---- this run's directory, initramfs and settings ---------------------------
 vmdir=$top/build/vm
-mapfile -t archives < <("$here/mkinitramfs.sh" "$vmdir")
-[ ${#archives[@]} -eq 2 ] || die "packing the initramfs failed"
-ntests=$(cpio --quiet -i --to-stdout etc/npu-vm/test-count <"${archives[1]}")
-
-# ---- this run's directory and settings archive ------------------------------
 run=$vmdir/runs/$(date +%Y%m%d-%H%M%S)-$mode-$$
 mkdir -p "$run/root/vm"
 ln -sfn "runs/${run##*/}" "$vmdir/last"
 # Keep the 10 newest runs.
 find "$vmdir/runs" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort | head -n -10 |
 	xargs -r rm -rf
+
+archives=()
+mapfile -t archives < <("$here/mkinitramfs.sh" "$vmdir" "$run/payload.cpio" || echo FAILED)
+[ ${#archives[@]} -eq 2 ] || die "packing the initramfs failed (tests/vm/mkinitramfs.sh)"
+ntests=$(cpio --quiet -i --to-stdout etc/npu-vm/test-count <"${archives[1]}")
 {
 	echo "NPU_VM_MODE=$mode"
 	echo "NPU_TEST_TIMEOUT=$NPU_TEST_TIMEOUT"
@@ -82,7 +83,7 @@ find "$vmdir/runs" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort | head -n -10
 printf '%s\n' "$cmd" >"$run/root/vm/cmd"
 (cd "$run/root" && find vm | cpio --quiet -o -H newc -R 0:0) >"$run/settings.cpio"
 cat "${archives[@]}" "$run/settings.cpio" >"$run/initrd.cpio"
-rm -rf "$run/root" "$run/settings.cpio"
+rm -rf "$run/root" "$run/settings.cpio" "$run/payload.cpio"
 
 console=$run/console.log
 output=$run/output.log
@@ -102,10 +103,14 @@ qemu_args=(
 )
 
 if [ "$mode" = shell ]; then
-	log "console log: $console (Ctrl-A X quits QEMU)"
-	# -serial mon:stdio: the console, with QEMU's monitor behind Ctrl-A C.
+	log "console log: $console (Ctrl-A X quits QEMU, Ctrl-A C its monitor)"
+	# The console on the terminal and in console.log, QEMU's monitor muxed in;
+	# signal=off: Ctrl-C goes to the guest, not to QEMU.
 	status=0
-	"$qemu" "${qemu_args[@]}" -serial mon:stdio -serial "file:$output" || status=$?
+	"$qemu" "${qemu_args[@]}" \
+		-chardev "stdio,id=con,mux=on,signal=off,logfile=$console" \
+		-serial chardev:con -mon chardev=con,mode=readline \
+		-serial "file:$output" || status=$?
 	rm -f "$run/initrd.cpio"
 	exit $status
 fi
@@ -115,7 +120,9 @@ test) limit=${NPU_VM_TIMEOUT:-$((NPU_VM_BOOT_TIMEOUT + ntests * (NPU_TEST_TIMEOU
 *) limit=${NPU_VM_TIMEOUT:-$NPU_VM_RUN_TIMEOUT} ;;
 esac
 
-log "booting $KVER with: $NPU_VM_DEVICES ($ntests guest tests, time limit ${limit}s)"
+what="time limit ${limit}s"
+[ "$mode" != test ] || what="$ntests guest tests, $what"
+log "booting $KVER with: ${NPU_VM_DEVICES:-no NPU} ($what)"
 log "console log: $console"
 start=$(date +%s)
 # The kernel log goes to a file; ttyS1 to another file, followed live below.
@@ -126,8 +133,8 @@ qpid=$!
 trap 'kill "$qpid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
-if [ "$mode" = run ]; then
-	# Only the command's output; the result lines are for this script.
+if [ "$mode" != test ]; then
+	# Only what the guest printed; the result lines are for this script.
 	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null | sed -u '/^NPUVM: /d'
 else
 	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null
