@@ -115,7 +115,7 @@ typedef struct npu_open_options {
 #define NPU_CARD_MAX_PES 8
 
 typedef struct npu_pe_info {
-	int holder_pid;				/* 0: free */
+	int holder_pid;				/* 0: free; -1: being released */
 	char holder_comm[NPU_INFO_STRING_MAX];	/* command of the holder */
 } npu_pe_info;
 

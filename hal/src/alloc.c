@@ -112,6 +112,9 @@ static npu_status resolve_named(const npu_spec_item *it, const struct npu_topolo
 				"%s (column %u): overlaps a device file named earlier in the spec",
 				text, it->column);
 	h = first_holder(d, mask);
+	if (h && h->pid < 0)
+		return npu_fail(NPU_ERR_BUSY, "%s is being released by its last owner; try again",
+				u->name);
 	if (h)
 		return npu_fail(NPU_ERR_BUSY, "%s is busy (held by pid %d, '%s')", u->name, h->pid,
 				h->comm);
@@ -209,8 +212,13 @@ static npu_status busy_message(const struct npu_topology *topo, const char *want
 
 			if (!d->pe[pe].pid)
 				continue;
-			n = snprintf(held + len, sizeof(held) - len, "%snpu%upe%u held by pid %d ('%s')",
-				     len ? ", " : "", d->index, pe, d->pe[pe].pid, d->pe[pe].comm);
+			if (d->pe[pe].pid < 0)
+				n = snprintf(held + len, sizeof(held) - len, "%snpu%upe%u being released",
+					     len ? ", " : "", d->index, pe);
+			else
+				n = snprintf(held + len, sizeof(held) - len,
+					     "%snpu%upe%u held by pid %d ('%s')", len ? ", " : "",
+					     d->index, pe, d->pe[pe].pid, d->pe[pe].comm);
 			len += n > 0 ? (size_t)n : 0;
 		}
 	}

@@ -16,7 +16,7 @@
 #define NPU_DEVFILE_NAME_MAX	32
 
 struct npu_pe_holder {
-	int pid;				/* 0: free */
+	int pid;				/* 0: free; -1: being released */
 	char comm[NPU_HOLDER_COMM_MAX];
 };
 

@@ -4,7 +4,7 @@
  * (<sysfs>/class/npu_mgmt), never from opening device files, so listing
  * never disturbs a device's owner and works on fake trees:
  *   npuN_mgmt/{device_type,fw_version,device_sn,device_uuid,busname,device_state}
- *   npuNpeY/holder    "free", or "<pid> <command>" of the owning process
+ *   npuNpeY/holder    "peY: free", "peY: releasing" or "peY: busy pid=N comm=C"
  * A card's PE count is the number of npuNpeY entries.
  */
 #include <dirent.h>
@@ -97,19 +97,30 @@ static int match_pe(const char *name, unsigned int *n, unsigned int *pe)
 	return 1;
 }
 
+/*
+ * The driver's holder attribute: "peY: free", "peY: releasing" or
+ * "peY: busy pid=N comm=C". Releasing counts as held (pid -1): the PE
+ * cannot be opened until its owner's teardown ends.
+ */
 static void parse_holder(const char *text, npu_pe_info *pe)
 {
-	char comm[NPU_INFO_STRING_MAX];
+	const char *busy = strstr(text, "busy pid=");
+	const char *comm;
 	int pid;
 
 	pe->holder_pid = 0;
 	pe->holder_comm[0] = '\0';
-	/* "<pid> <command>"; anything else (e.g. "free") means nobody holds it. */
-	if (sscanf(text, "%d %63[^\n]", &pid, comm) >= 1 && pid > 0) {
-		pe->holder_pid = pid;
-		if (sscanf(text, "%*d %63[^\n]", comm) == 1)
-			snprintf(pe->holder_comm, sizeof(pe->holder_comm), "%s", comm);
+	if (strstr(text, "releasing")) {
+		pe->holder_pid = -1;
+		snprintf(pe->holder_comm, sizeof(pe->holder_comm), "(being released)");
+		return;
 	}
+	if (!busy || sscanf(busy, "busy pid=%d", &pid) != 1 || pid <= 0)
+		return;
+	pe->holder_pid = pid;
+	comm = strstr(busy, " comm=");
+	if (comm)
+		snprintf(pe->holder_comm, sizeof(pe->holder_comm), "%s", comm + 6);
 }
 
 static int cmp_card(const void *a, const void *b)

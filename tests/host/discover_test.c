@@ -50,7 +50,7 @@ static void add_card(const char *root, unsigned int n, const char *holder0, cons
 	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%upe1/holder", n);
 	put(root, rel, holder1);
 	snprintf(rel, sizeof(rel), "sys/class/npu_mgmt/npu%upe0-1/holder", n);
-	put(root, rel, "free\n");
+	put(root, rel, "pe0: free\npe1: free\n");
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char name[32];
 
@@ -75,8 +75,8 @@ FIXTURE_SETUP(tree)
 	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
 	self->opts.sysfs_root = self->sys;
 	self->opts.devfs_root = self->dev;
-	add_card(self->root, 1, "free\n", "4242 python3\n");
-	add_card(self->root, 0, "free\n", "free\n");
+	add_card(self->root, 1, "pe0: free\n", "pe1: busy pid=4242 comm=python3\n");
+	add_card(self->root, 0, "pe0: free\n", "pe1: free\n");
 }
 
 FIXTURE_TEARDOWN(tree)
@@ -128,6 +128,17 @@ TEST_F(tree, cards_are_listed_in_index_order_with_holders)
 	EXPECT_EQ(4242, cards[1].pe[1].holder_pid);
 	EXPECT_STREQ("python3", cards[1].pe[1].holder_comm);
 	npu_cards_free(cards);
+}
+
+TEST_F(tree, a_pe_being_released_is_not_available)
+{
+	char got[128];
+
+	put(self->root, "sys/class/npu_mgmt/npu0pe0/holder", "pe0: releasing\n");
+	ASSERT_EQ(NPU_OK, resolve(&self->opts, "warboy*1", got, sizeof(got)));
+	EXPECT_STREQ("npu0pe1", got);
+	EXPECT_EQ(NPU_ERR_BUSY, resolve(&self->opts, "npu:0:0", got, sizeof(got)));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "being released"));
 }
 
 TEST_F(tree, roots_come_from_the_environment_too)
