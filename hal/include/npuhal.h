@@ -128,6 +128,9 @@ typedef struct npu_card_info {
 	char uuid[NPU_INFO_STRING_MAX];
 	char busname[NPU_INFO_STRING_MAX];	/* PCI address "0000:00:03.0" */
 	char state[NPU_INFO_STRING_MAX];	/* "ready", "resetting", "failed" */
+	char dev[NPU_INFO_STRING_MAX];		/* "major:minor" of npuN_mgmt */
+	long temp_mc;				/* millidegrees Celsius; < 0: unknown */
+	long power_uw;				/* microwatts; < 0: unknown */
 	npu_pe_info pe[NPU_CARD_MAX_PES];
 } npu_card_info;
 
@@ -135,6 +138,21 @@ typedef struct npu_card_info {
 NPU_API npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards,
 				  size_t *count);
 NPU_API void npu_cards_free(npu_card_info *cards);
+
+/* Performance counters of a device file's PEs (its perf_regs in sysfs). */
+typedef struct npu_perf_counters {
+	uint64_t cycles;		/* device clock cycles since reset */
+	uint64_t task_cycles;		/* busy executing commands (sum over PEs) */
+	uint64_t tensor_cycles;		/* of which computing */
+	uint64_t dma_cycles;		/* of which moving data */
+	uint64_t instructions;
+	uint64_t jobs;
+	uint64_t errors;
+} npu_perf_counters;
+
+/* devfile: a device file name such as "npu0pe1" or "npu0pe0-1". */
+NPU_API npu_status npu_read_perf(const npu_open_options *opts, const char *devfile,
+				 npu_perf_counters *out);
 
 /*
  * Resolves a spec (NULL: npu_spec_default_text()) against the devices present

@@ -9,6 +9,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +49,27 @@ npu_status npu_roots_resolve(const npu_open_options *opts, struct npu_roots *roo
 			"NPU_DEVFS_ROOT", "/dev");
 }
 
+/* <a>/<b> into buf; false (and "") if it does not fit. */
+static bool join_path(char *buf, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(buf, size, "%s/%s", a, b);
+
+	if (n < 0 || (size_t)n >= size) {
+		buf[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
 /* Reads the first line of <dir>/<name> into buf; "" if the file is missing. */
 static void read_attr(const char *dir, const char *name, char *buf, size_t size)
 {
-	char path[600];
+	char path[PATH_MAX];
 	FILE *f;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!join_path(path, sizeof(path), dir, name))
+		return;
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -123,6 +139,37 @@ static void parse_holder(const char *text, npu_pe_info *pe)
 		snprintf(pe->holder_comm, sizeof(pe->holder_comm), "%s", comm + 6);
 }
 
+/* Temperature and power from the hwmon device under the card's PCI device. */
+static void read_sensors(const char *mgmt_dir, npu_card_info *c)
+{
+	char dir[PATH_MAX], val[32];
+	struct dirent *e;
+	DIR *d;
+
+	c->temp_mc = -1;
+	c->power_uw = -1;
+	if (!join_path(dir, sizeof(dir), mgmt_dir, "device/hwmon"))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char hw[PATH_MAX];
+
+		if (strncmp(e->d_name, "hwmon", 5) != 0 ||
+		    !join_path(hw, sizeof(hw), dir, e->d_name))
+			continue;
+		read_attr(hw, "temp1_input", val, sizeof(val));
+		if (val[0])
+			c->temp_mc = strtol(val, NULL, 10);
+		read_attr(hw, "power1_input", val, sizeof(val));
+		if (val[0])
+			c->power_uw = strtol(val, NULL, 10);
+		break;
+	}
+	closedir(d);
+}
+
 static int cmp_card(const void *a, const void *b)
 {
 	const npu_card_info *x = a, *y = b;
@@ -132,7 +179,7 @@ static int cmp_card(const void *a, const void *b)
 
 static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out, size_t *count)
 {
-	char dir[300], sub[600];
+	char dir[PATH_MAX], sub[PATH_MAX];
 	npu_card_info *cards = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
@@ -141,7 +188,9 @@ static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out,
 
 	*out = NULL;
 	*count = 0;
-	snprintf(dir, sizeof(dir), "%s" CLASS_DIR, roots->sysfs);
+	if (!join_path(dir, sizeof(dir), roots->sysfs, CLASS_DIR + 1))
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "sysfs root '%s' is too long",
+				roots->sysfs);
 	d = opendir(dir);
 	if (!d) {
 		if (errno == ENOENT)
@@ -170,13 +219,15 @@ static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out,
 		c = &cards[n++];
 		memset(c, 0, sizeof(*c));
 		c->index = idx;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		join_path(sub, sizeof(sub), dir, e->d_name);
 		read_attr(sub, "device_type", c->arch, sizeof(c->arch));
 		read_attr(sub, "fw_version", c->fw_version, sizeof(c->fw_version));
 		read_attr(sub, "device_sn", c->serial, sizeof(c->serial));
 		read_attr(sub, "device_uuid", c->uuid, sizeof(c->uuid));
 		read_attr(sub, "busname", c->busname, sizeof(c->busname));
 		read_attr(sub, "device_state", c->state, sizeof(c->state));
+		read_attr(sub, "dev", c->dev, sizeof(c->dev));
+		read_sensors(sub, c);
 	}
 	/* Second pass: PEs and their holders. */
 	rewinddir(d);
@@ -190,7 +241,7 @@ static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out,
 				continue;
 			if (pe + 1 > cards[i].pe_count)
 				cards[i].pe_count = pe + 1;
-			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			join_path(sub, sizeof(sub), dir, e->d_name);
 			read_attr(sub, "holder", holder, sizeof(holder));
 			parse_holder(holder, &cards[i].pe[pe]);
 		}
@@ -270,4 +321,55 @@ npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards, s
 void npu_cards_free(npu_card_info *cards)
 {
 	free(cards);
+}
+
+npu_status npu_read_perf(const npu_open_options *opts, const char *devfile, npu_perf_counters *out)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "TaskExecutionTime", offsetof(npu_perf_counters, task_cycles) },
+		{ "TensorExecutionTime", offsetof(npu_perf_counters, tensor_cycles) },
+		{ "DmaExecutionTime", offsetof(npu_perf_counters, dma_cycles) },
+		{ "InstructionCount", offsetof(npu_perf_counters, instructions) },
+		{ "JobCount", offsetof(npu_perf_counters, jobs) },
+		{ "ErrorCount", offsetof(npu_perf_counters, errors) },
+	};
+	struct npu_roots roots;
+	char path[PATH_MAX], line[128];
+	uint64_t lo = 0, hi = 0;
+	npu_status st;
+	FILE *f;
+
+	if (!devfile || !out || strchr(devfile, '/'))
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "a device file name like npu0pe0 is needed");
+	memset(out, 0, sizeof(*out));
+	st = npu_roots_resolve(opts, &roots);
+	if (st)
+		return st;
+	if (snprintf(path, sizeof(path), "%s" CLASS_DIR "/%s/perf_regs", roots.sysfs, devfile) >=
+	    (int)sizeof(path))
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "sysfs root '%s' is too long", roots.sysfs);
+	f = fopen(path, "r");
+	if (!f)
+		return npu_fail(errno == ENOENT ? NPU_ERR_NOT_FOUND : NPU_ERR_IO,
+				"cannot read %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		unsigned long long v;
+
+		if (sscanf(line, "%63[^:]: %llx", name, &v) != 2)
+			continue;
+		if (!strcmp(name, "CycleCount"))
+			lo = v;
+		else if (!strcmp(name, "CycleCountHigh"))
+			hi = v;
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (!strcmp(name, fields[i].name))
+				*(uint64_t *)((char *)out + fields[i].offset) = v;
+	}
+	fclose(f);
+	out->cycles = hi << 32 | lo;
+	return NPU_OK;
 }
