@@ -90,6 +90,9 @@ output=$run/output.log
 : >"$console"
 : >"$output"
 
+# Kernel arguments: all messages on ttyS0; a panic reboots at once, which
+# -no-reboot turns into QEMU exiting; iomem=relaxed lets tests read BAR0
+# (sysfs resource files, devmem) while the driver owns it.
 # shellcheck disable=SC2206 # word splitting intended: one argument per word
 devices=($NPU_VM_DEVICES)
 qemu_args=(
@@ -97,7 +100,7 @@ qemu_args=(
 	-nographic -no-reboot
 	-L /usr/share/seabios -L /usr/share/qemu
 	-kernel "$kernel" -initrd "$run/initrd.cpio"
-	-append "console=ttyS0,115200 panic=-1 loglevel=7 $NPU_VM_APPEND"
+	-append "console=ttyS0,115200 panic=-1 loglevel=7 iomem=relaxed $NPU_VM_APPEND"
 	-nodefaults
 	"${devices[@]}"
 )
