@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QEMU model of the NPU (uapi/npu_hw.h, docs/hardware.md): shared state of
+ * the PCI function (npu.c) and its processing-element engine (npu_pe.c).
+ *
+ * Everything runs in QEMU's main loop under the BQL: MMIO handlers, the
+ * per-PE command timers and the reset timer. No other locking is needed.
+ */
+#ifndef HW_MISC_NPU_H
+#define HW_MISC_NPU_H
+
+#include "hw/pci/pci.h"
+#include "qemu/timer.h"
+#include "qom/object.h"
+
+#include "npu_hw.h"
+
+#define TYPE_NPU "npu"
+OBJECT_DECLARE_SIMPLE_TYPE(NpuState, NPU)
+
+#define NPU_PERF_COUNTERS \
+	((NPU_PE_PERF_LAST - NPU_PE_PERF_FIRST) / 8 + 1)
+#define NPU_PERF_INDEX(reg)	(((reg) - NPU_PE_PERF_FIRST) / 8)
+
+/*
+ * Fault-injection points. Nothing triggers them yet: a later `faults=on`
+ * property decides in npu_fault_hit(). Each is checked at the one place in
+ * the engine where that fault would happen on real hardware.
+ */
+typedef enum NpuFault {
+    NPU_FAULT_HANG,             /* a command never finishes */
+    NPU_FAULT_DMA,              /* a DMA command's host access fails */
+    NPU_FAULT_DROP_IRQ,         /* a completion MSI-X message is lost */
+    NPU_FAULT_LATE_COMPLETION,  /* a command takes much longer than modelled */
+} NpuFault;
+
+/* State of the command a PE is executing (its data work is already done). */
+typedef struct NpuCmdRun {
+    uint8_t opcode;
+    bool end_of_job;
+    uint64_t job_id;
+    uint32_t status;            /* enum npu_hw_status */
+    uint32_t insn_index;        /* EXEC: failing instruction */
+    uint64_t cycles;            /* modelled duration */
+    uint64_t tensor_cycles;     /* EXEC: part spent in instructions */
+    uint64_t instructions;      /* EXEC: instructions retired */
+    uint64_t dma_bytes;         /* DMA: bytes moved */
+} NpuCmdRun;
+
+typedef struct NpuPe {
+    NpuState *dev;
+    unsigned int index;
+
+    /* Registers */
+    bool enabled;               /* PE_CTRL.ENABLE */
+    bool halted;                /* cleared only by a PE or device reset */
+    uint64_t sq_base;
+    uint32_t sq_size;
+    uint32_t sq_head;
+    uint32_t sq_tail;
+    uint64_t cq_base;
+    uint32_t cq_size;
+    uint32_t cq_head;
+    uint32_t cq_tail;
+    uint64_t perf[NPU_PERF_COUNTERS];   /* PERF_CYCLES slot unused: computed */
+    int64_t perf_epoch_ns;      /* virtual time of the last PE reset */
+
+    /* Command in progress: busy while cmd_timer is armed. */
+    bool busy;
+    QEMUTimer *cmd_timer;
+    NpuCmdRun run;
+
+    /* Job in progress (commands up to END_OF_JOB). */
+    bool in_job;
+    uint32_t job_cmd_index;
+    uint64_t job_start_ts;
+    uint32_t job_status;        /* first failure; later commands are skipped */
+    uint32_t job_info;
+
+    /* A finished job's completion waiting for CQ space (status CQ_FULL). */
+    bool cq_stalled;
+    uint64_t stalled_job_id;
+    uint32_t stalled_status;
+    uint32_t stalled_info;
+    uint64_t stalled_start_ts;
+    uint64_t stalled_end_ts;
+
+    /* Exponential average of the busy fraction, for the sensors. */
+    double load;
+    int64_t load_stamp_ns;
+} NpuPe;
+
+struct NpuState {
+    PCIDevice parent_obj;
+
+    MemoryRegion regs;
+    MemoryRegion dram;
+    uint8_t *dram_ptr;
+
+    /* Properties */
+    uint64_t dram_size;
+    uint32_t clock_mhz;
+    char *serial;
+    char *fw_version;
+
+    char serial_str[NPU_ID_STRING_LEN];
+    char fw_version_str[NPU_ID_STRING_LEN];
+    uint8_t uuid[NPU_UUID_LEN];
+
+    int64_t power_on_ns;        /* DEV_CLOCK and HEARTBEAT run from here */
+    bool ready;                 /* DEV_STATUS.READY; false during a reset */
+    bool fatal;                 /* DEV_STATUS.FATAL */
+    bool fused;                 /* DEV_MODE.FUSED */
+    bool in_command;            /* a command's data work (DMA) is running */
+    uint32_t err_cause;
+    uint32_t irq_status;
+    uint32_t irq_enable;
+    QEMUTimer *reset_timer;
+
+    NpuPe pe[NPU_MAX_PES];
+};
+
+/* npu.c */
+uint64_t npu_dev_clock(NpuState *s);
+uint64_t npu_ns_to_cycles(NpuState *s, int64_t ns);
+void npu_raise_irq(NpuState *s, uint32_t bits);
+void npu_raise_error(NpuState *s, uint32_t cause);
+bool npu_fault_hit(NpuState *s, NpuFault fault);
+
+/* npu_pe.c */
+void npu_pe_init(NpuState *s, unsigned int index);
+void npu_pe_fini(NpuPe *pe);
+void npu_pe_reset(NpuPe *pe);
+uint64_t npu_pe_read(NpuPe *pe, hwaddr reg, unsigned int size);
+void npu_pe_write(NpuPe *pe, hwaddr reg, uint64_t val, unsigned int size);
+double npu_pe_load(NpuPe *pe, int64_t now_ns);
+
+#endif /* HW_MISC_NPU_H */
