@@ -15,9 +15,13 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
 	vm-shell vm-run demo clean
 
-all: module hal guest-tests
+all: module hal tools guest-tests
 
 include hal/hal.mk
+include tools/tools.mk
+
+.PHONY: install
+install: install-hal install-tools
 
 help:
 	@echo "make setup        install packages (Debian 12), fetch sources"
