@@ -120,7 +120,7 @@ FIXTURE_TEARDOWN(queue)
 	npu_program_free(self->prog);
 }
 
-TEST_F(queue, every_context_returns_exactly_once_with_its_result)
+TEST_F_TIMEOUT(queue, every_context_returns_exactly_once_with_its_result, 600)
 {
 	const char *env = getenv("NPU_QUEUE_TEST_JOBS");
 	unsigned long total = env ? strtoul(env, NULL, 10) : 100000;
