@@ -240,10 +240,10 @@ static uint32_t pe_exec_dma(NpuPe *pe, const struct npu_cmd_fields *c, NpuCmdRun
     uint8_t *list, *dram;
     uint32_t i, status = NPU_STATUS_OK;
 
-    run->cycles = NPU_CYCLES_DMA_SETUP;
     if (c->cycle_budget) {
         return pe_bad_desc(pe, "DMA with a cycle budget");
     }
+    run->cycles = NPU_CYCLES_DMA_SETUP;
     if (c->sg_count < 1 || c->sg_count > NPU_SG_MAX_ENTRIES) {
         return pe_bad_desc(pe, "DMA sg_count out of range");
     }
@@ -315,10 +315,10 @@ static uint32_t pe_exec_program(NpuPe *pe, const struct npu_cmd_fields *c, NpuCm
     NpuState *s = pe_dev(pe);
     struct npu_isa_result res;
 
-    run->cycles = NPU_CYCLES_EXEC_LAUNCH;
     if (c->sg_count || c->sg_addr) {
         return pe_bad_desc(pe, "EXEC with SG fields");
     }
+    run->cycles = NPU_CYCLES_EXEC_LAUNCH;
     if (c->length == 0 || c->length % NPU_INSN_SIZE) {
         return pe_bad_desc(pe, "EXEC length not a non-zero multiple of 64");
     }
