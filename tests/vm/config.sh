@@ -38,6 +38,10 @@
 # Extra kernel command line arguments (e.g. "npu.debug=1").
 : "${NPU_VM_APPEND:=}"
 
-# What `make demo` runs after listing the devices: the first of these that
-# exists in the guest. Put the real tools first once they exist.
-: "${NPU_DEMO_PROGRAMS:=/usr/bin/npu-smi /usr/bin/npu-demo /tests/demo_test /tests/dma_test /tests/device_test}"
+# What `make demo` runs after listing the device nodes, PCI functions and
+# sysfs: every command of NPU_DEMO_COMMANDS (one per line) whose program
+# exists in the guest, then the first program of NPU_DEMO_PROGRAMS that
+# exists. Put the real tools first once they exist.
+: "${NPU_DEMO_COMMANDS:=npuctl info
+npuctl list}"
+: "${NPU_DEMO_PROGRAMS:=/usr/bin/npu-demo /tests/dma_test /tests/isa_test}"

@@ -80,6 +80,7 @@ ntests=$(cpio --quiet -i --to-stdout etc/npu-vm/test-count <"${archives[1]}")
 	echo "NPU_TEST_TIMEOUT=$NPU_TEST_TIMEOUT"
 	echo "NPU_DEMO_PROGRAMS='$NPU_DEMO_PROGRAMS'"
 } >"$run/root/vm/settings"
+printf '%s\n' "$NPU_DEMO_COMMANDS" >"$run/root/vm/demo-commands"
 printf '%s\n' "$cmd" >"$run/root/vm/cmd"
 (cd "$run/root" && find vm | cpio --quiet -o -H newc -R 0:0) >"$run/settings.cpio"
 cat "${archives[@]}" "$run/settings.cpio" >"$run/initrd.cpio"
