@@ -153,13 +153,62 @@ TEST_F(card, info_matches_bar0)
 	npu_bar_read_bytes(bar, NPU_REG_UUID, uuid, sizeof(uuid));
 	EXPECT_EQ(0, memcmp(uuid, self->info.uuid, NPU_UUID_LEN));
 	EXPECT_NE(0, memcmp(uuid, zero_uuid, NPU_UUID_LEN)) TH_LOG("all-zero UUID");
-	/* RFC 4122: variant bits 10xx in byte 8 */
+	/* docs/hardware.md: version 8 (RFC 9562 custom), variant 10 */
+	EXPECT_EQ(0x80, uuid[6] & 0xf0) TH_LOG("UUID version byte 0x%02x", uuid[6]);
 	EXPECT_EQ(0x80, uuid[8] & 0xc0) TH_LOG("UUID variant byte 0x%02x", uuid[8]);
 
 	EXPECT_NE(0, npu_bar_read32(bar, NPU_REG_CAPS) & NPU_CAP_FUSED);
 	/* management file: no PEs */
 	EXPECT_EQ(0, self->info.pe_mask);
 	EXPECT_EQ(0, self->info.fused);
+}
+
+static int read_attr(unsigned int dev, const char *name, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+	char *nl;
+
+	snprintf(path, sizeof(path), "/sys/class/npu_mgmt/npu%u_mgmt/%s", dev, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = 0;
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	return 0;
+}
+
+/* The driver's sysfs identity attributes say what DEVICE_INFO says. */
+TEST_F(card, sysfs_identity)
+{
+	char buf[128], hex[64];
+	size_t n = 0;
+
+	ASSERT_EQ(0, read_attr(variant->dev, "device_sn", buf, sizeof(buf)));
+	EXPECT_STREQ(self->info.serial, buf);
+	ASSERT_EQ(0, read_attr(variant->dev, "fw_version", buf, sizeof(buf)));
+	EXPECT_STREQ(self->info.fw_version, buf);
+	ASSERT_EQ(0, read_attr(variant->dev, "busname", buf, sizeof(buf)));
+	EXPECT_STREQ(self->info.busname, buf);
+	ASSERT_EQ(0, read_attr(variant->dev, "device_uuid", buf, sizeof(buf)));
+	for (int i = 0; i < NPU_UUID_LEN; i++)
+		n += snprintf(hex + n, sizeof(hex) - n, "%02x", self->info.uuid[i]);
+	/* compare the hex digits, whatever the dashes and case */
+	n = 0;
+	for (char *c = buf; *c; c++) {
+		if (*c == '-')
+			continue;
+		if (n >= 32 || (*c | 0x20) != hex[n]) {
+			EXPECT_STREQ(hex, buf);
+			break;
+		}
+		n++;
+	}
+	EXPECT_EQ(32, n) TH_LOG("device_uuid '%s', DEVICE_INFO %s", buf, hex);
 }
 
 /* The PE partitions lie back to back inside DRAM, as fused mode needs. */

@@ -439,6 +439,11 @@ uint64_t npu_bar_read64(const struct npu_bar *bar, uint32_t off)
 	return hi << 32 | lo;
 }
 
+uint64_t npu_bar_read64_once(const struct npu_bar *bar, uint32_t off)
+{
+	return *(volatile uint64_t *)(bar->regs + off);
+}
+
 void npu_bar_read_bytes(const struct npu_bar *bar, uint32_t off, void *buf, size_t len)
 {
 	uint8_t *p = buf;

@@ -119,6 +119,8 @@ int npu_bar_map(const char *busname, struct npu_bar *bar);
 void npu_bar_unmap(struct npu_bar *bar);
 uint32_t npu_bar_read32(const struct npu_bar *bar, uint32_t off);
 uint64_t npu_bar_read64(const struct npu_bar *bar, uint32_t off);
+/* One 8-byte access: a consistent snapshot of DEV_CLOCK. */
+uint64_t npu_bar_read64_once(const struct npu_bar *bar, uint32_t off);
 void npu_bar_read_bytes(const struct npu_bar *bar, uint32_t off, void *buf, size_t len);
 
 /*
