@@ -413,13 +413,12 @@ uint32_t npu_isa_check(const struct npu_isa_insn *insn, uint64_t mem_size,
 	return status;
 }
 
-uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
-		     uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
-		     struct npu_isa_result *res)
+uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
+			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
+			   uint64_t slice_cycles, struct npu_isa_result *res)
 {
-	uint64_t count, idx;
+	uint64_t count, slice_used = 0;
 
-	memset(res, 0, sizeof(*res));
 	if (!lanes)
 		lanes = 1;
 	if (!cycle_budget)
@@ -435,14 +434,13 @@ uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 	}
 
 	count = prog_len / NPU_INSN_SIZE;
-	for (idx = 0; idx < count; idx++) {
+	for (; res->insn_index < count; res->insn_index++) {
 		struct npu_isa_insn insn;
 		struct isa_plan plan;
 		uint64_t cost;
 
-		res->insn_index = idx;
 		/* Fetched one at a time: an earlier instruction may rewrite later ones. */
-		npu_isa_decode(mem + prog_addr + idx * NPU_INSN_SIZE, &insn);
+		npu_isa_decode(mem + prog_addr + res->insn_index * NPU_INSN_SIZE, &insn);
 		res->status = isa_plan_insn(&insn, mem_size, &plan);
 		if (res->status != NPU_STATUS_OK)
 			return res->status;
@@ -454,6 +452,11 @@ uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 			res->status = NPU_STATUS_TIMEOUT;
 			return res->status;
 		}
+		if (cost > slice_cycles - slice_used) {
+			res->status = NPU_ISA_YIELD;
+			return res->status;
+		}
+		slice_used += cost;
 		res->cycles += cost;
 		if (isa_ops[insn.opcode].exec)
 			isa_ops[insn.opcode].exec(mem, &insn);
@@ -464,4 +467,13 @@ uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 	res->insn_index = res->retired;
 	res->status = NPU_STATUS_OK;
 	return res->status;
+}
+
+uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
+		     uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
+		     struct npu_isa_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return npu_isa_run_slice(mem, mem_size, prog_addr, prog_len, cycle_budget, lanes,
+				 UINT64_MAX, res);
 }

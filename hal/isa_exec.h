@@ -68,6 +68,24 @@ uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 		     uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
 		     struct npu_isa_result *res);
 
+/* Returned by npu_isa_run_slice(): the slice ended, the program did not. */
+#define NPU_ISA_YIELD			0x100u
+
+/*
+ * Runs part of a program, so that a caller can bound the host time spent
+ * at once (the QEMU model runs small programs inline and hands big ones to
+ * a worker thread). Continues from the state in *res: insn_index is the
+ * next instruction, cycles and retired accumulate; start with *res zeroed.
+ * Before running an instruction that would take the cycles of this slice
+ * above slice_cycles, it stops and returns NPU_ISA_YIELD with *res ready for
+ * the next call. Budget, bounds and field checks come first, so a failing
+ * instruction fails in the slice that reaches it, whatever its size.
+ * npu_isa_run() is one slice with no limit.
+ */
+uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
+			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
+			   uint64_t slice_cycles, struct npu_isa_result *res);
+
 /* Name of an opcode ("matmul_i8"), or NULL if unknown. */
 const char *npu_isa_opcode_name(unsigned int opcode);
 

@@ -487,6 +487,48 @@ TEST_F(isa, default_budget_stops_a_huge_matmul_before_running_it)
 	EXPECT_EQ(0u, self->res.retired);
 }
 
+TEST_F(isa, slices_yield_and_resume_to_the_same_result)
+{
+	struct npu_isa_insn add = insn_of(NPU_ISA_ADD, NPU_DTYPE_I8, 0, BUF_A, BUF_A, BUF_B);
+	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	uint64_t cost = NPU_ISA_ISSUE_CYCLES + 2;	/* 64 elements */
+	unsigned int slices = 0, i;
+	int status;
+
+	add.arg[NPU_ARG_COUNT] = 64;
+	for (i = 0; i < 64; i++)
+		self->mem[BUF_B + i] = 1;
+	for (i = 0; i < 5; i++)
+		emit(self->mem, &self->insns, &add);
+	emit(self->mem, &self->insns, &halt);
+
+	memset(&self->res, 0, sizeof(self->res));
+	do {
+		/* room for two ADDs per slice */
+		status = (int)npu_isa_run_slice(self->mem, MEM_SIZE, PROG,
+						self->insns * NPU_INSN_SIZE, 0, 1,
+						2 * cost + 1, &self->res);
+		slices++;
+	} while (status == NPU_ISA_YIELD && slices < 10);
+	ASSERT_EQ(NPU_STATUS_OK, status);
+	EXPECT_EQ(3u, slices);
+	EXPECT_EQ(6u, self->res.retired);
+	EXPECT_EQ(5 * cost + NPU_ISA_ISSUE_CYCLES, self->res.cycles);
+	EXPECT_EQ(5, self->mem[BUF_A + 63]);
+
+	/* an instruction larger than any slice yields before doing anything */
+	memset(&self->res, 0, sizeof(self->res));
+	status = (int)npu_isa_run_slice(self->mem, MEM_SIZE, PROG, NPU_INSN_SIZE, 0, 1,
+					cost - 1, &self->res);
+	EXPECT_EQ(NPU_ISA_YIELD, status);
+	EXPECT_EQ(0u, self->res.insn_index);
+	EXPECT_EQ(5, self->mem[BUF_A]);
+	/* but a budget failure is reported by the slice that reaches it */
+	status = (int)npu_isa_run_slice(self->mem, MEM_SIZE, PROG, NPU_INSN_SIZE, cost - 1, 1,
+					1, &self->res);
+	EXPECT_EQ(NPU_STATUS_TIMEOUT, status);
+}
+
 TEST_F(isa, opcode_names)
 {
 	EXPECT_STREQ("matmul_i8", npu_isa_opcode_name(NPU_ISA_MATMUL_I8));
