@@ -10,10 +10,12 @@
 #define HW_MISC_NPU_H
 
 #include "hw/pci/pci.h"
+#include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "qom/object.h"
 
 #include "npu_hw.h"
+#include "isa_exec.h"
 
 #define TYPE_NPU "npu"
 OBJECT_DECLARE_SIMPLE_TYPE(NpuState, NPU)
@@ -47,6 +49,21 @@ typedef struct NpuCmdRun {
     uint64_t dma_bytes;         /* DMA: bytes moved */
 } NpuCmdRun;
 
+/*
+ * A program handed to a PE's worker thread because it is too big to run
+ * inside the main loop. The worker touches nothing but this and DRAM.
+ */
+typedef struct NpuExecJob {
+    uint8_t *mem;
+    uint64_t mem_size;
+    uint64_t prog_addr;
+    uint64_t prog_len;
+    uint64_t cycle_budget;
+    unsigned int lanes;
+    uint64_t generation;        /* NpuPe.generation when submitted */
+    struct npu_isa_result res;  /* state to resume from, then the result */
+} NpuExecJob;
+
 typedef struct NpuPe {
     NpuState *dev;
     unsigned int index;
@@ -65,10 +82,29 @@ typedef struct NpuPe {
     uint64_t perf[NPU_PERF_COUNTERS];   /* PERF_CYCLES slot unused: computed */
     int64_t perf_epoch_ns;      /* virtual time of the last PE reset */
 
-    /* Command in progress: busy while cmd_timer is armed. */
+    /*
+     * Command in progress: busy from its start until cmd_timer fires. An
+     * EXEC run by the worker (exec_async) has its timer armed only once
+     * the worker is done: at cmd_start_ns + its modelled time, or at once
+     * if the host took longer than that.
+     */
     bool busy;
+    bool exec_async;
+    int64_t cmd_start_ns;
     QEMUTimer *cmd_timer;
     NpuCmdRun run;
+    uint64_t generation;        /* +1 on PE reset: late worker results are dropped */
+
+    /* Worker thread for big programs; `worker_lock` protects the job slots. */
+    QemuThread worker;
+    QemuMutex worker_lock;
+    QemuCond worker_cond;
+    bool worker_stop;           /* under worker_lock */
+    bool job_queued;            /* under worker_lock: `queued` waits for the worker */
+    bool job_done;              /* under worker_lock: `done` waits for exec_bh */
+    NpuExecJob queued;
+    NpuExecJob done;
+    QEMUBH *exec_bh;            /* main loop side of a finished job */
 
     /* Job in progress (commands up to END_OF_JOB). */
     bool in_job;

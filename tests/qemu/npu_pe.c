@@ -17,7 +17,6 @@
 #include "hw/pci/pci.h"
 
 #include "npu.h"
-#include "isa_exec.h"
 
 /* Cost model, in PE cycles (docs/hardware.md, "Timing model"). */
 #define NPU_CYCLES_DECODE       4       /* any command, also a rejected one */
@@ -31,6 +30,13 @@
 #define NPU_SQ_ENTRY_SIZE       64
 #define NPU_CQ_ENTRY_SIZE       32
 #define NPU_SG_ENTRY_SIZE       16
+
+/*
+ * Programs are run inline in the main loop up to this many modelled cycles
+ * (about 2^26 MACs of host work); the rest goes to the PE's worker thread so
+ * that a huge program cannot stall the VM.
+ */
+#define NPU_INLINE_SLICE_CYCLES (1ull << 18)
 
 /* Time constant of the load average behind the sensors. */
 #define NPU_LOAD_TAU_NS         (500 * SCALE_MS)
@@ -310,10 +316,46 @@ out:
     return status;
 }
 
+/* Fills the running command from a finished program. */
+static uint32_t pe_program_result(NpuPe *pe, const struct npu_isa_result *res)
+{
+    NpuCmdRun *run = &pe->run;
+
+    if (res->status != NPU_STATUS_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: program failed with status %u at "
+                      "instruction %" PRIu64 "\n", pe->index, res->status, res->insn_index);
+    }
+    run->insn_index = res->status == NPU_STATUS_OK ? 0 : (uint32_t)res->insn_index;
+    run->instructions = res->retired;
+    run->tensor_cycles = res->cycles;
+    run->cycles = NPU_CYCLES_EXEC_LAUNCH + res->cycles;
+    run->status = res->status;
+    return res->status;
+}
+
+static void pe_submit_to_worker(NpuPe *pe, const NpuExecJob *job)
+{
+    qemu_mutex_lock(&pe->worker_lock);
+    pe->queued = *job;
+    pe->job_queued = true;
+    qemu_cond_signal(&pe->worker_cond);
+    qemu_mutex_unlock(&pe->worker_lock);
+    pe->exec_async = true;
+}
+
 static uint32_t pe_exec_program(NpuPe *pe, const struct npu_cmd_fields *c, NpuCmdRun *run)
 {
     NpuState *s = pe_dev(pe);
-    struct npu_isa_result res;
+    NpuExecJob job = {
+        .mem = s->dram_ptr + pe_window_base(pe),
+        .mem_size = pe_window_size(pe),
+        .prog_addr = c->dram_addr,
+        .prog_len = c->length,
+        .cycle_budget = c->cycle_budget,
+        .lanes = pe_is_fused_unit(pe) ? 2 : 1,
+        .generation = pe->generation,
+    };
+    uint32_t status;
 
     if (c->sg_count || c->sg_addr) {
         return pe_bad_desc(pe, "EXEC with SG fields");
@@ -322,22 +364,48 @@ static uint32_t pe_exec_program(NpuPe *pe, const struct npu_cmd_fields *c, NpuCm
     if (c->length == 0 || c->length % NPU_INSN_SIZE) {
         return pe_bad_desc(pe, "EXEC length not a non-zero multiple of 64");
     }
-    if (!range_inside(c->dram_addr, c->length, pe_window_size(pe))) {
+    if (!range_inside(c->dram_addr, c->length, job.mem_size)) {
         qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: program 0x%" PRIx64 "+0x%" PRIx64
                       " outside the window\n", pe->index, c->dram_addr, c->length);
         return NPU_STATUS_DRAM_OOB;
     }
-    npu_isa_run(s->dram_ptr + pe_window_base(pe), pe_window_size(pe), c->dram_addr,
-                c->length, c->cycle_budget, pe_is_fused_unit(pe) ? 2 : 1, &res);
-    if (res.status != NPU_STATUS_OK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: program failed with status %u at "
-                      "instruction %" PRIu64 "\n", pe->index, res.status, res.insn_index);
+    status = npu_isa_run_slice(job.mem, job.mem_size, job.prog_addr, job.prog_len,
+                               job.cycle_budget, job.lanes, NPU_INLINE_SLICE_CYCLES,
+                               &job.res);
+    if (status == NPU_ISA_YIELD) {
+        pe_submit_to_worker(pe, &job);
+        return NPU_STATUS_OK;   /* provisional: exec_bh fills in the result */
     }
-    run->insn_index = res.status == NPU_STATUS_OK ? 0 : (uint32_t)res.insn_index;
-    run->instructions = res.retired;
-    run->tensor_cycles = res.cycles;
-    run->cycles += res.cycles;
-    return res.status;
+    return pe_program_result(pe, &job.res);
+}
+
+static void *pe_worker(void *opaque)
+{
+    NpuPe *pe = opaque;
+    NpuExecJob job;
+
+    for (;;) {
+        qemu_mutex_lock(&pe->worker_lock);
+        while (!pe->job_queued && !pe->worker_stop) {
+            qemu_cond_wait(&pe->worker_cond, &pe->worker_lock);
+        }
+        if (pe->worker_stop) {
+            qemu_mutex_unlock(&pe->worker_lock);
+            return NULL;
+        }
+        job = pe->queued;
+        pe->job_queued = false;
+        qemu_mutex_unlock(&pe->worker_lock);
+
+        npu_isa_run_slice(job.mem, job.mem_size, job.prog_addr, job.prog_len,
+                          job.cycle_budget, job.lanes, UINT64_MAX, &job.res);
+
+        qemu_mutex_lock(&pe->worker_lock);
+        pe->done = job;
+        pe->job_done = true;
+        qemu_mutex_unlock(&pe->worker_lock);
+        qemu_bh_schedule(pe->exec_bh);
+    }
 }
 
 /* Does the data work of one command and fills its modelled cost. */
@@ -382,6 +450,22 @@ static int64_t pe_cycles_to_ns(NpuPe *pe, uint64_t cycles)
     return ns > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ns;
 }
 
+/* The running command ends cmd_start_ns + its modelled time, or now if later. */
+static void pe_arm_cmd_timer(NpuPe *pe)
+{
+    NpuState *s = pe_dev(pe);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t end = pe->cmd_start_ns + pe_cycles_to_ns(pe, pe->run.cycles);
+
+    if (npu_fault_hit(s, NPU_FAULT_HANG)) {
+        return;         /* stays busy until a PE or device reset */
+    }
+    if (npu_fault_hit(s, NPU_FAULT_LATE_COMPLETION)) {
+        end += 10 * NANOSECONDS_PER_SECOND;
+    }
+    timer_mod(pe->cmd_timer, MAX(now, end));
+}
+
 /* Fetches and starts commands until one is in flight or nothing is left. */
 static void pe_kick(NpuPe *pe)
 {
@@ -392,7 +476,6 @@ static void pe_kick(NpuPe *pe)
         uint8_t raw[NPU_SQ_ENTRY_SIZE];
         struct npu_cmd_fields c;
         uint64_t addr;
-        int64_t now;
 
         if ((uint32_t)(pe->sq_tail - pe->sq_head) > pe->sq_size) {
             qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: SQ_TAIL %u is more than %u "
@@ -430,19 +513,38 @@ static void pe_kick(NpuPe *pe)
 
         /* Busy before the data work: DMA may loop back into our own BAR0. */
         pe_set_busy(pe, true);
+        pe->cmd_start_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
         s->in_command = true;
         pe_execute(pe, &c, &pe->run);
         s->in_command = false;
-        if (npu_fault_hit(s, NPU_FAULT_HANG)) {
-            return;     /* stays busy until a PE or device reset */
+        if (!pe->exec_async) {
+            pe_arm_cmd_timer(pe);
         }
-        now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-        if (npu_fault_hit(s, NPU_FAULT_LATE_COMPLETION)) {
-            now += 10 * NANOSECONDS_PER_SECOND;
-        }
-        timer_mod(pe->cmd_timer, now + pe_cycles_to_ns(pe, pe->run.cycles));
         return;
     }
+}
+
+/* The worker finished a program (main loop). */
+static void pe_exec_bh(void *opaque)
+{
+    NpuPe *pe = opaque;
+    NpuExecJob job;
+
+    qemu_mutex_lock(&pe->worker_lock);
+    if (!pe->job_done) {
+        qemu_mutex_unlock(&pe->worker_lock);
+        return;
+    }
+    job = pe->done;
+    pe->job_done = false;
+    qemu_mutex_unlock(&pe->worker_lock);
+
+    if (!pe->exec_async || job.generation != pe->generation) {
+        return;         /* the PE was reset meanwhile */
+    }
+    pe->exec_async = false;
+    pe_program_result(pe, &job.res);
+    pe_arm_cmd_timer(pe);
 }
 
 /* The running command's modelled time has elapsed. */
@@ -486,6 +588,12 @@ void npu_pe_reset(NpuPe *pe)
 
     timer_del(pe->cmd_timer);
     pe_set_busy(pe, false);
+    /* A program still running in the worker finishes, but is ignored. */
+    pe->generation++;
+    pe->exec_async = false;
+    qemu_mutex_lock(&pe->worker_lock);
+    pe->job_queued = false;
+    qemu_mutex_unlock(&pe->worker_lock);
     pe->enabled = false;
     pe->halted = false;
     pe->sq_base = 0;
@@ -749,6 +857,11 @@ void npu_pe_init(NpuState *s, unsigned int index)
     pe->dev = s;
     pe->index = index;
     pe->cmd_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, pe_cmd_done, pe);
+    pe->exec_bh = qemu_bh_new(pe_exec_bh, pe);
+    qemu_mutex_init(&pe->worker_lock);
+    qemu_cond_init(&pe->worker_cond);
+    qemu_thread_create(&pe->worker, index ? "npu-pe1" : "npu-pe0", pe_worker, pe,
+                       QEMU_THREAD_JOINABLE);
     pe->load = 0.0;
     pe->load_stamp_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     npu_pe_reset(pe);
@@ -756,6 +869,15 @@ void npu_pe_init(NpuState *s, unsigned int index)
 
 void npu_pe_fini(NpuPe *pe)
 {
+    /* Waits for a running program: it writes DRAM, which goes away next. */
+    qemu_mutex_lock(&pe->worker_lock);
+    pe->worker_stop = true;
+    qemu_cond_signal(&pe->worker_cond);
+    qemu_mutex_unlock(&pe->worker_lock);
+    qemu_thread_join(&pe->worker);
+    qemu_cond_destroy(&pe->worker_cond);
+    qemu_mutex_destroy(&pe->worker_lock);
+    qemu_bh_delete(pe->exec_bh);
     timer_free(pe->cmd_timer);
     pe->cmd_timer = NULL;
 }

@@ -524,6 +524,44 @@ def test_timing_matmul_and_fused(qemu):
 
 
 @test
+def test_big_program_runs_in_the_worker(qemu):
+    import time
+    q = Qtest(qemu, ["npu,addr=03.0"])
+    try:
+        a = Card(q, 3)
+        M, N, K = 256, 256, 1024      # 2^26 MACs = 2^18 cycles: above the inline slice
+        q.cmd("memset 0x%x %d 0x01" % (a.bar2, M * K))
+        q.cmd("memset 0x%x %d 0x01" % (a.bar2 + 0x100000, K * N))
+        prog = (insn(ISA_COPY, dst=0x300000, src0=0, args=[4]) +
+                insn(ISA_MATMUL, dst=0x200000, src0=0, src1=0x100000, args=[M, N, K]) +
+                insn(ISA_HALT))
+        q.write(a.bar2 + 0x400000, prog)
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x400000, length=len(prog))])
+        time.sleep(1.0)                # the worker computes in host time
+        cost = 32 + (8 + 1) + (8 + M * N * K // 256) + 8
+        q.step(cost - 1)
+        eq(a.pr(0, PE["CQ_TAIL"]), 0, "not finished early")
+        eq(a.pr(0, PE["STATUS"]) & PE_BUSY, PE_BUSY, "busy")
+        q.step(1)
+        eq(a.pr(0, PE["CQ_TAIL"]), 1, "finished on time")
+        c = a.completion(0)
+        eq((c["status"], c["end"] - c["start"]), (ST_OK, cost), "result")
+        eq(struct.unpack("<2i", q.read(a.bar2 + 0x200000 + 4 * (M * N - 2), 8)), (K, K),
+           "matmul result")
+        eq(a.pr64(0, PERF["INSTRUCTIONS"]), 3, "instructions")
+        # a PE reset drops a program still in the worker
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 2, dram=0x400000, length=len(prog))])
+        a.pw(0, PE["CTRL"], 2)
+        time.sleep(1.0)
+        q.step(10_000_000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 0, "no completion after reset")
+        eq(a.pr(0, PE["STATUS"]), 0, "idle")
+    finally:
+        q.close()
+
+
+@test
 def test_exec_errors_report_insn(qemu):
     q = Qtest(qemu, ["npu,addr=03.0"])
     try:
