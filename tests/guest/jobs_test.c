@@ -383,4 +383,138 @@ TEST_F(jobs, close_with_jobs_and_mapping)
 	munmap(bo.map, bo.size);
 }
 
+/* ---- module parameters: the per-file job cap and the release timeout ---- */
+
+#define PARAM_DIR "/sys/module/npu/parameters/"
+
+static int param_read(const char *name, unsigned int *val)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%u", val);
+	fclose(f);
+	return ok == 1 ? 0 : -EINVAL;
+}
+
+static int param_write(const char *name, unsigned int val)
+{
+	char path[128];
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%u\n", val) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+FIXTURE(params)
+{
+	int fd;
+	unsigned int max_jobs, release_ms;
+	bool saved;
+};
+
+FIXTURE_SETUP(params)
+{
+	self->fd = -1;
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	if (param_read("max_jobs_per_file", &self->max_jobs) ||
+	    param_read("release_timeout_ms", &self->release_ms))
+		SKIP(return, "npu module parameters max_jobs_per_file/release_timeout_ms missing");
+	self->saved = true;
+}
+
+FIXTURE_TEARDOWN(params)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->saved) {
+		param_write("max_jobs_per_file", self->max_jobs);
+		param_write("release_timeout_ms", self->release_ms);
+	}
+}
+
+/* Beyond max_jobs_per_file uncollected jobs SUBMIT says ENOSPC; WAIT frees a slot. */
+TEST_F(params, job_cap_enospc)
+{
+	struct npu_job_cmd cmd = { .op = NPU_JOB_CMD_NOP };
+	uint64_t seq[4];
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, param_write("max_jobs_per_file", 4));
+	self->fd = npu_open(0, NPU_FILE_PE0, 0);
+	ASSERT_LE(0, self->fd);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, &seq[i]));
+	/* all four may have finished: finished but uncollected still count */
+	EXPECT_EQ(-ENOSPC, npu_submit(self->fd, 0, &cmd, 1, NULL));
+	ASSERT_EQ(0, npu_wait(self->fd, seq[2], -1, NULL));
+	EXPECT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, NULL));
+	EXPECT_EQ(-ENOSPC, npu_submit(self->fd, 0, &cmd, 1, NULL));
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(0, npu_wait(self->fd, NPU_WAIT_ANY, -1, NULL));
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, NPU_WAIT_ANY, 0, NULL));
+}
+
+/*
+ * close() with long jobs still running: after release_timeout_ms the driver
+ * resets the PE (cancelling them) rather than waiting for them all, and the
+ * PE works for the next owner.
+ */
+TEST_F_TIMEOUT(params, close_cancels_running_jobs, 120)
+{
+	struct npu_insn prog[65];
+	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	struct npu_wait wait;
+	uint8_t data[64], got[64];
+	uint64_t t0, closing_ms, seq;
+	int fd;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, param_write("release_timeout_ms", 20));
+	fd = npu_open(0, NPU_FILE_PE1, 0);
+	ASSERT_LE(0, fd);
+	for (int i = 0; i < 64; i++)
+		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 16u << 20);
+	prog[64] = npu_insn_halt();
+	ASSERT_EQ(0, npu_write_dram(fd, 0, 0, prog, sizeof(prog)));
+	for (int i = 0; i < NPU_JOB_MAX_CMDS; i++)
+		cmds[i] = npu_cmd_exec(0, sizeof(prog), 0);
+	/* 16 GiB of copies per job: far longer than the release timeout */
+	for (int i = 0; i < 8; i++)
+		ASSERT_EQ(0, npu_submit(fd, 0, cmds, NPU_JOB_MAX_CMDS, &seq));
+	EXPECT_EQ(-ETIME, npu_wait(fd, seq, 0, &wait));
+
+	t0 = npu_now_ns();
+	close(fd);
+	closing_ms = (npu_now_ns() - t0) / 1000000;
+	TH_LOG("close with 8 long jobs queued took %llu ms", (unsigned long long)closing_ms);
+	EXPECT_GT(5000, closing_ms) TH_LOG("close waited for the jobs instead of cancelling");
+
+	fd = npu_open(0, NPU_FILE_PE1, 0);
+	for (int i = 0; fd == -EAGAIN && i < 2000; i++) {
+		usleep(10000);
+		fd = npu_open(0, NPU_FILE_PE1, 0);
+	}
+	ASSERT_LE(0, fd) TH_LOG("reopen after cancelling close: %s", strerror(-fd));
+	memset(data, 0x6b, sizeof(data));
+	EXPECT_EQ(0, npu_write_dram(fd, 0, 0x100, data, sizeof(data)));
+	EXPECT_EQ(0, npu_read_dram(fd, 0, 0x100, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(got)));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
