@@ -40,7 +40,9 @@ uint64_t npu_dev_clock(NpuState *s)
 
 static uint32_t npu_heartbeat(NpuState *s)
 {
-    return (uint32_t)((qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->power_on_ns) / SCALE_MS);
+    int64_t ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->power_on_ns;
+
+    return (uint32_t)(ns / SCALE_MS);
 }
 
 /* ---- faults (a later `faults=on` property) ---------------------------------- */
@@ -200,7 +202,8 @@ static uint64_t npu_read32(NpuState *s, hwaddr addr)
     case NPU_REG_DEV_CLOCK + 4:
         return npu_dev_clock(s) >> 32;
     case NPU_REG_DEV_STATUS:
-        return (s->ready ? NPU_DEV_STATUS_READY : 0) | (s->fatal ? NPU_DEV_STATUS_FATAL : 0);
+        return (s->ready ? NPU_DEV_STATUS_READY : 0) |
+               (s->fatal ? NPU_DEV_STATUS_FATAL : 0);
     case NPU_REG_DEV_MODE:
         return s->fused ? NPU_DEV_MODE_FUSED : 0;
     case NPU_REG_ERR_CAUSE:
@@ -289,8 +292,8 @@ static void npu_write32(NpuState *s, hwaddr addr, uint32_t val)
         return;
     }
     default:
-        qemu_log_mask(LOG_GUEST_ERROR, "npu: write to read-only or unassigned register 0x%"
-                      HWADDR_PRIx "\n", addr);
+        qemu_log_mask(LOG_GUEST_ERROR, "npu: write to read-only or unassigned "
+                      "register 0x%" HWADDR_PRIx "\n", addr);
     }
 }
 

@@ -20,9 +20,8 @@
 #define TYPE_NPU "npu"
 OBJECT_DECLARE_SIMPLE_TYPE(NpuState, NPU)
 
-#define NPU_PERF_COUNTERS \
-	((NPU_PE_PERF_LAST - NPU_PE_PERF_FIRST) / 8 + 1)
-#define NPU_PERF_INDEX(reg)	(((reg) - NPU_PE_PERF_FIRST) / 8)
+#define NPU_PERF_COUNTERS   ((NPU_PE_PERF_LAST - NPU_PE_PERF_FIRST) / 8 + 1)
+#define NPU_PERF_INDEX(reg) (((reg) - NPU_PE_PERF_FIRST) / 8)
 
 /*
  * Fault-injection points. Nothing triggers them yet: a later `faults=on`

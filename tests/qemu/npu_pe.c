@@ -322,8 +322,9 @@ static uint32_t pe_program_result(NpuPe *pe, const struct npu_isa_result *res)
     NpuCmdRun *run = &pe->run;
 
     if (res->status != NPU_STATUS_OK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: program failed with status %u at "
-                      "instruction %" PRIu64 "\n", pe->index, res->status, res->insn_index);
+        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: program failed with status %u "
+                      "at instruction %" PRIu64 "\n", pe->index, res->status,
+                      res->insn_index);
     }
     run->insn_index = res->status == NPU_STATUS_OK ? 0 : (uint32_t)res->insn_index;
     run->instructions = res->retired;
@@ -484,7 +485,8 @@ static void pe_kick(NpuPe *pe)
             pe_halt(pe, NPU_ERR_RING_CONFIG);
             return;
         }
-        addr = pe->sq_base + (uint64_t)(pe->sq_head & (pe->sq_size - 1)) * NPU_SQ_ENTRY_SIZE;
+        addr = pe->sq_base +
+               (uint64_t)(pe->sq_head & (pe->sq_size - 1)) * NPU_SQ_ENTRY_SIZE;
         if (pci_dma_read(PCI_DEVICE(s), addr, raw, sizeof(raw)) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: SQ entry read at 0x%" PRIx64
                           " failed\n", pe->index, addr);
@@ -731,7 +733,8 @@ static void pe_write_ctrl(NpuPe *pe, uint32_t val)
         return;
     }
     if (pe->halted) {
-        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u is halted: reset it first\n", pe->index);
+        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u is halted: reset it first\n",
+                      pe->index);
         return;
     }
     if (!pe_rings_ok(pe)) {
