@@ -28,7 +28,15 @@ fi
 src=${src%/}
 
 # Debian's source has no EDK2 firmware blobs; stop meson from trying to unpack them.
-sed -i 's/^\( *\)unpack_edk2_blobs = bzip2.found()/\1unpack_edk2_blobs = false/' "$src/meson.build"
+# Edit only once: rewriting meson.build on every run would make meson reconfigure.
+if grep -q '^ *unpack_edk2_blobs = bzip2.found()' "$src/meson.build"; then
+	sed -i 's/^\( *\)unpack_edk2_blobs = bzip2.found()/\1unpack_edk2_blobs = false/' "$src/meson.build"
+fi
+
+# One build at a time in the shared tree (callers such as tests/vm/vm.sh may hold
+# their own lock on .build-qemu.lock around this script; this one is separate).
+exec 9>"$cache/.build-qemu-tree.lock"
+flock 9
 
 # Copy a file only when its content changed, so ninja's timestamps stay meaningful.
 install_if_changed() {
