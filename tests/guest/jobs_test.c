@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -382,6 +384,124 @@ TEST_F(jobs, close_with_jobs_and_mapping)
 	bo.map[12345] = 1;
 	munmap(bo.map, bo.size);
 }
+
+/* ---- several threads on one file ---------------------------------------- */
+
+#define THREADS		4
+#define THREAD_JOBS	150
+
+struct same_file_worker {
+	int fd;
+	unsigned int id;
+	uint64_t seq[THREAD_JOBS];
+	int ret;
+	unsigned int wrong_seqno;
+};
+
+/* Each thread submits NOPs (NPU_PE_ANY) and collects its own by seqno. */
+static void *same_file_thread(void *arg)
+{
+	struct same_file_worker *w = arg;
+	struct npu_job_cmd cmd = { .op = NPU_JOB_CMD_NOP };
+
+	for (int i = 0; i < THREAD_JOBS && !w->ret; i++) {
+		struct npu_wait wait;
+
+		w->ret = npu_submit(w->fd, NPU_PE_ANY, &cmd, 1, &w->seq[i]);
+		/* keep two of our own jobs in flight */
+		if (!w->ret && i >= 1) {
+			w->ret = npu_wait(w->fd, w->seq[i - 1], -1, &wait);
+			if (!w->ret && wait.seqno != w->seq[i - 1])
+				w->wrong_seqno++;
+		}
+	}
+	if (!w->ret)
+		w->ret = npu_wait(w->fd, w->seq[THREAD_JOBS - 1], -1, NULL);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Threads sharing /dev/npu0 get distinct seqnos and collect exactly their jobs. */
+TEST(threads_share_a_file)
+{
+	struct same_file_worker *w = calloc(THREADS, sizeof(*w));
+	uint64_t *all = calloc(THREADS * THREAD_JOBS, sizeof(*all));
+	pthread_t tid[THREADS];
+	int fd;
+
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	ASSERT_TRUE(w && all);
+	fd = npu_open(0, NPU_FILE_ALL, 0);
+	ASSERT_LE(0, fd);
+	for (int t = 0; t < THREADS; t++) {
+		w[t].fd = fd;
+		w[t].id = t;
+		ASSERT_EQ(0, pthread_create(&tid[t], NULL, same_file_thread, &w[t]));
+	}
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(tid[t], NULL);
+	for (int t = 0; t < THREADS; t++) {
+		EXPECT_EQ(0, w[t].ret) TH_LOG("thread %d: %s", t, strerror(-w[t].ret));
+		EXPECT_EQ(0, w[t].wrong_seqno);
+		memcpy(all + t * THREAD_JOBS, w[t].seq, sizeof(w[t].seq));
+	}
+	qsort(all, THREADS * THREAD_JOBS, sizeof(*all), cmp_u64);
+	for (int i = 1; i < THREADS * THREAD_JOBS; i++) {
+		if (all[i] == all[i - 1]) {
+			EXPECT_NE(all[i], all[i - 1]) TH_LOG("seqno %llu given twice",
+							    (unsigned long long)all[i]);
+			break;
+		}
+	}
+	EXPECT_LT(0, all[0]);
+	EXPECT_EQ(-ENOENT, npu_wait(fd, NPU_WAIT_ANY, 0, NULL)) TH_LOG("a job was left over");
+	close(fd);
+	free(w);
+	free(all);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal interrupts a blocked WAIT with EINTR; the job stays collectable. */
+TEST_F_TIMEOUT(jobs, wait_interrupted_by_signal, 120)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct npu_insn prog[65];
+	struct npu_job_cmd cmds[4];
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+	struct npu_wait wait;
+	uint64_t seq;
+	int ret;
+
+	NPU_RETURN_IF_SKIPPED();
+	for (int i = 0; i < 64; i++)
+		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 16u << 20);
+	prog[64] = npu_insn_halt();
+	ASSERT_EQ(0, npu_write_dram(self->fd, 0, 0, prog, sizeof(prog)));
+	for (int i = 0; i < 4; i++)
+		cmds[i] = npu_cmd_exec(0, sizeof(prog), 0);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, npu_submit(self->fd, 0, cmds, 4, &seq));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ret = npu_wait(self->fd, seq, -1, &wait);
+	if (ret == 0) {
+		SKIP(return, "4 GiB of copies finished within 20 ms: no window for a signal");
+	}
+	EXPECT_EQ(-EINTR, ret) TH_LOG("WAIT interrupted: %s", strerror(-ret));
+	EXPECT_EQ(0, npu_wait(self->fd, seq, -1, &wait));
+	EXPECT_EQ(seq, wait.seqno);
+}
+
 
 /* ---- module parameters: the per-file job cap and the release timeout ---- */
 

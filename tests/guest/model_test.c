@@ -246,4 +246,63 @@ TEST_F(model, deterministic_results)
 	EXPECT_EQ(0, memcmp(first, again, sizeof(first)));
 }
 
+/*
+ * Fused mode follows the fused file: DEV_MODE.FUSED and PE0's window are
+ * set while npu0pe0-1 is open and undone when it closes, repeatedly, with
+ * DRAM contents surviving every switch.
+ */
+TEST(fused_mode_switching)
+{
+	struct npu_device_info info;
+	struct npu_bar bar;
+	uint64_t part0;
+	uint8_t mark[16], got[16];
+	int mgmt, ret;
+
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	mgmt = npu_open(0, NPU_FILE_MGMT, 0);
+	ASSERT_LE(0, mgmt);
+	ASSERT_EQ(0, npu_device_info(mgmt, &info));
+	ret = npu_bar_map(info.busname, &bar);
+	ASSERT_EQ(0, ret) TH_LOG("map BAR0: %s", strerror(-ret));
+	part0 = npu_bar_read64(&bar, NPU_PE_BASE(0) + NPU_PE_DRAM_SIZE);
+	ASSERT_EQ(0, npu_bar_read32(&bar, NPU_REG_DEV_MODE) & NPU_DEV_MODE_FUSED);
+	memset(mark, 0x9d, sizeof(mark));
+
+	for (int round = 0; round < 4; round++) {
+		int fused = npu_open(0, NPU_FILE_FUSED, 0);
+		int pe[2];
+
+		ASSERT_LE(0, fused) TH_LOG("round %d: open fused: %s", round, strerror(-fused));
+		EXPECT_EQ(NPU_DEV_MODE_FUSED,
+			  npu_bar_read32(&bar, NPU_REG_DEV_MODE) & NPU_DEV_MODE_FUSED);
+		EXPECT_EQ(info.dram_size,
+			  npu_bar_read64(&bar, NPU_PE_BASE(0) + NPU_PE_DRAM_SIZE));
+		mark[0] = (uint8_t)round;
+		/* the last bytes of DRAM: only reachable from the fused window */
+		ASSERT_EQ(0, npu_write_dram(fused, 0, info.dram_size - sizeof(mark), mark,
+					    sizeof(mark)));
+		close(fused);
+
+		EXPECT_EQ(0, npu_bar_read32(&bar, NPU_REG_DEV_MODE) & NPU_DEV_MODE_FUSED)
+			TH_LOG("round %d: still fused after close", round);
+		EXPECT_EQ(part0, npu_bar_read64(&bar, NPU_PE_BASE(0) + NPU_PE_DRAM_SIZE));
+		pe[0] = npu_open(0, NPU_FILE_PE0, 0);
+		pe[1] = npu_open(0, NPU_FILE_PE1, 0);
+		ASSERT_LE(0, pe[0]);
+		ASSERT_LE(0, pe[1]);
+		/* the same bytes, seen from pe1 at the end of its partition */
+		ASSERT_EQ(0, npu_device_info(pe[1], &info));
+		ASSERT_EQ(0, npu_read_dram(pe[1], 0, info.dram_window - sizeof(got), got,
+					   sizeof(got)));
+		EXPECT_EQ(0, memcmp(mark, got, sizeof(got))) TH_LOG("round %d", round);
+		close(pe[0]);
+		close(pe[1]);
+		ASSERT_EQ(0, npu_device_info(mgmt, &info));
+	}
+	npu_bar_unmap(&bar);
+	close(mgmt);
+}
+
 TEST_HARNESS_MAIN
