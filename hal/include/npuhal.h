@@ -9,8 +9,10 @@
 #ifndef NPUHAL_H
 #define NPUHAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "npu_program.h"
 
@@ -49,6 +51,19 @@ NPU_API const char *npu_strerror(npu_status status);
  * next failing call; "" if there is none.
  */
 NPU_API const char *npu_last_error(void);
+
+/* ---- Logging ------------------------------------------------------------------ */
+
+/* Messages go to stderr. The level comes from NPU_LOG_LEVEL, else FURIOSA_LOG_LEVEL. */
+typedef enum npu_log_level {
+	NPU_LOG_INFO,
+	NPU_LOG_WARN,
+	NPU_LOG_ERROR,
+	NPU_LOG_OFF,
+} npu_log_level;
+
+NPU_API npu_log_level npu_log_get_level(void);
+NPU_API void npu_log_set_level(npu_log_level level);
 
 /* ---- Device specifications ------------------------------------------------ */
 
@@ -206,6 +221,15 @@ NPU_API const struct npu_prog_tensor *npu_program_tensor(const npu_program *prog
 NPU_API size_t npu_prog_dtype_size(unsigned int dtype);
 
 /*
+ * Runs a program on the CPU with the device's instruction semantics (the
+ * same interpreter as the emulated NPU): inputs and outputs as for
+ * npu_runner_run(), in tensor order. *cycles (may be NULL) gets the modelled
+ * compute cycles. No device needed.
+ */
+NPU_API npu_status npu_cpu_run(const npu_program *program, const void *const *inputs,
+			       void *const *outputs, uint64_t *cycles);
+
+/*
  * Writing containers (the assembler and converters use this). Sections are
  * laid out in the order added; the tensor descriptors become one TENSORS
  * section. finish() validates the result exactly as a loader would.
@@ -290,6 +314,31 @@ NPU_API npu_status npu_queue_recv(npu_queue *queue, int64_t timeout_ns, void **c
 				  void *const *outputs, npu_run_info *info);
 /* Waits for the jobs in flight, discards unreceived results, frees the queue. */
 NPU_API void npu_queue_destroy(npu_queue *queue);
+
+/* ---- Profiling -------------------------------------------------------------------- */
+
+/*
+ * With NPU_PROFILER_OUTPUT_PATH (or FURIOSA_PROFILER_OUTPUT_PATH) set, runs
+ * and queues write a Chrome trace there (host steps and device executions)
+ * and keep latencies for npu_profiler_print_summary(). The trace is completed
+ * at exit; npu_profiler_flush() pushes what is recorded to the file.
+ */
+NPU_API bool npu_profiler_enabled(void);
+/* Keep latencies for the summary even without a trace file. */
+NPU_API void npu_profiler_enable_summary(void);
+NPU_API npu_status npu_profiler_flush(void);
+/* Latency summaries of every recorded step, FuriosaAI's print_summary() format. */
+NPU_API void npu_profiler_print_summary(FILE *out);
+
+typedef struct npu_latency_summary {
+	size_t count;
+	uint64_t min_ns, max_ns, mean_ns, median_ns;
+	uint64_t p90_ns, p95_ns, p97_ns, p99_ns, p999_ns;	/* nearest-rank */
+} npu_latency_summary;
+
+NPU_API npu_status npu_latency_stats(const uint64_t *values_ns, size_t count,
+				     npu_latency_summary *out);
+NPU_API void npu_latency_print(FILE *out, const char *title, const npu_latency_summary *s);
 
 #ifdef __cplusplus
 }

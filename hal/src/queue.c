@@ -36,6 +36,9 @@ struct slot {
 	npu_status status;
 	char message[256];		/* detail of a failed job */
 	npu_run_info info;
+	uint64_t submit_ns;		/* when submit() began, for the inference span */
+	uint64_t queued_ns;		/* when the driver had it */
+	uint64_t done_ns;		/* when the reaper saw it finish */
 	struct slot *next;		/* in a unit's inflight FIFO or the done FIFO */
 };
 
@@ -127,7 +130,8 @@ static void *reaper(void *p)
 {
 	struct reaper_arg *a = p;
 	npu_queue *q = a->q;
-	const struct npu_session_unit *su = q->runner->units[a->unit].su;
+	struct npu_runner_unit *ru = &q->runner->units[a->unit];
+	const struct npu_session_unit *su = ru->su;
 	size_t unit = a->unit;
 
 	free(a);
@@ -161,6 +165,10 @@ static void *reaper(void *p)
 			.device_start = w.start_ts, .device_end = w.end_ts,
 			.clock_mhz = su->info.clock_mhz, .unit = (unsigned int)unit,
 		};
+		s->done_ns = npu_prof_now_ns();
+		if (!st)
+			npu_prof_device_span(&ru->clock, su->unit.name, w.start_ts, w.end_ts,
+					     su->info.clock_mhz, s->done_ns, s->seqno);
 		s->state = SLOT_DONE;
 		fifo_push(&q->done, s);
 		q->done_count++;
@@ -271,6 +279,7 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
 	struct timespec deadline = deadline_after(timeout_ns > 0 ? timeout_ns : 0);
+	uint64_t t0 = npu_prof_now_ns(), t1, t2 = 0, seqno = 0;
 	struct slot *s = NULL;
 	npu_runner *r;
 	uint32_t n;
@@ -309,6 +318,7 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 	for (size_t i = 0; i < r->input_count; i++)
 		memcpy(s->bufs[i].map, inputs[i], r->inputs[i]->byte_size);
 	n = npu_runner_build_job(r, s->bufs, cmds);
+	t1 = npu_prof_now_ns();
 
 	pthread_mutex_lock(&q->submit_lock[s->unit]);
 	st = npu_job_submit(r->units[s->unit].su, NPU_PE_ANY_IF_ALL(r->units[s->unit].su), cmds,
@@ -319,13 +329,21 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 		q->unit_busy[s->unit]--;
 		pthread_cond_signal(&q->slot_freed);
 	} else {
+		t2 = npu_prof_now_ns();
+		seqno = s->seqno;
 		s->context = context;
+		s->submit_ns = t0;
+		s->queued_ns = t2;
 		s->state = SLOT_INFLIGHT;
 		fifo_push(&q->inflight[s->unit], s);
 		pthread_cond_broadcast(&q->job_queued);
 	}
 	pthread_mutex_unlock(&q->lock);
 	pthread_mutex_unlock(&q->submit_lock[s->unit]);
+	if (!st && npu_profiler_enabled()) {
+		npu_prof_host_span("feed_inputs", t0, t1, seqno);
+		npu_prof_host_span("enqueue", t1, t2, seqno);
+	}
 	return st;
 }
 
@@ -358,12 +376,21 @@ npu_status npu_queue_recv(npu_queue *q, int64_t timeout_ns, void **context,
 	*context = s->context;
 	st = s->status;
 	if (st == NPU_OK) {
+		uint64_t t0 = npu_prof_now_ns();
+
 		for (size_t i = 0; i < r->output_count; i++)
 			if (outputs[i])
 				memcpy(outputs[i], s->bufs[r->input_count + i].map,
 				       r->outputs[i]->byte_size);
 		if (info)
 			*info = s->info;
+		if (npu_profiler_enabled()) {
+			uint64_t now = npu_prof_now_ns();
+
+			npu_prof_host_span("wait", s->queued_ns, s->done_ns, s->seqno);
+			npu_prof_host_span("fetch_outputs", t0, now, s->seqno);
+			npu_prof_host_span("inference", s->submit_ns, now, s->seqno);
+		}
 	} else {
 		npu_fail(st, "%s", s->message);
 	}

@@ -241,6 +241,7 @@ static void unit_fini(npu_runner *r, struct npu_runner_unit *ru)
 
 npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **out)
 {
+	uint64_t t0 = npu_prof_now_ns();
 	npu_runner *r;
 	npu_status st;
 
@@ -286,6 +287,7 @@ npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **
 			return st;
 		}
 	}
+	npu_prof_host_span("load", t0, npu_prof_now_ns(), 0);
 	*out = r;
 	return NPU_OK;
 }
@@ -347,7 +349,8 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
 	struct npu_runner_unit *ru;
 	struct npu_wait w;
-	uint64_t seqno;
+	uint64_t seqno = 0, t[5];
+	uint32_t n;
 	size_t u;
 	npu_status st;
 
@@ -365,12 +368,16 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	u = atomic_fetch_add(&r->next_unit, 1) % r->unit_count;
 	ru = &r->units[u];
 	pthread_mutex_lock(&ru->lock);
+	t[0] = npu_prof_now_ns();
 	for (size_t i = 0; i < r->input_count; i++)
 		memcpy(ru->staging[i].map, inputs[i], r->inputs[i]->byte_size);
-	st = npu_job_submit(ru->su, ru->su->info.fused ? 0 : NPU_PE_ANY_IF_ALL(ru->su), cmds,
-			    npu_runner_build_job(r, ru->staging, cmds), &seqno);
+	n = npu_runner_build_job(r, ru->staging, cmds);
+	t[1] = npu_prof_now_ns();
+	st = npu_job_submit(ru->su, NPU_PE_ANY_IF_ALL(ru->su), cmds, n, &seqno);
+	t[2] = npu_prof_now_ns();
 	if (!st)
 		st = npu_job_wait(ru->su, seqno, npu_run_timeout_ns(), &w);
+	t[3] = npu_prof_now_ns();
 	if (!st) {
 		for (size_t i = 0; i < r->output_count; i++)
 			memcpy(outputs[i], ru->staging[r->input_count + i].map,
@@ -381,6 +388,16 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 			info->clock_mhz = ru->su->info.clock_mhz;
 			info->unit = (unsigned int)u;
 		}
+	}
+	t[4] = npu_prof_now_ns();
+	if (!st && npu_profiler_enabled()) {
+		npu_prof_host_span("feed_inputs", t[0], t[1], seqno);
+		npu_prof_host_span("enqueue", t[1], t[2], seqno);
+		npu_prof_host_span("wait", t[2], t[3], seqno);
+		npu_prof_host_span("fetch_outputs", t[3], t[4], seqno);
+		npu_prof_host_span("inference", t[0], t[4], seqno);
+		npu_prof_device_span(&ru->clock, ru->su->unit.name, w.start_ts, w.end_ts,
+				     ru->su->info.clock_mhz, t[3], seqno);
 	}
 	pthread_mutex_unlock(&ru->lock);
 	return st;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "profiler.h"
 #include "session.h"
 
 /* A driver buffer mapped into this process. */
@@ -21,6 +22,7 @@ struct npu_runner_unit {
 	pthread_mutex_t lock;		/* serializes synchronous runs on this unit */
 	int lock_ready;
 	struct npu_hal_bo *staging;	/* inputs, then outputs */
+	struct npu_prof_clock clock;	/* device clock on the host timeline */
 };
 
 struct npu_runner {
