@@ -4,8 +4,8 @@
 # runs on the host and inside the test VM (which copies build/bin/* to
 # /usr/bin). Included by the top-level Makefile.
 
-TOOLS := npuctl
-TOOLS_COMMON := tools/table.c
+TOOLS := npuctl npu-bench npu-as npu-inspect
+TOOLS_COMMON := tools/table.c tools/isa_syntax.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
