@@ -50,7 +50,10 @@ qemu:
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR)
+	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR) \
+	$(shell pkg-config --cflags libdrm)
+# Every test links the same way; static linking only pulls in what a test uses.
+GUEST_LDLIBS := -ldrm
 GUEST_SRCS := $(wildcard tests/guest/*_test.c)
 GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
 GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
@@ -60,7 +63,7 @@ guest-tests: $(GUEST_BINS)
 $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(wildcard tests/guest/*.h) uapi/npu.h uapi/npu_hw.h \
 		$(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)
 
 $(KSELFTEST_DIR)/kselftest_harness.h:
 	scripts/fetch-kernel-tools.sh
