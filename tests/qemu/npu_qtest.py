@@ -372,6 +372,11 @@ def test_job_dma_exec_roundtrip(qemu):
         a.pw(0, PE["CQ_HEAD"], 1)
         eq(a.pending(), 0, "no re-raise when empty")
         eq(a.pr64(1, PERF["COMMANDS"]), 0, "PE1 untouched")
+        # one 8-byte write stores SQ_TAIL and rings SQ_DOORBELL
+        q.write(SQ + 5 * 64, cmd(OP_NOP, F_EOJ, 8))
+        q.writeq(a.bar0 + pe_base(0) + PE["SQ_TAIL"], 6 | 1 << 32)
+        q.step(1000)
+        eq((a.pr(0, PE["SQ_HEAD"]), a.completion(1)["job_id"]), (6, 8), "tail+doorbell")
     finally:
         q.close()
 
