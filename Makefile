@@ -13,7 +13,7 @@ BUILD := $(CURDIR)/build
 KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
-	vm-shell vm-run demo clean
+	vm-shell vm-run vm-selftest demo clean
 
 all: module hal tools guest-tests
 
@@ -89,6 +89,11 @@ vm-shell: all
 vm-run: all
 	@test -n "$$CMD" || { echo "usage: make vm-run CMD='shell command'" >&2; exit 2; }
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh run "$$CMD"
+
+# Checks the VM loop itself: failing, hanging and panicking throwaway tests
+# must each be reported as failures.
+vm-selftest: all
+	NPU_VM_SKIP_BUILD=1 tests/vm/selftest.sh
 
 # The newcomer's first command: install, build, boot, show the NPUs.
 demo:

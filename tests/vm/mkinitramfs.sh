@@ -141,7 +141,7 @@ if [ -f "$ko" ]; then
 	mkdir -p "$depmod_root$moddir/extra"
 	cp "$ko" "$depmod_root$moddir/extra/npu.ko"
 fi
-(cd "$depmod_root$moddir" && find kernel extra -name '*.ko' 2>/dev/null | LC_ALL=C sort >modules.order)
+(cd "$depmod_root$moddir" && find . -name '*.ko' | sed 's|^\./||' | LC_ALL=C sort >modules.order)
 depmod -b "$depmod_root" "$kver" || die "depmod failed"
 for f in "$depmod_root$moddir"/modules.*; do
 	cp "$f" "$payload_root$moddir/"
@@ -172,6 +172,11 @@ for dir in $NPU_VM_TOOL_DIRS; do
 		install_exe "$payload_root" "$bin" "/usr/bin/$(basename "$bin")"
 	done
 done
+# Compiled example programs (make examples) for the tools and tests.
+if [ -d "$top/build/programs" ]; then
+	mkdir -p "$payload_root/usr/share/npu/programs"
+	cp "$top"/build/programs/*.npuprog "$payload_root/usr/share/npu/programs/" 2>/dev/null || true
+fi
 echo "$ntests" >"$payload_root/etc/npu-vm/test-count"
 
 pack "$payload_root" "$payload"
