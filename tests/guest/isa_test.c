@@ -496,4 +496,156 @@ TEST_F(isa, exec_length_not_insn_multiple)
 	}
 }
 
+/* COPY has memmove semantics: overlapping forward and backward copies. */
+TEST_F(isa, copy_overlap)
+{
+	uint8_t data[300], got[300], want[300];
+	struct npu_insn prog[2];
+
+	NPU_RETURN_IF_SKIPPED();
+	for (int dir = 0; dir < 2; dir++) {
+		uint32_t src = self->base + A_OFF + (dir ? 37 : 0);
+		uint32_t dst = self->base + A_OFF + (dir ? 0 : 37);
+
+		npu_rng_fill(&self->rng, data, sizeof(data));
+		ASSERT_EQ(0, put(self, A_OFF, data, sizeof(data)));
+		prog[0] = npu_insn_copy(dst, src, 200);
+		prog[1] = npu_insn_halt();
+		ASSERT_EQ(0, run(self, prog, 2, NULL));
+		memcpy(want, data, sizeof(want));
+		memmove(want + (dst - self->base - A_OFF), data + (src - self->base - A_OFF), 200);
+		ASSERT_EQ(0, get(self, A_OFF, got, sizeof(got)));
+		EXPECT_EQ(-1, npu_first_diff(want, got, sizeof(got)))
+			TH_LOG("%s overlapping copy", dir ? "backward" : "forward");
+	}
+}
+
+/* Zero counts and dimensions are valid and touch nothing. */
+TEST_F(isa, zero_sizes)
+{
+	uint8_t guard[64], got[64];
+	struct npu_insn prog[6];
+
+	NPU_RETURN_IF_SKIPPED();
+	npu_rng_fill(&self->rng, guard, sizeof(guard));
+	ASSERT_EQ(0, put(self, D_OFF, guard, sizeof(guard)));
+	prog[0] = npu_insn_copy(self->base + D_OFF, self->base + A_OFF, 0);
+	prog[1] = npu_insn_matmul(self->base + D_OFF, self->base + A_OFF, self->base + B_OFF,
+				  0, 4, 4, false);
+	prog[2] = npu_insn_matmul(self->base + D_OFF, self->base + A_OFF, self->base + B_OFF,
+				  4, 4, 0, true);	/* K = 0 with ACCUMULATE: dst += 0 */
+	prog[3] = npu_insn_add(NPU_DTYPE_I32, self->base + D_OFF, self->base + A_OFF,
+			       self->base + B_OFF, 0);
+	prog[4] = npu_insn_requant(self->base + D_OFF, self->base + A_OFF, 0, 1, 0, 0);
+	prog[5] = npu_insn_halt();
+	ASSERT_EQ(0, run(self, prog, 6, NULL));
+	ASSERT_EQ(0, get(self, D_OFF, got, sizeof(got)));
+	EXPECT_EQ(-1, npu_first_diff(guard, got, sizeof(got)));
+}
+
+/* Fields an opcode does not use must be zero; MATMUL's dst may not overlap A or B. */
+TEST_F(isa, unused_fields_and_overlap)
+{
+	struct {
+		const char *what;
+		struct npu_insn insn;
+		uint32_t status;
+	} cases[] = {
+		{ "HALT with dst", npu_insn_halt(), NPU_JOB_BAD_DESC },
+		{ "COPY with src1", npu_insn_copy(D_OFF, A_OFF, 4), NPU_JOB_BAD_DESC },
+		{ "COPY with arg[1]", npu_insn_copy(D_OFF, A_OFF, 4), NPU_JOB_BAD_DESC },
+		{ "COPY with dtype", npu_insn_copy(D_OFF, A_OFF, 4), NPU_JOB_BAD_DESC },
+		{ "ADD with ACCUMULATE", npu_insn_add(NPU_DTYPE_I8, D_OFF, A_OFF, B_OFF, 4),
+		  NPU_JOB_BAD_DESC },
+		{ "RELU with src1", npu_insn_relu(NPU_DTYPE_I8, D_OFF, A_OFF, 4),
+		  NPU_JOB_BAD_DESC },
+		{ "MATMUL with arg[3]", npu_insn_matmul(D_OFF, A_OFF, B_OFF, 2, 2, 2, false),
+		  NPU_JOB_BAD_DESC },
+		{ "MATMUL dst overlaps A", npu_insn_matmul(A_OFF + 2, A_OFF, B_OFF, 2, 2, 2, false),
+		  NPU_JOB_BAD_DESC },
+		{ "MATMUL dst overlaps B", npu_insn_matmul(B_OFF - 4, A_OFF, B_OFF, 2, 2, 2, false),
+		  NPU_JOB_BAD_DESC },
+		/* validation order: a bad flag before a range, a range before overlap */
+		{ "bad flag and out of range", npu_insn_copy(0xfffffff0u, A_OFF, 64),
+		  NPU_JOB_BAD_DESC },
+		{ "out of range and overlapping", npu_insn_matmul(0xfffffff0u, 0xfffffff0u, B_OFF,
+								  16, 16, 16, false),
+		  NPU_JOB_DRAM_OOB },
+	};
+	int32_t guard[4], got[4];
+
+	NPU_RETURN_IF_SKIPPED();
+	cases[0].insn.dst = D_OFF;
+	cases[1].insn.src1 = B_OFF;
+	cases[2].insn.arg[1] = 1;
+	cases[3].insn.dtype = NPU_DTYPE_I32;
+	cases[4].insn.flags = NPU_ISA_F_ACCUMULATE;
+	cases[5].insn.src1 = B_OFF;
+	cases[6].insn.arg[3] = 1;
+	cases[9].insn.flags = 0x4;
+	npu_rng_fill(&self->rng, guard, sizeof(guard));
+	ASSERT_EQ(0, put(self, A_OFF, guard, sizeof(guard)));
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct npu_insn prog[2] = { cases[i].insn, npu_insn_halt() };
+		struct npu_wait wait;
+
+		/* relocate in-window addresses to the variant's base */
+		if (prog[0].dst < 0x80000000u)
+			prog[0].dst += prog[0].dst ? self->base : 0;
+		if (prog[0].src0 < 0x80000000u)
+			prog[0].src0 += prog[0].src0 ? self->base : 0;
+		prog[0].src1 += prog[0].src1 ? self->base : 0;
+		EXPECT_EQ(-EIO, run(self, prog, 2, &wait)) TH_LOG("%s", cases[i].what);
+		EXPECT_EQ(cases[i].status, wait.status) TH_LOG("%s: status %u", cases[i].what,
+							       wait.status);
+		EXPECT_EQ(NPU_COMPLETION_INFO(1, 0), wait.info) TH_LOG("%s", cases[i].what);
+	}
+	/* the overlapping MATMULs wrote nothing */
+	ASSERT_EQ(0, get(self, A_OFF, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(guard, got, sizeof(got)));
+}
+
+/* Instructions are fetched as they run: a program may overwrite its own tail. */
+TEST_F(isa, self_modifying_program)
+{
+	uint8_t zero[64] = { 0 }, got[64], data[64];
+	struct npu_insn prog[4];
+	struct npu_insn halt = npu_insn_halt();
+
+	NPU_RETURN_IF_SKIPPED();
+	npu_rng_fill(&self->rng, data, sizeof(data));
+	ASSERT_EQ(0, put(self, A_OFF, data, sizeof(data)));
+	ASSERT_EQ(0, put(self, D_OFF, zero, sizeof(zero)));
+	ASSERT_EQ(0, put(self, B_OFF, &halt, sizeof(halt)));
+	/* insn 0 replaces insn 2 (a COPY into D) with the HALT kept at B */
+	prog[0] = npu_insn_copy(self->base + PROG_OFF + 2 * NPU_INSN_SIZE, self->base + B_OFF,
+				NPU_INSN_SIZE);
+	prog[1] = npu_insn_copy(self->base + D_OFF + 0x1000, self->base + A_OFF, sizeof(data));
+	prog[2] = npu_insn_copy(self->base + D_OFF, self->base + A_OFF, sizeof(data));
+	prog[3] = npu_insn_halt();
+	ASSERT_EQ(0, run(self, prog, 4, NULL));
+	ASSERT_EQ(0, get(self, D_OFF, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(zero, got, sizeof(got))) TH_LOG("the overwritten instruction ran");
+	ASSERT_EQ(0, get(self, D_OFF + 0x1000, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(got)));
+}
+
+/* The failing instruction's index is reported modulo 2^16. */
+TEST_F_TIMEOUT(isa, failing_index_truncated, 120)
+{
+	const unsigned int count = 65536 + 3;
+	struct npu_insn *prog = calloc(count, sizeof(*prog));
+	struct npu_wait wait;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_NE(NULL, prog);
+	for (unsigned int i = 0; i < count; i++)
+		prog[i] = npu_insn_copy(0, 0, 0);	/* valid, does nothing */
+	prog[65536 + 2].opcode = 0x7e;
+	EXPECT_EQ(-EIO, npu_run_program(self->fd, 0, self->base + 0x100000, prog, count, &wait));
+	EXPECT_EQ(NPU_JOB_BAD_DESC, wait.status);
+	EXPECT_EQ(NPU_COMPLETION_INFO(1, 2), wait.info);
+	free(prog);
+}
+
 TEST_HARNESS_MAIN
