@@ -246,6 +246,38 @@ TEST_F(model, deterministic_results)
 	EXPECT_EQ(0, memcmp(first, again, sizeof(first)));
 }
 
+/* On TIMEOUT a program has consumed exactly its cycle budget. */
+TEST_F(model, timeout_consumes_budget)
+{
+	struct npu_insn prog[3];
+	struct npu_job_cmd cmds[2];
+	struct perf p0, p1;
+	struct npu_wait wait;
+	struct npu_bo bo;
+	const uint64_t budget = 100;
+
+	NPU_RETURN_IF_SKIPPED();
+	/* two cheap COPYs fit, the MATMUL (64^3 MACs, even on two lanes) does not */
+	prog[0] = npu_insn_copy(DATA_OFF + 0x1000, DATA_OFF, 64);
+	prog[1] = npu_insn_copy(DATA_OFF + 0x2000, DATA_OFF, 64);
+	prog[2] = npu_insn_matmul(DATA_OFF + 0x10000, DATA_OFF, DATA_OFF + 0x4000, 64, 64, 64,
+				  false);
+	ASSERT_EQ(0, npu_bo_alloc(self->fd, sizeof(prog), &bo));
+	memcpy(bo.map, prog, sizeof(prog));
+	cmds[0] = npu_cmd_to_dram(&bo, 0, PROG_OFF, sizeof(prog));
+	cmds[1] = npu_cmd_exec(PROG_OFF, sizeof(prog), budget);
+	read_perf(&self->bar, self->pe, &p0);
+	EXPECT_EQ(-EIO, npu_run(self->fd, 0, cmds, 2, &wait));
+	read_perf(&self->bar, self->pe, &p1);
+	EXPECT_EQ(NPU_JOB_TIMEOUT, wait.status);
+	EXPECT_EQ(NPU_COMPLETION_INFO(1, 2), wait.info);
+	EXPECT_EQ(budget, PERF(&p1, NPU_PE_PERF_TENSOR_CYCLES) -
+			  PERF(&p0, NPU_PE_PERF_TENSOR_CYCLES));
+	EXPECT_EQ(2, PERF(&p1, NPU_PE_PERF_INSTRUCTIONS) - PERF(&p0, NPU_PE_PERF_INSTRUCTIONS));
+	EXPECT_EQ(1, PERF(&p1, NPU_PE_PERF_ERRORS) - PERF(&p0, NPU_PE_PERF_ERRORS));
+	npu_bo_release(&bo);
+}
+
 /*
  * Fused mode follows the fused file: DEV_MODE.FUSED and PE0's window are
  * set while npu0pe0-1 is open and undone when it closes, repeatedly, with
