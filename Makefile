@@ -15,7 +15,7 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
 	vm-shell vm-run vm-selftest demo clean
 
-all: module hal tools guest-tests
+all: module hal tools examples guest-tests
 
 include hal/hal.mk
 include tools/tools.mk

@@ -177,6 +177,13 @@ if [ -d "$top/build/programs" ]; then
 	mkdir -p "$payload_root/usr/share/npu/programs"
 	cp "$top"/build/programs/*.npuprog "$payload_root/usr/share/npu/programs/" 2>/dev/null || true
 fi
+for pair in $NPU_VM_FILES; do
+	src=${pair%%=*} dst=${pair#*=}
+	case $src in /*) ;; *) src=$top/$src ;; esac
+	[ -d "$src" ] || continue
+	mkdir -p "$payload_root$dst"
+	find "$src" -maxdepth 1 -type f -exec cp {} "$payload_root$dst/" \;
+done
 echo "$ntests" >"$payload_root/etc/npu-vm/test-count"
 
 pack "$payload_root" "$payload"
