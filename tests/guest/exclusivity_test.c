@@ -298,4 +298,78 @@ TEST_F_TIMEOUT(owner, killed_with_jobs_in_flight, 120)
 	kill_owner(_metadata, variant->kind, true);
 }
 
+/*
+ * Racing openers: 12 processes released at once open npu0, pe0, pe0-1 or
+ * pe1. While everyone holds what it got, the winners' PE sets are disjoint
+ * and every loser (EBUSY) wanted a PE some winner holds.
+ */
+TEST_F_TIMEOUT(owner, racing_openers, 60)
+{
+	static const enum npu_file_kind kinds[] = {
+		NPU_FILE_ALL, NPU_FILE_PE0, NPU_FILE_FUSED, NPU_FILE_PE1,
+	};
+	const int nproc = 12;
+	unsigned int union_mask = 0, sum_mask = 0, loser_masks[12];
+	int go[2], result[2], status, winners = 0, losers = 0, other = 0;
+	pid_t pids[12];
+
+	NPU_RETURN_IF_SKIPPED();
+	if (variant->kind != NPU_FILE_ALL)
+		return;		/* one run is enough */
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(result));
+	for (int i = 0; i < nproc; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			enum npu_file_kind kind = kinds[i % 4];
+			char c, verdict[2] = { (char)kind, 0 };
+			int fd;
+
+			close(go[1]);
+			close(result[0]);
+			if (read(go[0], &c, 1) != 0)	/* EOF: everyone starts */
+				_exit(1);
+			fd = npu_open(0, kind, 0);
+			verdict[1] = fd >= 0 ? 'w' : fd == -EBUSY ? 'b' : 'x';
+			if (write(result[1], verdict, 2) != 2)
+				_exit(2);
+			close(result[1]);
+			pause();	/* hold the file until killed */
+			_exit(0);
+		}
+		ASSERT_LT(0, pids[i]);
+	}
+	close(go[0]);
+	close(result[1]);
+	close(go[1]);	/* release them all */
+	for (int i = 0; i < nproc; i++) {
+		char verdict[2];
+		unsigned int mask;
+
+		ASSERT_EQ(2, read(result[0], verdict, 2));
+		mask = npu_file_pe_mask((enum npu_file_kind)verdict[0]);
+		if (verdict[1] == 'w') {
+			winners++;
+			union_mask |= mask;
+			sum_mask += mask;
+		} else if (verdict[1] == 'b') {
+			loser_masks[losers++] = mask;
+		} else {
+			other++;
+		}
+	}
+	close(result[0]);
+	for (int i = 0; i < nproc; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	TH_LOG("%d winners holding PE mask %#x, %d EBUSY, %d other errors", winners, union_mask,
+	       losers, other);
+	EXPECT_EQ(0, other);
+	EXPECT_LE(1, winners);
+	EXPECT_EQ(union_mask, sum_mask) TH_LOG("two winners share a PE");
+	for (int i = 0; i < losers; i++)
+		EXPECT_NE(0, loser_masks[i] & union_mask) TH_LOG("an opener of free PEs got EBUSY");
+}
+
 TEST_HARNESS_MAIN

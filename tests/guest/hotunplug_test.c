@@ -220,4 +220,46 @@ TEST_F_TIMEOUT(unplug, unbind_wakes_blocked_waiter, 120)
 		TH_LOG("the queued job finished before the unbind");
 }
 
+/* A card unbound while fused comes back split: pe0 has its partition again. */
+TEST_F_TIMEOUT(unplug, unbind_while_fused, 120)
+{
+	char path[PATH_MAX + 8];
+	struct npu_device_info info;
+	uint64_t dram;
+	int fd, ret;
+
+	NPU_RETURN_IF_SKIPPED();
+	fd = npu_open(CARD, NPU_FILE_FUSED, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, npu_device_info(fd, &info));
+	dram = info.dram_size;
+	snprintf(path, sizeof(path), "%s/unbind", self->driver_dir);
+	ASSERT_EQ(0, write_sysfs(path, self->busname));
+	self->unbound = true;
+	close(fd);
+	snprintf(path, sizeof(path), "%s/bind", self->driver_dir);
+	ret = write_sysfs(path, self->busname);
+	ASSERT_EQ(0, ret) TH_LOG("bind: %s", strerror(-ret));
+	ASSERT_TRUE(wait_node(true));
+	self->unbound = false;
+	fd = npu_open(CARD, NPU_FILE_PE0, 0);
+	ASSERT_LE(0, fd) TH_LOG("open pe0 after rebind: %s", strerror(-fd));
+	ASSERT_EQ(0, npu_device_info(fd, &info));
+	EXPECT_GT(dram, info.dram_window) TH_LOG("pe0 window %llu after rebind",
+						 (unsigned long long)info.dram_window);
+	{
+		uint8_t data[32] = { 5, 6, 7 }, got[32];
+
+		EXPECT_EQ(0, npu_write_dram(fd, 0, info.dram_window - 32, data, 32));
+		EXPECT_EQ(0, npu_read_dram(fd, 0, info.dram_window - 32, got, 32));
+		EXPECT_EQ(0, memcmp(data, got, 32));
+	}
+	close(fd);
+	/* and pe1 is usable next to it */
+	fd = npu_open(CARD, NPU_FILE_PE1, 0);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
 TEST_HARNESS_MAIN
