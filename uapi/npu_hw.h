@@ -61,6 +61,32 @@
 #define NPU_REG_POWER_UW		0x084	/* RO, microwatts */
 #define NPU_REG_VOLTAGE_MV		0x088	/* RO, millivolts */
 #define NPU_REG_CURRENT_MA		0x08c	/* RO, milliamperes */
+/*
+ * Fault injection, for testing recovery. Only with `-device npu,faults=on`
+ * (then CAPS has NPU_CAP_FAULTS); otherwise these read 0 and ignore writes.
+ * The same controls are QOM properties of the device, settable over QMP.
+ * A fault is armed by writing its bit to FAULT_ARM with FAULT_PE_MASK and
+ * FAULT_COUNT set first; it fires FAULT_COUNT times (0: until disarmed by
+ * writing its bit to FAULT_DISARM), then disarms itself. FAULT_FIRED counts
+ * firings since reset, for tests to compare with what the driver saw.
+ */
+#define NPU_REG_FAULT_ARM		0x0a0	/* W: arm NPU_FAULT_* bits; R: armed bits */
+#define NPU_REG_FAULT_DISARM		0x0a4	/* W: disarm NPU_FAULT_* bits */
+#define NPU_REG_FAULT_PE_MASK		0x0a8	/* RW: PEs the PE faults apply to (bit per PE) */
+#define NPU_REG_FAULT_COUNT		0x0ac	/* RW: firings per arming, 0 = unlimited */
+#define NPU_REG_FAULT_DELAY_US		0x0b0	/* RW: NPU_FAULT_LATE extra latency, microseconds */
+#define NPU_REG_FAULT_FIRED		0x0b4	/* RO: total firings since device reset */
+
+#define NPU_FAULT_HANG			(1u << 0)	/* a command never finishes (PE stays BUSY) */
+#define NPU_FAULT_DROP_IRQ		(1u << 1)	/* a completion is written without its MSI-X */
+#define NPU_FAULT_DMA			(1u << 2)	/* a DMA command fails with DMA_FAULT */
+#define NPU_FAULT_BAD_COMPLETION	(1u << 3)	/* a completion entry with a wrong job_id */
+#define NPU_FAULT_HEARTBEAT		(1u << 4)	/* HEARTBEAT stops advancing (firmware dead) */
+#define NPU_FAULT_FATAL			(1u << 5)	/* DEV_STATUS.FATAL + ERR_FATAL + error IRQ */
+#define NPU_FAULT_LINK_DOWN		(1u << 6)	/* MMIO reads ~0, no DMA, no IRQs, until PCI reset */
+#define NPU_FAULT_LATE			(1u << 7)	/* completions arrive FAULT_DELAY_US late */
+#define NPU_FAULT_ALL			0xffu
+
 #define NPU_REG_FW_VERSION		0x100	/* RO, 32 bytes, NUL-padded ASCII */
 #define NPU_REG_SERIAL			0x120	/* RO, 32 bytes, NUL-padded ASCII */
 #define NPU_REG_UUID			0x140	/* RO, 16 bytes, RFC 4122 order */
@@ -68,6 +94,7 @@
 #define NPU_UUID_LEN			16
 
 #define NPU_CAP_FUSED			(1u << 0)	/* PE0+PE1 fused mode */
+#define NPU_CAP_FAULTS			(1u << 1)	/* fault injection registers work */
 
 #define NPU_DEV_CTRL_RESET		(1u << 0)	/* reset the whole device */
 
@@ -89,6 +116,7 @@
 #define NPU_ERR_CQ_WRITE		2	/* a completion entry could not be written */
 #define NPU_ERR_RING_CONFIG		3	/* ring enabled with a bad base or size */
 #define NPU_ERR_MODE			4	/* fused mode changed with a PE enabled */
+#define NPU_ERR_FATAL			5	/* internal fatal error: reset the device */
 
 /* ---- Per-PE registers (BAR0 + NPU_PE_BASE(pe)) --------------------------- */
 
