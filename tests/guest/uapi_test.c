@@ -377,4 +377,55 @@ TEST_F(uapi, bo_churn)
 	}
 }
 
+/* A command array that runs into an unmapped page is EFAULT, not a crash. */
+TEST_F(uapi, submit_cmds_cross_unmapped_page)
+{
+	uint8_t *pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct npu_job_cmd *cmds;
+	uint64_t seq = SENTINEL;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(0, munmap(pages + 4096, 4096));
+	/* the first command fits in the mapped page, the second does not */
+	cmds = (struct npu_job_cmd *)(pages + 4096 - sizeof(*cmds));
+	*cmds = (struct npu_job_cmd){ .op = NPU_JOB_CMD_NOP };
+	EXPECT_EQ(0, npu_run(self->fd, 0, cmds, 1, NULL));
+	EXPECT_EQ(-EFAULT, npu_submit(self->fd, 0, cmds, 2, &seq));
+	EXPECT_EQ(SENTINEL, seq);
+	munmap(pages, 4096);
+}
+
+/* A BO freed (and unmapped) while a queued job uses it stays alive for the job. */
+TEST_F(uapi, bo_freed_while_job_queued)
+{
+	struct npu_insn prog[17];
+	struct npu_job_cmd cmds[3];
+	struct npu_bo_free args;
+	struct npu_wait wait;
+	struct npu_bo bo;
+	uint64_t seq;
+
+	NPU_RETURN_IF_SKIPPED();
+	for (int i = 0; i < 16; i++)
+		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 16u << 20);
+	prog[16] = npu_insn_halt();
+	ASSERT_EQ(0, npu_write_dram(self->fd, 0, 0x10000, prog, sizeof(prog)));
+	ASSERT_EQ(0, npu_bo_alloc(self->fd, 1 << 20, &bo));
+	memset(bo.map, 0x4d, 1 << 20);
+	cmds[0] = npu_cmd_exec(0x10000, sizeof(prog), 0);	/* keeps the PE busy */
+	cmds[1] = npu_cmd_to_dram(&bo, 0, 0x200000, 1 << 20);
+	cmds[2] = npu_cmd_from_dram(&bo, 0, 0x200000, 1 << 20);
+	ASSERT_EQ(0, npu_submit(self->fd, 0, cmds, 3, &seq));
+	/* drop every user reference at once */
+	munmap(bo.map, bo.size);
+	args = (struct npu_bo_free){ .handle = bo.handle };
+	EXPECT_EQ(0, raw_ioctl(self->fd, NPU_IOCTL_BO_FREE, &args));
+	EXPECT_EQ(-ENOENT, raw_ioctl(self->fd, NPU_IOCTL_BO_FREE, &args));
+	EXPECT_EQ(0, npu_wait(self->fd, seq, -1, &wait)) TH_LOG("status %u", wait.status);
+	/* the handle is gone for new jobs */
+	EXPECT_EQ(-ENOENT, npu_submit(self->fd, 0, &cmds[1], 1, NULL));
+}
+
 TEST_HARNESS_MAIN
