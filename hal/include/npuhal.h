@@ -282,6 +282,30 @@ NPU_API const struct npu_prog_tensor *npu_runner_output(const npu_runner *runner
 NPU_API npu_status npu_runner_run(npu_runner *runner, const void *const *inputs,
 				  void *const *outputs, npu_run_info *info);
 
+/* ---- Tensors on the host ------------------------------------------------------------- */
+
+/*
+ * A tensor descriptor's host view is `dims` (row-major) of `host_dtype`; its
+ * device view is `byte_size` bytes of `dtype` in `layout` with `pad`.
+ * to_device quantizes (if host_dtype is float32: ONNX QuantizeLinear,
+ * round half to even, saturate) and lowers (permute, pad with the zero
+ * point); from_device unlowers and dequantizes ((q - zero_point) * scale).
+ */
+NPU_API size_t npu_tensor_elements(const struct npu_prog_tensor *tensor);
+NPU_API size_t npu_tensor_host_bytes(const struct npu_prog_tensor *tensor);
+NPU_API npu_status npu_tensor_to_device(const struct npu_prog_tensor *tensor, const void *host,
+					void *device);
+NPU_API npu_status npu_tensor_from_device(const struct npu_prog_tensor *tensor,
+					  const void *device, void *host);
+
+/*
+ * npu_runner_run() with tensors in their host form (host dtype and shape,
+ * e.g. float32 NCHW): quantize + lower, run, unlower + dequantize. The
+ * steps show up in the profiler as quantize/lower and unlower/dequantize.
+ */
+NPU_API npu_status npu_runner_run_host(npu_runner *runner, const void *const *inputs,
+				       void *const *outputs, npu_run_info *info);
+
 /* ---- Queues: asynchronous runs ---------------------------------------------------- */
 
 /*

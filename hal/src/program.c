@@ -18,6 +18,7 @@
 #include "devspec.h"
 #include "error.h"
 #include "npuhal.h"
+#include "tensor.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the program container is little-endian and read in place: port the loader"
@@ -186,7 +187,7 @@ static npu_status check_sections(const struct npu_prog_header *h,
 static npu_status check_tensor(const struct npu_prog_header *h, const struct npu_prog_tensor *t,
 			       size_t i)
 {
-	uint64_t elems = 1;
+	uint64_t elems;
 	size_t esize = npu_prog_dtype_size(t->dtype);
 
 	if (!memchr(t->name, '\0', sizeof(t->name)) || t->name[0] == '\0')
@@ -215,8 +216,6 @@ static npu_status check_tensor(const struct npu_prog_header *h, const struct npu
 	    !all_zero(t->reserved1, sizeof(t->reserved1)))
 		return bad("tensor '%s' has non-zero reserved fields", t->name);
 	for (unsigned int d = 0; d < NPU_PROG_MAX_RANK; d++) {
-		uint64_t extent = (uint64_t)t->dims[d] + t->pad[d];
-
 		if (d >= t->rank) {
 			if (t->dims[d] || t->pad[d])
 				return bad("tensor '%s' has dims past its rank %u", t->name,
@@ -225,10 +224,10 @@ static npu_status check_tensor(const struct npu_prog_header *h, const struct npu
 		}
 		if (!t->dims[d])
 			return bad("tensor '%s' dimension %u is 0", t->name, d);
-		if (elems > UINT64_MAX / extent / 8)
-			return bad("tensor '%s' is too large", t->name);
-		elems *= extent;
 	}
+	elems = npu_tensor_device_elements(t);
+	if (elems == UINT64_MAX)
+		return bad("tensor '%s' is too large", t->name);
 	if (t->byte_size != elems * esize)
 		return bad("tensor '%s' byte size %llu does not match its shape (%llu)", t->name,
 			   U(t->byte_size), U(elems * esize));

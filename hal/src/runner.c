@@ -402,3 +402,49 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	pthread_mutex_unlock(&ru->lock);
 	return st;
 }
+
+npu_status npu_runner_run_host(npu_runner *r, const void *const *inputs, void *const *outputs,
+			       npu_run_info *info)
+{
+	void *dev_in[NPU_PROG_MAX_TENSORS] = { 0 }, *dev_out[NPU_PROG_MAX_TENSORS] = { 0 };
+	uint64_t t0, t1;
+	npu_status st = NPU_OK;
+
+	if (!r || (r->input_count && !inputs) || !outputs)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "runner, inputs and outputs must not be NULL");
+	t0 = npu_prof_now_ns();
+	for (size_t i = 0; i < r->input_count && !st; i++) {
+		dev_in[i] = malloc(r->inputs[i]->byte_size);
+		if (!dev_in[i])
+			st = npu_fail(NPU_ERR_NO_MEMORY, "no memory for input '%s'", r->inputs[i]->name);
+		else if (!inputs[i])
+			st = npu_fail(NPU_ERR_INVALID_ARGUMENT, "input %zu ('%s') is NULL", i,
+				      r->inputs[i]->name);
+		else
+			st = npu_tensor_to_device(r->inputs[i], inputs[i], dev_in[i]);
+	}
+	for (size_t i = 0; i < r->output_count && !st; i++) {
+		dev_out[i] = malloc(r->outputs[i]->byte_size);
+		if (!dev_out[i])
+			st = npu_fail(NPU_ERR_NO_MEMORY, "no memory for output '%s'",
+				      r->outputs[i]->name);
+		else if (!outputs[i])
+			st = npu_fail(NPU_ERR_INVALID_ARGUMENT, "output %zu ('%s') is NULL", i,
+				      r->outputs[i]->name);
+	}
+	t1 = npu_prof_now_ns();
+	if (!st) {
+		npu_prof_host_span("quantize_lower", t0, t1, 0);
+		st = npu_runner_run(r, (const void *const *)dev_in, dev_out, info);
+	}
+	t0 = npu_prof_now_ns();
+	for (size_t i = 0; i < r->output_count && !st; i++)
+		st = npu_tensor_from_device(r->outputs[i], dev_out[i], outputs[i]);
+	if (!st)
+		npu_prof_host_span("unlower_dequantize", t0, npu_prof_now_ns(), 0);
+	for (size_t i = 0; i < NPU_PROG_MAX_TENSORS; i++) {
+		free(dev_in[i]);
+		free(dev_out[i]);
+	}
+	return st;
+}
