@@ -434,6 +434,9 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 		if (remaining < 0)
 			return -EINTR;
 	}
+	/* A removed card has nothing left to give: say so, not "no such job". */
+	if (IS_ERR(job) && args.seqno == NPU_WAIT_ANY && READ_ONCE(nfile->ndev->dying))
+		return -ENODEV;
 	if (IS_ERR(job))
 		return PTR_ERR(job);
 
