@@ -301,9 +301,10 @@ struct npu_insn {
 #define NPU_ARG_M			0	/* MATMUL_I8 */
 #define NPU_ARG_N			1
 #define NPU_ARG_K			2
-#define NPU_ARG_A_ZERO_POINT		3	/* MATMUL_I8: signed, in A's type range */
-#define NPU_ARG_B_ZERO_POINT		4	/* MATMUL_I8: signed, in B's type range */
-#define NPU_ARG_MM_BIAS			5	/* MATMUL_I8 with F_BIAS: address of i32[N] */
+/* MATMUL_I8 arg[3] is reserved (0), so version-1.0 programs stay valid. */
+#define NPU_ARG_A_ZERO_POINT		4	/* MATMUL_I8: signed, in A's type range */
+#define NPU_ARG_B_ZERO_POINT		5	/* MATMUL_I8: signed, in B's type range */
+#define NPU_ARG_MM_BIAS			6	/* MATMUL_I8 with F_BIAS: address of i32[N] */
 #define NPU_ARG_MULTIPLIER		1	/* REQUANT: signed 32-bit */
 #define NPU_ARG_SHIFT			2	/* REQUANT: 0..62 */
 #define NPU_ARG_ZERO_POINT		3	/* REQUANT(_PC): signed, in the output type's range */
