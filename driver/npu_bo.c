@@ -11,6 +11,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -107,8 +108,18 @@ static struct npu_bo *npu_bo_alloc(struct npu_device *ndev, u64 size)
 	bo = npu_bo_new(ndev, NPU_BO_KERNEL, size);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
+	/*
+	 * Up to 4 GiB on behalf of userspace: charged to its memory cgroup,
+	 * and failing with ENOMEM rather than invoking the OOM killer, which
+	 * would pick some other process (these pages are in no one's RSS).
+	 */
 	for (i = 0; i < bo->npages; i++) {
-		bo->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_free_pages;
+		}
+		bo->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+					  __GFP_RETRY_MAYFAIL);
 		if (!bo->pages[i]) {
 			ret = -ENOMEM;
 			goto err_free_pages;
