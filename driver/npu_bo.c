@@ -189,13 +189,55 @@ int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
 	return 0;
 }
 
+/*
+ * Pin the user pages of a BO_USERPTR range, VMA by VMA. A READONLY buffer
+ * in a private writable mapping is still pinned for writing: a read-only
+ * long-term pin may otherwise (kernel 6.1) pin the shared zero page or a
+ * page shared copy-on-write, and the process's later writes would go to a
+ * fresh copy the device never reads. Breaking COW leaves the data as is,
+ * and the pages are not dirtied on unpin.
+ */
+static int npu_bo_pin_user(struct npu_bo *bo, unsigned long start)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long addr = start, end = start + bo->size, done = 0;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	while (addr < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		unsigned int gup_flags = FOLL_LONGTERM;
+		unsigned long count;
+		long pinned;
+
+		if (!vma) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!bo->readonly ||
+		    (is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_WRITE)))
+			gup_flags |= FOLL_WRITE;
+		count = (min(end, vma->vm_end) - addr) >> PAGE_SHIFT;
+		pinned = pin_user_pages(addr, count, gup_flags, bo->pages + done, NULL);
+		if (pinned <= 0) {
+			ret = pinned ? pinned : -EFAULT;
+			break;
+		}
+		done += pinned;
+		addr += pinned << PAGE_SHIFT;
+	}
+	mmap_read_unlock(mm);
+	if (ret && done)
+		unpin_user_pages(bo->pages, done);
+	return ret;
+}
+
 int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 {
 	struct npu_bo_userptr args;
-	unsigned int gup_flags = FOLL_LONGTERM;
 	struct npu_bo *bo;
 	u32 handle;
-	int pinned, ret;
+	int ret;
 
 	if (copy_from_user(&args, arg, sizeof(args)))
 		return -EFAULT;
@@ -213,15 +255,11 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	bo->readonly = args.flags & NPU_BO_USERPTR_READONLY;
 	if (bo->readonly)
 		bo->dir = DMA_TO_DEVICE;
-	else
-		gup_flags |= FOLL_WRITE;
 
-	pinned = pin_user_pages_fast(args.user_ptr, bo->npages, gup_flags, bo->pages);
-	if (pinned != bo->npages) {
-		if (pinned > 0)
-			unpin_user_pages(bo->pages, pinned);
+	ret = npu_bo_pin_user(bo, args.user_ptr);
+	if (ret) {
 		npu_bo_discard(bo);
-		return pinned < 0 ? pinned : -EFAULT;
+		return ret;
 	}
 	ret = npu_bo_map_pages(bo);
 	if (ret) {
