@@ -265,6 +265,90 @@ TEST_F(bufs, userptr_readonly)
 	free(back);
 }
 
+/*
+ * The usual userptr life: register a buffer once, then write new contents
+ * before each job. Untouched anonymous memory is backed by the shared zero
+ * page until written, and a fork shares pages copy-on-write: the device
+ * must read what the process wrote after the pin, READONLY or not.
+ */
+TEST_F(bufs, userptr_sees_writes_after_pin)
+{
+	const size_t len = 4 * PAGE;
+	struct npu_bo out;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, npu_bo_alloc(self->fd, len, &out));
+	for (int flags = 0; flags <= (int)NPU_BO_USERPTR_READONLY; flags++) {
+		for (int forked = 0; forked < 2; forked++) {
+			uint8_t *mem = map_anon(len);
+			pid_t child = -1;
+			uint32_t h = 0;
+			int status;
+
+			ASSERT_NE(NULL, mem);
+			if (forked) {
+				/* pages written, then shared with a child that sleeps */
+				memset(mem, 0x11, len);
+				child = fork();
+				ASSERT_LE(0, child);
+				if (!child) {
+					pause();
+					_exit(0);
+				}
+			}
+			ASSERT_EQ(0, bo_userptr(self->fd, mem, len, flags, &h));
+			for (int round = 0; round < 2; round++) {
+				memset(mem, 0x40 + round, len);
+				memset(out.map, 0, len);
+				ASSERT_EQ(0, roundtrip(self->fd, h, 0, out.handle, 0, len));
+				EXPECT_EQ(-1, npu_first_diff(mem, out.map, len))
+					TH_LOG("%s%s userptr, round %d: the device read stale data",
+					       flags ? "READONLY " : "", forked ? "forked " : "fresh ",
+					       round);
+			}
+			EXPECT_EQ(0, bo_free(self->fd, h));
+			if (forked) {
+				kill(child, SIGKILL);
+				waitpid(child, &status, 0);
+			}
+			munmap(mem, len);
+		}
+	}
+	npu_bo_release(&out);
+}
+
+/*
+ * A BO larger than the memory of the machine: ENOMEM, no OOM kill (the
+ * killer would pick an innocent process: BO pages are in no one's RSS),
+ * the memory comes back and the file keeps working.
+ */
+TEST_F_TIMEOUT(bufs, create_beyond_memory_fails_cleanly, 60)
+{
+	uint64_t total_kb, free_before, free_after, kills_before, kills_after;
+	struct npu_bo_create create = { 0 };
+	uint8_t data[64] = { 1, 2, 3 }, back[64];
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, npu_meminfo_kb("MemTotal", &total_kb));
+	if (total_kb * 1024 + (512ull << 20) > NPU_BO_MAX_SIZE)
+		SKIP(return, "%llu kB of RAM: a BO of at most 4 GiB cannot exceed it",
+		     (unsigned long long)total_kb);
+	ASSERT_EQ(0, npu_vmstat("oom_kill", &kills_before));
+	ASSERT_EQ(0, npu_meminfo_kb("MemFree", &free_before));
+	create.size = NPU_BO_MAX_SIZE;
+	EXPECT_EQ(-1, ioctl(self->fd, NPU_IOCTL_BO_CREATE, &create));
+	EXPECT_EQ(ENOMEM, errno) TH_LOG("BO_CREATE of 4 GiB: %s", strerror(errno));
+	ASSERT_EQ(0, npu_vmstat("oom_kill", &kills_after));
+	EXPECT_EQ(kills_before, kills_after) TH_LOG("BO_CREATE invoked the OOM killer");
+	ASSERT_EQ(0, npu_meminfo_kb("MemFree", &free_after));
+	EXPECT_GT(free_after + 64 * 1024, free_before) TH_LOG("MemFree %llu -> %llu kB",
+							     (unsigned long long)free_before,
+							     (unsigned long long)free_after);
+	ASSERT_EQ(0, npu_write_dram(self->fd, 0, DRAM_A, data, sizeof(data)));
+	ASSERT_EQ(0, npu_read_dram(self->fd, 0, DRAM_A, back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
+}
+
 TEST_F(bufs, userptr_rejects_bad_ranges)
 {
 	uint8_t *p = map_anon(4 * PAGE);
