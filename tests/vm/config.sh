@@ -27,6 +27,10 @@
 # the guest's /usr/bin, with the shared libraries they need: HAL tools, demos.
 : "${NPU_VM_TOOL_DIRS:=build/bin}"
 
+# Data files for the guest: SRC=DEST pairs; every file in the directory SRC
+# (relative to the checkout) is copied to DEST in the guest.
+: "${NPU_VM_FILES=build/programs=/usr/share/npu/programs}"
+
 # Debugging aids, unset by default:
 #   NPU_VM_TESTS="dma_test isa_test"  run only these guest tests
 #   NPU_VM_TESTS_DIR=dir              take the *_test programs from dir instead
@@ -44,4 +48,4 @@
 # exists. Put the real tools first once they exist.
 : "${NPU_DEMO_COMMANDS:=npuctl info
 npuctl list}"
-: "${NPU_DEMO_PROGRAMS:=/usr/bin/npu-demo /tests/dma_test /tests/isa_test}"
+: "${NPU_DEMO_PROGRAMS:=/usr/bin/npu-hal-example /usr/bin/npu-demo /tests/dma_test}"

@@ -139,17 +139,22 @@ timeout --kill-after=10 "$limit" "$qemu" "${qemu_args[@]}" \
 	-serial "file:$console" -serial "file:$output" -monitor none \
 	</dev/null >"$run/qemu.log" 2>&1 &
 qpid=$!
-trap 'kill "$qpid" 2>/dev/null || true' EXIT
-trap 'exit 130' INT TERM
+tpid=
+trap 'kill "$qpid" $tpid 2>/dev/null || true' EXIT
+trap 'echo "vm: interrupted, stopping QEMU" >&2; exit 130' INT TERM HUP
 
+# Follow ttyS1 live. In the background, so that `wait` below, which a signal
+# interrupts (a foreground pipeline would delay the trap), is all we block in.
 if [ "$mode" != test ]; then
 	# Only what the guest printed; the result lines are for this script.
-	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null | sed -u '/^NPUVM: /d'
+	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null | sed -u '/^NPUVM: /d' &
 else
-	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null
+	tail -n +1 -s 0.2 -F --pid="$qpid" "$output" 2>/dev/null &
 fi
+tpid=$!
 qrc=0
 wait "$qpid" || qrc=$?
+wait "$tpid" || true
 trap - EXIT
 elapsed=$(($(date +%s) - start))
 rm -f "$run/initrd.cpio"
