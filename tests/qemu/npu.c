@@ -6,6 +6,7 @@
  * the register map.
  *
  *   -device npu[,dram=256M][,clock-mhz=1000][,serial=...][,fw-version=...]
+ *              [,faults=on]
  */
 #include "qemu/osdep.h"
 #include "qemu/log.h"
@@ -15,6 +16,7 @@
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_aer.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
@@ -24,7 +26,8 @@
 #define NPU_DRAM_MIN            (2 * MiB)
 #define NPU_DRAM_MAX            (64 * GiB)
 #define NPU_RESET_NS            (1 * SCALE_MS)
-#define NPU_PCIE_CAP_OFFSET     0xe0
+#define NPU_PCIE_CAP_OFFSET     0x80    /* v2 capability: 0x3c bytes, below 0x100 */
+#define NPU_AER_OFFSET          0x100   /* first extended capability */
 
 /* ---- time ------------------------------------------------------------------ */
 
@@ -42,16 +45,74 @@ static uint32_t npu_heartbeat(NpuState *s)
 {
     int64_t ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->power_on_ns;
 
-    return (uint32_t)(ns / SCALE_MS);
+    return s->heartbeat_stopped ? s->heartbeat_frozen : (uint32_t)(ns / SCALE_MS);
 }
 
-/* ---- faults (a later `faults=on` property) ---------------------------------- */
+/* ---- effects of device-wide faults (npu_fault.c decides when) ------------- */
 
-bool npu_fault_hit(NpuState *s, NpuFault fault)
+/* The firmware died: HEARTBEAT keeps its value until a device reset. */
+void npu_stop_heartbeat(NpuState *s)
 {
-    (void)s;
-    (void)fault;
-    return false;
+    s->heartbeat_frozen = npu_heartbeat(s);
+    s->heartbeat_stopped = true;
+}
+
+/* An internal fatal error: the PEs stop where they are until a device reset. */
+void npu_go_fatal(NpuState *s)
+{
+    s->fatal = true;
+    npu_raise_error(s, NPU_ERR_FATAL);
+}
+
+/*
+ * The link to the host is down: every BAR reads all-ones and ignores writes
+ * (the overlays cover them), the engine stops and no message is sent.
+ * Config space keeps working, so that an FLR can bring the link back.
+ */
+void npu_set_link_down(NpuState *s, bool down)
+{
+    unsigned int i;
+
+    s->link_down = down;
+    for (i = 0; i < ARRAY_SIZE(s->link_down_mr); i++) {
+        memory_region_set_enabled(&s->link_down_mr[i], down);
+    }
+}
+
+static uint64_t npu_link_down_read(void *opaque, hwaddr addr, unsigned int size)
+{
+    return UINT64_MAX;
+}
+
+static void npu_link_down_write(void *opaque, hwaddr addr, uint64_t val,
+                                unsigned int size)
+{
+}
+
+static const MemoryRegionOps npu_link_down_ops = {
+    .read = npu_link_down_read,
+    .write = npu_link_down_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+};
+
+/* Puts a disabled all-ones overlay over the whole of a BAR's container. */
+static void npu_link_overlay_init(NpuState *s, unsigned int i, MemoryRegion *bar)
+{
+    MemoryRegion *mr = &s->link_down_mr[i];
+
+    memory_region_init_io(mr, OBJECT(s), &npu_link_down_ops, s, "npu-link-down",
+                          memory_region_size(bar));
+    memory_region_set_enabled(mr, false);
+    memory_region_add_subregion_overlap(bar, 0, mr, 1);
 }
 
 /* ---- interrupts -------------------------------------------------------------- */
@@ -75,6 +136,9 @@ static void npu_notify(NpuState *s, uint32_t bits)
     unsigned int i;
 
     bits &= s->irq_enable;
+    if (s->link_down) {
+        return;
+    }
     for (i = 0; i < 32; i++) {
         unsigned int vec;
 
@@ -140,6 +204,7 @@ static void npu_reset_state(NpuState *s)
         npu_pe_reset(&s->pe[i]);
     }
     s->fatal = false;
+    s->heartbeat_stopped = false;
     s->err_cause = NPU_ERR_NONE;
     s->irq_status = 0;
 }
@@ -150,6 +215,7 @@ static void npu_reset_done(void *opaque)
 
     s->ready = true;
     npu_raise_irq(s, NPU_IRQ_RESET_DONE);
+    npu_faults_fire_device(s);     /* armed ones strike again */
 }
 
 /* DEV_CTRL.RESET: not READY for NPU_RESET_NS, then RESET_DONE. */
@@ -160,7 +226,10 @@ static void npu_soft_reset(NpuState *s)
     timer_mod(s->reset_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + NPU_RESET_NS);
 }
 
-/* PCI or system reset: back to the power-on state at once. */
+/*
+ * PCI-level reset (FLR, bus or secondary bus reset) or system reset: back to
+ * the power-on state at once, the link up again. The fault switches stay.
+ */
 static void npu_qdev_reset(DeviceState *dev)
 {
     NpuState *s = NPU(dev);
@@ -169,6 +238,9 @@ static void npu_qdev_reset(DeviceState *dev)
     npu_reset_state(s);
     s->irq_enable = 0;
     s->ready = true;
+    npu_set_link_down(s, false);
+    pcie_cap_deverr_reset(PCI_DEVICE(s));
+    npu_faults_fire_device(s);
 }
 
 /* ---- global registers ----------------------------------------------------------- */
@@ -188,7 +260,7 @@ static uint64_t npu_read32(NpuState *s, hwaddr addr)
     case NPU_REG_PE_COUNT:
         return NPU_MAX_PES;
     case NPU_REG_CAPS:
-        return NPU_CAP_FUSED;
+        return NPU_CAP_FUSED | (s->faults.enabled ? NPU_CAP_FAULTS : 0);
     case NPU_REG_DRAM_SIZE:
         return (uint32_t)s->dram_size;
     case NPU_REG_DRAM_SIZE + 4:
@@ -217,6 +289,9 @@ static uint64_t npu_read32(NpuState *s, hwaddr addr)
     case NPU_REG_VOLTAGE_MV:
     case NPU_REG_CURRENT_MA:
         return npu_sensor(s, addr);
+    }
+    if (npu_fault_reg(addr)) {
+        return npu_fault_read(s, addr);
     }
     if (addr >= NPU_REG_FW_VERSION && addr < NPU_REG_FW_VERSION + NPU_ID_STRING_LEN) {
         return npu_string_word((uint8_t *)s->fw_version_str, addr - NPU_REG_FW_VERSION);
@@ -292,6 +367,10 @@ static void npu_write32(NpuState *s, hwaddr addr, uint32_t val)
         return;
     }
     default:
+        if (npu_fault_reg(addr)) {
+            npu_fault_write(s, addr, val);
+            return;
+        }
         qemu_log_mask(LOG_GUEST_ERROR, "npu: write to read-only or unassigned "
                       "register 0x%" HWADDR_PRIx "\n", addr);
     }
@@ -402,6 +481,15 @@ static bool npu_init_identity(NpuState *s, Error **errp)
     return true;
 }
 
+/* ---- config space: FLR and AER ---------------------------------------------- */
+
+static void npu_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    pcie_cap_flr_write_config(pdev, addr, val, len);   /* resets via npu_qdev_reset */
+    pcie_aer_write_config(pdev, addr, val, len);
+}
+
 /* ---- realize -------------------------------------------------------------------- */
 
 static void npu_realize(PCIDevice *pdev, Error **errp)
@@ -425,28 +513,46 @@ static void npu_realize(PCIDevice *pdev, Error **errp)
     }
 
     pci_config_set_interrupt_pin(pdev->config, 1);
-    /* An integrated endpoint on q35's root bus, an endpoint behind a port. */
+    pdev->config_write = npu_write_config;
+    /*
+     * An integrated endpoint on q35's root bus, an endpoint behind a port;
+     * with FLR, error reporting and AER (pcie_aer_inject_error) either way.
+     */
     if (pcie_endpoint_cap_init(pdev, NPU_PCIE_CAP_OFFSET) < 0) {
         error_setg(errp, "npu: cannot add the PCI Express capability");
         return;
     }
+    pcie_cap_flr_init(pdev);
+    pcie_cap_deverr_init(pdev);
+    if (pcie_aer_init(pdev, PCI_ERR_VER, NPU_AER_OFFSET, PCI_ERR_SIZEOF, errp) < 0) {
+        pcie_cap_exit(pdev);
+        return;
+    }
 
+    /* Each BAR is a container: its contents, and the link-down overlay. */
     memory_region_init_io(&s->regs, OBJECT(s), &npu_mmio_ops, s, "npu-regs",
                           NPU_REGS_SIZE);
-    pci_register_bar(pdev, NPU_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->regs);
+    memory_region_init(&s->regs_bar, OBJECT(s), "npu-bar0", NPU_REGS_SIZE);
+    memory_region_add_subregion(&s->regs_bar, 0, &s->regs);
+    npu_link_overlay_init(s, 0, &s->regs_bar);
+    pci_register_bar(pdev, NPU_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->regs_bar);
 
     memory_region_init_ram(&s->dram, OBJECT(s), "npu-dram", s->dram_size, errp);
     if (*errp) {
-        return;
+        goto fail_pcie;
     }
     s->dram_ptr = memory_region_get_ram_ptr(&s->dram);
+    memory_region_init(&s->dram_bar, OBJECT(s), "npu-bar2", s->dram_size);
+    memory_region_add_subregion(&s->dram_bar, 0, &s->dram);
+    npu_link_overlay_init(s, 1, &s->dram_bar);
     pci_register_bar(pdev, NPU_BAR_DRAM, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH,
-                     &s->dram);
+                     &s->dram_bar);
 
     if (msix_init_exclusive_bar(pdev, NPU_MSIX_VECTORS, NPU_BAR_MSIX, errp)) {
-        return;
+        goto fail_pcie;
     }
+    npu_link_overlay_init(s, 2, &pdev->msix_exclusive_bar);
     for (i = 0; i < NPU_MSIX_VECTORS; i++) {
         msix_vector_use(pdev, i);
     }
@@ -456,7 +562,13 @@ static void npu_realize(PCIDevice *pdev, Error **errp)
     for (i = 0; i < NPU_MAX_PES; i++) {
         npu_pe_init(s, i);
     }
+    npu_faults_init(s);
     s->ready = true;
+    return;
+
+fail_pcie:
+    pcie_aer_exit(pdev);
+    pcie_cap_exit(pdev);
 }
 
 static void npu_exit(PCIDevice *pdev)
@@ -469,7 +581,15 @@ static void npu_exit(PCIDevice *pdev)
     }
     timer_free(s->reset_timer);
     s->reset_timer = NULL;
+    /* The BARs are unmapped already; empty their containers before finalize. */
+    memory_region_del_subregion(&s->regs_bar, &s->link_down_mr[0]);
+    memory_region_del_subregion(&s->regs_bar, &s->regs);
+    memory_region_del_subregion(&s->dram_bar, &s->link_down_mr[1]);
+    memory_region_del_subregion(&s->dram_bar, &s->dram);
+    memory_region_del_subregion(&pdev->msix_exclusive_bar, &s->link_down_mr[2]);
     msix_uninit_exclusive_bar(pdev);
+    pcie_aer_exit(pdev);
+    pcie_cap_exit(pdev);
 }
 
 /* No VMState yet: in-flight commands and timers would need one. */
@@ -483,6 +603,7 @@ static Property npu_properties[] = {
     DEFINE_PROP_UINT32("clock-mhz", NpuState, clock_mhz, 1000),
     DEFINE_PROP_STRING("serial", NpuState, serial),
     DEFINE_PROP_STRING("fw-version", NpuState, fw_version),
+    DEFINE_PROP_BOOL("faults", NpuState, faults_on, false),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -501,6 +622,7 @@ static void npu_class_init(ObjectClass *klass, void *data)
     dc->reset = npu_qdev_reset;
     dc->vmsd = &npu_vmstate;
     device_class_set_props(dc, npu_properties);
+    npu_faults_class_init(klass);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

@@ -24,16 +24,27 @@ OBJECT_DECLARE_SIMPLE_TYPE(NpuState, NPU)
 #define NPU_PERF_INDEX(reg) (((reg) - NPU_PE_PERF_FIRST) / 8)
 
 /*
- * Fault-injection points. Nothing triggers them yet: a later `faults=on`
- * property decides in npu_fault_hit(). Each is checked at the one place in
- * the engine where that fault would happen on real hardware.
+ * Fault injection (npu_fault.c, docs/hardware.md "Fault injection"): the
+ * FAULT_* registers and the QOM properties of the same name. An arming keeps
+ * the PE mask, count and delay of its moment, per fault.
  */
-typedef enum NpuFault {
-    NPU_FAULT_HANG,             /* a command never finishes */
-    NPU_FAULT_DMA,              /* a DMA command's host access fails */
-    NPU_FAULT_DROP_IRQ,         /* a completion MSI-X message is lost */
-    NPU_FAULT_LATE_COMPLETION,  /* a command takes much longer than modelled */
-} NpuFault;
+#define NPU_FAULT_KINDS     8
+
+typedef struct NpuFaultArming {
+    uint32_t left;              /* firings left; 0 = until disarmed */
+    uint32_t pe_mask;
+    uint32_t delay_us;
+} NpuFaultArming;
+
+typedef struct NpuFaults {
+    bool enabled;               /* property faults=on */
+    uint32_t armed;             /* NPU_FAULT_* */
+    uint32_t pe_mask;           /* registers: values for the next arming */
+    uint32_t count;
+    uint32_t delay_us;
+    uint32_t fired;             /* since power-on */
+    NpuFaultArming arming[NPU_FAULT_KINDS];
+} NpuFaults;
 
 /* State of the command a PE is executing (its data work is already done). */
 typedef struct NpuCmdRun {
@@ -128,13 +139,17 @@ typedef struct NpuPe {
 struct NpuState {
     PCIDevice parent_obj;
 
+    MemoryRegion regs_bar;      /* BAR0: regs under link_down_mr[0] */
     MemoryRegion regs;
+    MemoryRegion dram_bar;      /* BAR2: dram under link_down_mr[1] */
     MemoryRegion dram;
+    MemoryRegion link_down_mr[3];   /* BAR0, BAR2, BAR4: enabled while the link is down */
     uint8_t *dram_ptr;
 
     /* Properties */
     uint64_t dram_size;
     uint32_t clock_mhz;
+    bool faults_on;
     char *serial;
     char *fw_version;
 
@@ -144,13 +159,17 @@ struct NpuState {
 
     int64_t power_on_ns;        /* DEV_CLOCK and HEARTBEAT run from here */
     bool ready;                 /* DEV_STATUS.READY; false during a reset */
-    bool fatal;                 /* DEV_STATUS.FATAL */
+    bool fatal;                 /* DEV_STATUS.FATAL: the PEs stop */
+    bool link_down;             /* BARs read ~0, no DMA, no MSI-X, until PCI reset */
+    bool heartbeat_stopped;     /* HEARTBEAT reads heartbeat_frozen */
+    uint32_t heartbeat_frozen;
     bool fused;                 /* DEV_MODE.FUSED */
     bool in_command;            /* a command's data work (DMA) is running */
     uint32_t err_cause;
     uint32_t irq_status;
     uint32_t irq_enable;
     QEMUTimer *reset_timer;
+    NpuFaults faults;
 
     NpuPe pe[NPU_MAX_PES];
 };
@@ -160,7 +179,24 @@ uint64_t npu_dev_clock(NpuState *s);
 uint64_t npu_ns_to_cycles(NpuState *s, int64_t ns);
 void npu_raise_irq(NpuState *s, uint32_t bits);
 void npu_raise_error(NpuState *s, uint32_t cause);
-bool npu_fault_hit(NpuState *s, NpuFault fault);
+void npu_stop_heartbeat(NpuState *s);
+void npu_go_fatal(NpuState *s);
+void npu_set_link_down(NpuState *s, bool down);
+
+/* The engine does nothing (no fetch, DMA, completion) while FATAL or link down. */
+static inline bool npu_engine_stopped(NpuState *s)
+{
+    return s->fatal || s->link_down;
+}
+
+/* npu_fault.c */
+void npu_faults_init(NpuState *s);
+bool npu_fault_hit(NpuState *s, uint32_t fault, NpuPe *pe, uint32_t *delay_us);
+void npu_faults_fire_device(NpuState *s);
+bool npu_fault_reg(hwaddr addr);
+uint32_t npu_fault_read(NpuState *s, hwaddr addr);
+void npu_fault_write(NpuState *s, hwaddr addr, uint32_t val);
+void npu_faults_class_init(ObjectClass *klass);
 
 /* npu_pe.c */
 void npu_pe_init(NpuState *s, unsigned int index);

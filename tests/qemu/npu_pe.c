@@ -149,15 +149,23 @@ static bool pe_flush_completion(NpuPe *pe)
     uint8_t entry[NPU_CQ_ENTRY_SIZE];
     uint64_t addr;
 
+    uint64_t job_id = pe->stalled_job_id;
+
     if (!pe->cq_stalled) {
         return true;
+    }
+    if (npu_engine_stopped(s)) {
+        return false;   /* no DMA: the completion waits for a reset */
     }
     if ((uint32_t)(pe->cq_tail - pe->cq_head) >= pe->cq_size) {
         return false;   /* CQ full: wait for the driver to move CQ_HEAD */
     }
 
+    if (npu_fault_hit(s, NPU_FAULT_BAD_COMPLETION, pe, NULL)) {
+        job_id ^= NPU_FAULT_BAD_JOB_ID_XOR;
+    }
     memset(entry, 0, sizeof(entry));
-    stq_le_p(entry + offsetof(struct npu_hw_completion, job_id), pe->stalled_job_id);
+    stq_le_p(entry + offsetof(struct npu_hw_completion, job_id), job_id);
     stl_le_p(entry + offsetof(struct npu_hw_completion, status), pe->stalled_status);
     stl_le_p(entry + offsetof(struct npu_hw_completion, info), pe->stalled_info);
     stq_le_p(entry + offsetof(struct npu_hw_completion, start_ts), pe->stalled_start_ts);
@@ -176,7 +184,8 @@ static bool pe_flush_completion(NpuPe *pe)
     if (pe->stalled_status != NPU_STATUS_OK) {
         pe_count(pe, NPU_PE_PERF_ERRORS, 1);
     }
-    if (npu_fault_hit(s, NPU_FAULT_DROP_IRQ)) {
+    if (npu_fault_hit(s, NPU_FAULT_DROP_IRQ, pe, NULL)) {
+        /* Rule 1 without its message; rules 2 and 3 still send one. */
         s->irq_status |= NPU_IRQ_PE_CQ(pe->index);
     } else {
         npu_raise_irq(s, NPU_IRQ_PE_CQ(pe->index));
@@ -285,7 +294,8 @@ static uint32_t pe_exec_dma(NpuPe *pe, const struct npu_cmd_fields *c, NpuCmdRun
         status = pe_bad_desc(pe, "SG lengths do not add up to the command length");
         goto out;
     }
-    if (npu_fault_hit(s, NPU_FAULT_DMA)) {
+    if (npu_fault_hit(s, NPU_FAULT_DMA, pe, NULL)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: injected DMA fault\n", pe->index);
         status = NPU_STATUS_DMA_FAULT;
         goto out;
     }
@@ -451,20 +461,29 @@ static int64_t pe_cycles_to_ns(NpuPe *pe, uint64_t cycles)
     return ns > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ns;
 }
 
-/* The running command ends cmd_start_ns + its modelled time, or now if later. */
+/*
+ * The running command ends cmd_start_ns + its modelled time, or now if later;
+ * a late one (the last command of a job, so its completion) FAULT_DELAY_US
+ * after that.
+ */
 static void pe_arm_cmd_timer(NpuPe *pe)
 {
     NpuState *s = pe_dev(pe);
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     int64_t end = pe->cmd_start_ns + pe_cycles_to_ns(pe, pe->run.cycles);
+    uint32_t delay_us;
 
-    if (npu_fault_hit(s, NPU_FAULT_HANG)) {
+    if (npu_engine_stopped(s)) {
+        return;         /* frozen BUSY until a reset */
+    }
+    if (npu_fault_hit(s, NPU_FAULT_HANG, pe, NULL)) {
         return;         /* stays busy until a PE or device reset */
     }
-    if (npu_fault_hit(s, NPU_FAULT_LATE_COMPLETION)) {
-        end += 10 * NANOSECONDS_PER_SECOND;
+    end = MAX(now, end);
+    if (pe->run.end_of_job && npu_fault_hit(s, NPU_FAULT_LATE, pe, &delay_us)) {
+        end += (int64_t)delay_us * SCALE_US;
     }
-    timer_mod(pe->cmd_timer, MAX(now, end));
+    timer_mod(pe->cmd_timer, end);
 }
 
 /* Fetches and starts commands until one is in flight or nothing is left. */
@@ -472,8 +491,8 @@ static void pe_kick(NpuPe *pe)
 {
     NpuState *s = pe_dev(pe);
 
-    while (s->ready && pe->enabled && !pe->halted && !pe->busy && !pe->cq_stalled &&
-           pe->sq_head != pe->sq_tail) {
+    while (s->ready && !npu_engine_stopped(s) && pe->enabled && !pe->halted &&
+           !pe->busy && !pe->cq_stalled && pe->sq_head != pe->sq_tail) {
         uint8_t raw[NPU_SQ_ENTRY_SIZE];
         struct npu_cmd_fields c;
         uint64_t addr;
@@ -555,6 +574,9 @@ static void pe_cmd_done(void *opaque)
     NpuPe *pe = opaque;
     NpuCmdRun *run = &pe->run;
 
+    if (npu_engine_stopped(pe_dev(pe))) {
+        return;         /* stopped after the timer was armed: frozen BUSY */
+    }
     pe_set_busy(pe, false);
     pe->sq_head++;
 
