@@ -12,10 +12,14 @@ masked) to see which interrupts the device sent.
 
 Prints TAP; exits non-zero if a test fails.
 """
+import json
 import os
+import socket
 import struct
 import subprocess
 import sys
+import tempfile
+import time
 import traceback
 
 # ---- constants from uapi/npu_hw.h (kept in sync by test_header_constants) ----
@@ -25,7 +29,9 @@ REG = dict(MAGIC=0x000, HW_REV=0x004, PE_COUNT=0x008, CAPS=0x00c, DRAM_SIZE=0x01
            CLOCK_MHZ=0x018, HEARTBEAT=0x01c, DEV_CLOCK=0x020, DEV_CTRL=0x030,
            DEV_STATUS=0x034, DEV_MODE=0x038, ERR_CAUSE=0x03c, IRQ_STATUS=0x040,
            IRQ_ENABLE=0x044, TEMP_MC=0x080, POWER_UW=0x084, VOLTAGE_MV=0x088,
-           CURRENT_MA=0x08c, FW_VERSION=0x100, SERIAL=0x120, UUID=0x140)
+           CURRENT_MA=0x08c, FW_VERSION=0x100, SERIAL=0x120, UUID=0x140,
+           FAULT_ARM=0x0a0, FAULT_DISARM=0x0a4, FAULT_PE_MASK=0x0a8, FAULT_COUNT=0x0ac,
+           FAULT_DELAY_US=0x0b0, FAULT_FIRED=0x0b4)
 PE = dict(CTRL=0x000, STATUS=0x004, DRAM_BASE=0x008, DRAM_SIZE=0x010, SQ_BASE=0x020,
           SQ_SIZE=0x028, SQ_HEAD=0x02c, SQ_TAIL=0x030, SQ_DOORBELL=0x034, CQ_BASE=0x040,
           CQ_SIZE=0x048, CQ_HEAD=0x04c, CQ_TAIL=0x050)
@@ -38,6 +44,12 @@ ST_OK, ST_BAD_DESC, ST_DRAM_OOB, ST_DMA_FAULT, ST_TIMEOUT = range(5)
 ISA_HALT, ISA_COPY, ISA_MATMUL, ISA_ADD, ISA_RELU, ISA_REQUANT = range(6)
 IRQ_PE_CQ0, IRQ_PE_CQ1, IRQ_ERROR, IRQ_RESET_DONE = 1, 2, 1 << 8, 1 << 9
 PE_ENABLED, PE_BUSY, PE_HALTED, PE_CQ_FULL = 1, 2, 4, 8
+CAP_FUSED, CAP_FAULTS = 1, 2
+DEV_READY, DEV_FATAL = 1, 2
+ERR_FATAL = 5
+FAULT = dict(HANG=1, DROP_IRQ=2, DMA=4, BAD_COMPLETION=8, HEARTBEAT=16, FATAL=32,
+             LINK_DOWN=64, LATE=128)
+BAD_JOB_ID_XOR = 0xdeadbeefdeadbeef
 
 # ---- the machine layout chosen by these tests ----
 BAR0 = 0xfe000000
@@ -51,15 +63,59 @@ def pe_base(pe):
     return 0x1000 + pe * 0x1000
 
 
+class Qmp:
+    """A minimal QMP client on a unix socket (events are skipped)."""
+
+    def __init__(self, path):
+        for _ in range(100):
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("cannot connect to QMP at " + path)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())           # greeting
+        self.execute("qmp_capabilities")
+
+    def call(self, cmd, **args):
+        """Returns the whole reply: {"return": ...} or {"error": ...}."""
+        self.f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            reply = json.loads(self.f.readline())
+            if "event" not in reply:
+                return reply
+
+    def execute(self, cmd, **args):
+        reply = self.call(cmd, **args)
+        if "error" in reply:
+            raise RuntimeError("QMP %s %r: %s" % (cmd, args, reply["error"]["desc"]))
+        return reply["return"]
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
 class Qtest:
-    def __init__(self, qemu, devices):
+    def __init__(self, qemu, devices, qmp=False, extra=()):
         fw = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
         args = [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio", "-display", "none",
                 "-nodefaults", "-m", "512M", "-qtest-log", "/dev/null"] + fw
         for dev in devices:
             args += ["-device", dev]
+        args += list(extra)
+        self.tmp = tempfile.TemporaryDirectory(prefix="npu-qtest-")
+        if qmp:
+            path = os.path.join(self.tmp.name, "qmp.sock")
+            args += ["-qmp", "unix:%s,server=on,wait=off" % path]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.qmp = Qmp(path) if qmp else None
 
     def cmd(self, line):
         self.p.stdin.write(line + "\n")
@@ -75,11 +131,14 @@ class Qtest:
         return resp.split()[1] if len(resp.split()) > 1 else None
 
     def close(self):
+        if self.qmp:
+            self.qmp.close()
         self.p.stdin.close()
         self.p.terminate()      # qtest does not exit on EOF
         self.p.wait(timeout=10)
         self.p.stdout.close()
         self.p.stderr.close()
+        self.tmp.cleanup()
 
     def readl(self, a): return int(self.cmd("readl 0x%x" % a), 16)
     def readq(self, a): return int(self.cmd("readq 0x%x" % a), 16)
@@ -98,38 +157,62 @@ class Qtest:
     def step(self, ns=None):
         return int(self.cmd("clock_step" + ("" if ns is None else " %d" % ns)))
 
-    # config space through the legacy 0xcf8 mechanism
-    def cfg_read(self, dev, off):
-        self.outl(0xcf8, 0x80000000 | dev << 11 | (off & 0xfc))
+    # config space through the legacy 0xcf8 mechanism (first 256 bytes)
+    def cfg_read(self, dev, off, bus=0):
+        self.outl(0xcf8, 0x80000000 | bus << 16 | dev << 11 | (off & 0xfc))
         return self.inl(0xcfc)
 
-    def cfg_write(self, dev, off, v):
-        self.outl(0xcf8, 0x80000000 | dev << 11 | (off & 0xfc))
+    def cfg_write(self, dev, off, v, bus=0):
+        self.outl(0xcf8, 0x80000000 | bus << 16 | dev << 11 | (off & 0xfc))
         self.outl(0xcfc, v)
 
 
 class Card:
-    """One NPU at PCI slot `dev`, BARs mapped at fixed addresses."""
+    """One NPU at PCI slot `dev` of `bus`, BARs mapped at fixed addresses."""
 
-    def __init__(self, q, dev, bar0=BAR0, bar2=BAR2, bar4=BAR4):
+    def __init__(self, q, dev, bar0=BAR0, bar2=BAR2, bar4=BAR4, bus=0):
         self.q, self.dev, self.bar0, self.bar2, self.bar4 = q, dev, bar0, bar2, bar4
-        q.cfg_write(dev, 0x10, bar0)
-        q.cfg_write(dev, 0x18, bar2)
-        q.cfg_write(dev, 0x1c, 0)
-        q.cfg_write(dev, 0x20, bar4)
-        q.cfg_write(dev, 0x24, 0)
-        q.cfg_write(dev, 0x04, 0x6)        # memory space + bus master
+        self.bus = bus
+        self.map_bars()
+
+    def cfg_read(self, off): return self.q.cfg_read(self.dev, off, self.bus)
+    def cfg_write(self, off, v): self.q.cfg_write(self.dev, off, v, self.bus)
+
+    def map_bars(self):
+        """Programs BARs, memory + bus master and MSI-X (again after an FLR)."""
+        self.cfg_write(0x10, self.bar0)
+        self.cfg_write(0x18, self.bar2)
+        self.cfg_write(0x1c, 0)
+        self.cfg_write(0x20, self.bar4)
+        self.cfg_write(0x24, 0)
+        self.cfg_write(0x04, 0x6)          # memory space + bus master
         self.enable_msix()
 
-    def enable_msix(self):
-        q, off = self.q, self.q.cfg_read(self.dev, 0x34) & 0xfc
+    def find_cap(self, cap_id):
+        off = self.cfg_read(0x34) & 0xfc
         while off:
-            hdr = self.q.cfg_read(self.dev, off)
+            hdr = self.cfg_read(off)
+            if hdr & 0xff == cap_id:
+                return off
+            off = (hdr >> 8) & 0xfc
+        raise AssertionError("no capability 0x%x" % cap_id)
+
+    def flr(self):
+        """Function level reset through the PCI Express capability."""
+        exp = self.find_cap(0x10)
+        expect(self.cfg_read(exp + 4) & 1 << 28, "DEVCAP advertises FLR")
+        devctl = self.cfg_read(exp + 8)
+        self.cfg_write(exp + 8, devctl | 1 << 15)
+
+    def enable_msix(self):
+        q, off = self.q, self.cfg_read(0x34) & 0xfc
+        while off:
+            hdr = self.cfg_read(off)
             if hdr & 0xff == 0x11:
                 # MSI-X enable; every vector masked so that sends show in the PBA
-                q.cfg_write(self.dev, off, hdr | 1 << 31)
-                table = q.cfg_read(self.dev, off + 4)
-                pba = q.cfg_read(self.dev, off + 8)
+                self.cfg_write(off, hdr | 1 << 31)
+                table = self.cfg_read(off + 4)
+                pba = self.cfg_read(off + 8)
                 self.table = self.bar4 + (table & ~7)
                 self.pba = self.bar4 + (pba & ~7)
                 for v in range(3):
@@ -139,6 +222,12 @@ class Card:
                 return
             off = (hdr >> 8) & 0xfc
         raise AssertionError("no MSI-X capability")
+
+    def arm(self, fault, pe_mask=3, count=1, delay_us=0):
+        self.w(REG["FAULT_PE_MASK"], pe_mask)
+        self.w(REG["FAULT_COUNT"], count)
+        self.w(REG["FAULT_DELAY_US"], delay_us)
+        self.w(REG["FAULT_ARM"], fault)
 
     def pending(self):
         return self.q.readl(self.pba) & 7
@@ -224,6 +313,19 @@ def test_header_constants(qemu):
         if val is not None:
             line = [ln for ln in text.splitlines() if ("#define " + name) in ln][0]
             eq(int(line.split()[2], 16), val, name)
+    defs = {}
+    for ln in text.splitlines():
+        parts = ln.split()
+        if len(parts) >= 3 and parts[0] == "#define":
+            defs[parts[1]] = ln.split("/*")[0].split(None, 2)[2].strip()
+    for name, val in REG.items():
+        if name.startswith("FAULT_"):
+            eq(int(defs["NPU_REG_" + name], 16), val, "NPU_REG_" + name)
+    for name, bit in FAULT.items():
+        eq(defs["NPU_FAULT_" + name], "(1u << %d)" % (bit.bit_length() - 1), name)
+    eq(int(defs["NPU_FAULT_BAD_JOB_ID_XOR"].rstrip("ul"), 16), BAD_JOB_ID_XOR, "XOR")
+    eq(defs["NPU_ERR_FATAL"], str(ERR_FATAL), "NPU_ERR_FATAL")
+    eq(defs["NPU_CAP_FAULTS"], "(1u << 1)", "NPU_CAP_FAULTS")
 
 
 @test
@@ -691,6 +793,474 @@ def test_garbage_never_crashes(qemu):
             q.step(100_000_000)
         eq(a.r(REG["MAGIC"]), 0x3055504e, "device alive")
         expect(a.pr64(0, PERF["JOBS"]) > 0, "jobs were completed")
+    finally:
+        q.close()
+
+
+# ---- fault injection (docs/hardware.md, "Fault injection") -------------------------
+
+FAULT_REGS = ("FAULT_ARM", "FAULT_DISARM", "FAULT_PE_MASK", "FAULT_COUNT", "FAULT_DELAY_US",
+              "FAULT_FIRED")
+
+
+def two_pes(a):
+    """Both PEs running, each with its own rings."""
+    a.setup_pe(0)
+    a.setup_pe(1, sq=SQ + 0x10000, cq=CQ + 0x10000)
+
+
+def submit_pe(a, pe, cmds):
+    a.submit(pe, cmds, sq=SQ + pe * 0x10000)
+
+
+def completion_pe(a, pe, index):
+    return a.completion(index, cq=CQ + pe * 0x10000)
+
+
+@test
+def test_faults_off_by_default(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,id=npu0"], qmp=True)
+    try:
+        a = Card(q, 3)
+        eq(a.r(REG["CAPS"]), CAP_FUSED, "no CAP_FAULTS")
+        for name in FAULT_REGS:
+            a.w(REG[name], 0xff)
+        eq([a.r(REG[name]) for name in FAULT_REGS], [0] * 6, "fault registers read 0")
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 1)])
+        q.step(1000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 1, "a job still completes: nothing was armed")
+        reply = q.qmp.call("qom-set", path="/machine/peripheral/npu0", property="fault-arm",
+                           value=1)
+        expect("faults=on" in reply.get("error", {}).get("desc", ""),
+               "qom-set refused without faults=on: %r" % reply)
+        eq(q.qmp.execute("qom-get", path="/machine/peripheral/npu0", property="fault-fired"),
+           0, "fault-fired")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_registers(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        eq(a.r(REG["CAPS"]), CAP_FUSED | CAP_FAULTS, "CAP_FAULTS")
+        eq([a.r(REG[n]) for n in FAULT_REGS], [0, 0, 3, 1, 0, 0], "power-on values")
+        a.w(REG["FAULT_PE_MASK"], 0xff)
+        a.w(REG["FAULT_COUNT"], 7)
+        a.w(REG["FAULT_DELAY_US"], 123456)
+        a.w(REG["FAULT_FIRED"], 99)
+        eq([a.r(REG[n]) for n in FAULT_REGS], [0, 0, 3, 7, 123456, 0], "written values")
+        a.w(REG["FAULT_ARM"], 0x1ff & ~(FAULT["HEARTBEAT"] | FAULT["FATAL"] |
+                                          FAULT["LINK_DOWN"]))
+        eq(a.r(REG["FAULT_ARM"]), 0x8f, "armed bits, none beyond NPU_FAULT_ALL")
+        a.w(REG["FAULT_DISARM"], 0x0f)
+        eq(a.r(REG["FAULT_ARM"]), 0x80, "disarmed")
+        # No reset touches the switches: a PE reset, DEV_CTRL.RESET, an FLR.
+        a.pw(0, PE["CTRL"], 2)
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        a.flr()
+        a.map_bars()
+        eq([a.r(REG[n]) for n in FAULT_REGS], [0x80, 0, 3, 7, 123456, 0], "kept by resets")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_hang(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        two_pes(a)
+        a.arm(FAULT["HANG"], pe_mask=1, count=1)
+        a.w(REG["FAULT_PE_MASK"], 3)    # arming kept the mask of its moment
+        for pe in (0, 1):
+            submit_pe(a, pe, [cmd(OP_NOP, F_EOJ, 10 + pe), cmd(OP_NOP, F_EOJ, 20 + pe)])
+        q.step(10_000_000)
+        eq(a.pr(0, PE["STATUS"]), PE_ENABLED | PE_BUSY, "PE0 hung busy")
+        eq((a.pr(0, PE["SQ_HEAD"]), a.pr(0, PE["CQ_TAIL"])), (0, 0), "PE0: nothing finished")
+        eq(a.pr(1, PE["CQ_TAIL"]), 2, "PE1 unaffected")
+        eq((a.r(REG["FAULT_FIRED"]), a.r(REG["FAULT_ARM"])), (1, 0), "fired once, disarmed")
+        a.pw(0, PE["CTRL"], 0)
+        q.step(10_000_000)
+        eq(a.pr(0, PE["STATUS"]), PE_BUSY, "disabling does not finish it")
+        a.pw(0, PE["CTRL"], 2)
+        eq(a.pr(0, PE["STATUS"]), 0, "PE reset clears it")
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 30)])
+        q.step(1000)
+        eq(completion_pe(a, 0, 0)["job_id"], 30, "PE0 works after its reset")
+        # count 0: every command hangs until disarmed, also across resets
+        a.arm(FAULT["HANG"], pe_mask=1, count=0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 31)])
+        q.step(1000)
+        a.pw(0, PE["CTRL"], 2)
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 32)])
+        q.step(1000)
+        eq((a.pr(0, PE["STATUS"]), a.r(REG["FAULT_FIRED"])), (PE_ENABLED | PE_BUSY, 3),
+           "hangs again after the reset")
+        a.w(REG["FAULT_DISARM"], FAULT["HANG"])
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 33)])
+        q.step(1000)
+        eq(completion_pe(a, 0, 0)["job_id"], 33, "works once disarmed")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_drop_irq(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        a.w(REG["IRQ_ENABLE"], IRQ_PE_CQ0)
+        a.setup_pe(0)
+        a.arm(FAULT["DROP_IRQ"], pe_mask=1, count=1)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 1)])
+        q.step(1000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 1, "completion written")
+        eq(a.completion(0)["job_id"], 1, "intact")
+        eq(a.r(REG["IRQ_STATUS"]), IRQ_PE_CQ0, "status bit set")
+        eq(a.pending(), 0, "no message")
+        eq(a.r(REG["FAULT_FIRED"]), 1, "fired")
+        # a driver that polls and writes CQ_HEAD short of the tail gets rule 2
+        a.pw(0, PE["CQ_HEAD"], 0)
+        eq(a.pending(), 2, "CQ_HEAD write re-raises")
+        a.clear_pending()
+        a.pw(0, PE["CQ_HEAD"], 1)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 2)])
+        q.step(1000)
+        eq(a.pending(), 2, "next completion interrupts again")
+        # rule 3 too: enabling the bit sends the held status
+        a.arm(FAULT["DROP_IRQ"], pe_mask=1, count=1)
+        a.w(REG["IRQ_ENABLE"], 0)
+        a.clear_pending()
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(1000)
+        a.w(REG["IRQ_ENABLE"], IRQ_PE_CQ0)
+        eq(a.pending(), 2, "enable sends it")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_dma(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        two_pes(a)
+        q.write(BUF, b"\x5a" * 64)
+        q.write(SGL, sg([(BUF, 64)]))
+        a.arm(FAULT["DMA"], pe_mask=2, count=2)
+        for pe in (0, 1):
+            submit_pe(a, pe, [cmd(OP_NOP, 0, 1), cmd(OP_DMA_TO_DEV, F_EOJ, 1, 1, SGL, 0, 64),
+                              cmd(OP_DMA_TO_DEV, F_EOJ, 2, 1, SGL, 0, 64),
+                              cmd(OP_DMA_TO_DEV, F_EOJ, 3, 1, SGL, 0, 64)])
+        q.step(1_000_000)
+        got = [(c["job_id"], c["status"], c["info"])
+               for c in (completion_pe(a, 1, i) for i in range(3))]
+        eq(got, [(1, ST_DMA_FAULT, 1 << 16), (2, ST_DMA_FAULT, 0), (3, ST_OK, 0)],
+           "PE1: two DMA faults, then fine")
+        eq([completion_pe(a, 0, i)["status"] for i in range(3)], [ST_OK] * 3, "PE0 fine")
+        eq(a.pr64(1, PERF["DMA_TO_DEV_BYTES"]), 64, "failed DMAs moved nothing")
+        eq(a.pr64(1, PERF["ERRORS"]), 2, "errors counted")
+        eq((a.r(REG["FAULT_FIRED"]), a.r(REG["FAULT_ARM"])), (2, 0), "fired twice")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_bad_completion(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        a.w(REG["IRQ_ENABLE"], IRQ_PE_CQ0)
+        a.setup_pe(0)
+        a.arm(FAULT["BAD_COMPLETION"], pe_mask=1)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 0x1234), cmd(OP_NOP, F_EOJ, 0x1235)])
+        q.step(1000)
+        c0, c1 = a.completion(0), a.completion(1)
+        eq((c0["job_id"], c0["status"]), (0x1234 ^ BAD_JOB_ID_XOR, ST_OK), "malformed entry")
+        eq(c1["job_id"], 0x1235, "next entry intact")
+        eq((a.pr(0, PE["CQ_TAIL"]), a.pending()), (2, 2), "written and signalled")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_heartbeat(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        a.w(REG["IRQ_ENABLE"], IRQ_RESET_DONE)
+        a.setup_pe(0)
+        q.step(3_000_000)
+        a.w(REG["FAULT_PE_MASK"], 0)    # device-wide: the mask does not matter
+        a.w(REG["FAULT_ARM"], FAULT["HEARTBEAT"])
+        hb = a.r(REG["HEARTBEAT"])
+        eq(hb, 3, "value when it stopped")
+        q.step(10_000_000)
+        eq(a.r(REG["HEARTBEAT"]), hb, "stopped")
+        eq((a.r(REG["FAULT_FIRED"]), a.r(REG["FAULT_ARM"])), (1, 0), "fired once")
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 1)])
+        q.step(1000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 1, "the PEs still work")
+        a.pw(0, PE["CTRL"], 2)
+        q.step(1_000_000)
+        eq(a.r(REG["HEARTBEAT"]), hb, "a PE reset does not restart it")
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        eq(a.r(REG["HEARTBEAT"]), 15, "runs again after DEV_CTRL.RESET (ms since power-on)")
+        q.step(1_000_000)
+        eq(a.r(REG["HEARTBEAT"]), 16, "and advances")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_fatal(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        a.w(REG["IRQ_ENABLE"], 0x3ff)
+        two_pes(a)
+        prog = insn(ISA_MATMUL, dst=0x20000, src0=0, src1=0x10000, args=[64, 64, 64])
+        q.write(a.bar2 + 0x30000, prog)
+        q.write(a.bar2 + (128 << 20) + 0x30000, prog)
+        for pe in (0, 1):
+            submit_pe(a, pe, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64),
+                              cmd(OP_NOP, F_EOJ, 2)])
+        a.clear_pending()
+        a.w(REG["FAULT_ARM"], FAULT["FATAL"])
+        eq(a.r(REG["DEV_STATUS"]), DEV_READY | DEV_FATAL, "FATAL, still accepting writes")
+        eq(a.r(REG["ERR_CAUSE"]), ERR_FATAL, "ERR_FATAL")
+        eq(a.r(REG["IRQ_STATUS"]) & IRQ_ERROR, IRQ_ERROR, "ERROR raised")
+        eq(a.pending(), 1, "vector 0")
+        q.step(10_000_000)
+        eq([a.pr(pe, PE["CQ_TAIL"]) for pe in (0, 1)], [0, 0], "no PE finishes anything")
+        eq([a.pr(pe, PE["STATUS"]) for pe in (0, 1)], [PE_ENABLED | PE_BUSY] * 2, "frozen")
+        a.pw(0, PE["CTRL"], 2)
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(1_000_000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 0, "a PE reset is not enough")
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        eq((a.r(REG["DEV_STATUS"]), a.r(REG["ERR_CAUSE"])), (DEV_READY, 0), "cleared by reset")
+        two_pes(a)
+        submit_pe(a, 1, [cmd(OP_NOP, F_EOJ, 4)])
+        q.step(1000)
+        eq(completion_pe(a, 1, 0)["job_id"], 4, "works after the device reset")
+        # count 0: the device dies again after every reset until disarmed
+        a.arm(FAULT["FATAL"], count=0)
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        eq((a.r(REG["DEV_STATUS"]), a.r(REG["FAULT_FIRED"])), (DEV_READY | DEV_FATAL, 3),
+           "fatal again right after RESET_DONE")
+        eq(a.r(REG["IRQ_STATUS"]), IRQ_RESET_DONE | IRQ_ERROR, "RESET_DONE, then ERROR")
+        a.w(REG["FAULT_DISARM"], FAULT["FATAL"])
+        a.w(REG["DEV_CTRL"], 1)
+        q.step(1_000_000)
+        eq(a.r(REG["DEV_STATUS"]), DEV_READY, "healthy once disarmed")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_link_down_until_flr(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        a.w(REG["IRQ_ENABLE"], 0x3ff)
+        a.setup_pe(0)
+        prog = insn(ISA_MATMUL, dst=0x20000, src0=0, src1=0x10000, args=[64, 64, 64])
+        q.write(a.bar2 + 0x30000, prog)
+        q.cmd("memset 0x%x 32 0" % CQ)
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64), cmd(OP_NOP, F_EOJ, 2)])
+        a.arm(FAULT["LINK_DOWN"])
+        eq(a.r(REG["MAGIC"]), 0xffffffff, "BAR0 reads all-ones")
+        eq(a.r64(REG["DEV_CLOCK"]), (1 << 64) - 1, "8-byte reads too")
+        eq(a.pr(0, PE["STATUS"]), 0xffffffff, "PE registers too")
+        eq(q.readl(a.bar2 + 0x30000), 0xffffffff, "BAR2 (DRAM) too")
+        eq(q.readl(a.table), 0xffffffff, "BAR4 (MSI-X) too")
+        a.w(REG["FAULT_DISARM"], 0xff)          # writes go nowhere
+        q.writel(a.bar2 + 0x30000, 0)
+        q.step(10_000_000)
+        eq(a.completion(0)["job_id"], 0, "no DMA: no completion written")
+        eq(a.cfg_read(0), 0x4e501234, "config space still answers")
+        a.flr()
+        a.map_bars()
+        eq(a.r(REG["MAGIC"]), 0x3055504e, "FLR brought the link back")
+        eq(q.read(a.bar2 + 0x30000, 64), prog, "DRAM kept, the ignored write did not land")
+        eq((a.r(REG["FAULT_FIRED"]), a.r(REG["FAULT_ARM"])), (1, 0), "fired once")
+        eq((a.r(REG["IRQ_ENABLE"]), a.pr(0, PE["SQ_SIZE"])), (0, 0), "power-on state")
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(1000)
+        eq(a.completion(0)["job_id"], 3, "works again")
+    finally:
+        q.close()
+
+
+@test
+def test_fault_late(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        two_pes(a)
+        a.arm(FAULT["LATE"], pe_mask=2, count=1, delay_us=5000)
+        a.w(REG["FAULT_DELAY_US"], 1)           # the arming keeps 5000
+        for pe in (0, 1):
+            # 3 commands, 4 cycles (4 ns) each; only the job's last one is late
+            submit_pe(a, pe, [cmd(OP_NOP, 0, 1), cmd(OP_NOP, 0, 1), cmd(OP_NOP, F_EOJ, 1),
+                              cmd(OP_NOP, F_EOJ, 2)])
+        q.step(12 + 5_000_000 - 1)
+        eq(a.pr(0, PE["CQ_TAIL"]), 2, "PE0 on time")
+        eq((a.pr(1, PE["SQ_HEAD"]), a.pr(1, PE["CQ_TAIL"])), (2, 0), "PE1 still late")
+        eq(a.pr(1, PE["STATUS"]), PE_ENABLED | PE_BUSY, "busy meanwhile")
+        q.step(1)
+        eq(a.pr(1, PE["CQ_TAIL"]), 1, "completed FAULT_DELAY_US late")
+        c = completion_pe(a, 1, 0)
+        eq((c["job_id"], c["status"], c["end"] - c["start"]), (1, ST_OK, 5_000_012),
+           "its timestamps show the delay")
+        q.step(4)
+        eq(a.pr(1, PE["CQ_TAIL"]), 2, "next job on time")
+        # a reset before the late completion cancels it
+        a.arm(FAULT["LATE"], pe_mask=1, count=1, delay_us=1000)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(500_000)
+        a.pw(0, PE["CTRL"], 2)
+        q.step(10_000_000)
+        eq(a.pr(0, PE["CQ_TAIL"]), 0, "no completion after the PE reset")
+    finally:
+        q.close()
+
+
+def qom(q, prop, value=None, path="/machine/peripheral/npu0"):
+    if value is None:
+        return q.qmp.execute("qom-get", path=path, property=prop)
+    return q.qmp.execute("qom-set", path=path, property=prop, value=value)
+
+
+@test
+def test_fault_qmp_control(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,id=npu0,faults=on"], qmp=True)
+    try:
+        a = Card(q, 3)
+        two_pes(a)
+        props = {p["name"]: p["type"] for p in
+                 q.qmp.execute("qom-list", path="/machine/peripheral/npu0")}
+        for p in ("fault-arm", "fault-disarm", "fault-pe-mask", "fault-count",
+                  "fault-delay-us", "fault-fired"):
+            eq(props.get(p), "uint32", p)
+        qom(q, "fault-pe-mask", 2)
+        qom(q, "fault-count", 0)
+        qom(q, "fault-arm", FAULT["HANG"])
+        eq((a.r(REG["FAULT_PE_MASK"]), a.r(REG["FAULT_ARM"])), (2, FAULT["HANG"]),
+           "the guest sees the host's settings")
+        submit_pe(a, 1, [cmd(OP_NOP, F_EOJ, 1)])
+        q.step(1000)
+        eq((a.pr(1, PE["STATUS"]), qom(q, "fault-fired")), (PE_ENABLED | PE_BUSY, 1),
+           "armed from the host, fired on PE1")
+        qom(q, "fault-disarm", FAULT["HANG"])
+        eq(qom(q, "fault-arm"), 0, "disarmed from the host")
+        reply = q.qmp.call("qom-set", path="/machine/peripheral/npu0", property="fault-fired",
+                           value=0)
+        expect("error" in reply, "fault-fired is read-only")
+        # link down from the host; the guest's FLR brings it back
+        qom(q, "fault-count", 1)
+        qom(q, "fault-arm", FAULT["LINK_DOWN"])
+        eq(a.r(REG["MAGIC"]), 0xffffffff, "link down")
+        eq(qom(q, "fault-fired"), 2, "the host still reads the device")
+        a.flr()
+        a.map_bars()
+        eq(a.r(REG["MAGIC"]), 0x3055504e, "link up after FLR")
+    finally:
+        q.close()
+
+
+def setup_root_port(q, port_dev, bus):
+    """Bus numbers and memory windows of a root port, as firmware would set them."""
+    q.cfg_write(port_dev, 0x18, bus << 16 | bus << 8)
+    q.cfg_write(port_dev, 0x20, (BAR4 + 0xfffff) >> 16 << 16 | BAR0 >> 16)
+    q.cfg_write(port_dev, 0x24, (BAR2 + (256 << 20) - 1) >> 16 << 16 | BAR2 >> 16 | 1 | 1 << 16)
+    q.cfg_write(port_dev, 0x28, 0)
+    q.cfg_write(port_dev, 0x2c, 0)
+    q.cfg_write(port_dev, 0x04, 0x6)
+
+
+@test
+def test_aer_and_flr_behind_root_port(qemu):
+    q = Qtest(qemu, ["pcie-root-port,id=rp0,chassis=1,addr=05.0",
+                     "npu,id=npu0,bus=rp0,faults=on"], qmp=True)
+    try:
+        setup_root_port(q, 5, 1)
+        a = Card(q, 0, bus=1)
+        eq(a.r(REG["MAGIC"]), 0x3055504e, "reachable behind the port")
+        exp = a.find_cap(0x10)
+        eq(a.cfg_read(exp) >> 16 & 0xf0, 0x00, "PCI Express endpoint (type 0)")
+        a.setup_pe(0)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 1)])
+        q.step(1000)
+        eq(a.completion(0)["job_id"], 1, "works")
+        out = q.qmp.execute("human-monitor-command",
+                            **{"command-line": "pcie_aer_inject_error npu0 COMP_TIME"})
+        expect(out.startswith("OK id: npu0"), "AER injection: %r" % out)
+        devsta = a.cfg_read(exp + 8) >> 16
+        expect(devsta & 0x2, "DEVSTA: non-fatal error detected (%#x)" % devsta)
+        out = q.qmp.execute("human-monitor-command",
+                            **{"command-line": "pcie_aer_inject_error -c npu0 REP_TIMER"})
+        expect(out.startswith("OK id: npu0"), "correctable AER injection: %r" % out)
+        expect(a.cfg_read(exp + 8) >> 16 & 0x1, "DEVSTA: correctable error detected")
+        a.arm(FAULT["LINK_DOWN"])
+        eq(a.r(REG["MAGIC"]), 0xffffffff, "link down")
+        a.flr()
+        a.map_bars()
+        eq(a.r(REG["MAGIC"]), 0x3055504e, "FLR brings it back behind the port too")
+        # a secondary bus reset from the port clears it as well
+        a.arm(FAULT["LINK_DOWN"])
+        bctl = q.cfg_read(5, 0x3c)
+        q.cfg_write(5, 0x3c, bctl | 1 << 22)
+        q.cfg_write(5, 0x3c, bctl)
+        a.map_bars()
+        eq((a.r(REG["MAGIC"]), a.r(REG["FAULT_FIRED"])), (0x3055504e, 2), "bus reset")
+    finally:
+        q.close()
+
+
+@test
+def test_hot_unplug_with_work_in_flight(qemu):
+    # native PCI Express hot-plug (q35 defaults to ACPI hot-plug, which needs a guest)
+    q = Qtest(qemu, ["pcie-root-port,id=rp0,chassis=1,addr=05.0",
+                     "npu,id=npu0,bus=rp0,faults=on"], qmp=True,
+              extra=["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"])
+    try:
+        setup_root_port(q, 5, 1)
+        a = Card(q, 0, bus=1)
+        two_pes(a)
+        M, N, K = 256, 256, 1024      # big enough for the worker thread
+        prog = insn(ISA_MATMUL, dst=0x200000, src0=0, src1=0x100000, args=[M, N, K])
+        q.write(a.bar2 + 0x400000, prog)
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x400000, length=64)])
+        a.arm(FAULT["HANG"], pe_mask=2)
+        submit_pe(a, 1, [cmd(OP_NOP, F_EOJ, 2)])
+        a.arm(FAULT["LINK_DOWN"])
+        q.qmp.execute("device_del", id="npu0")
+        # the guest's answer to the attention button: slot power off, indicator off
+        port = Card.__new__(Card)
+        port.q, port.dev, port.bus = q, 5, 0
+        exp = port.find_cap(0x10)
+        sltctl = q.cfg_read(5, exp + 0x18) & 0xffff
+        q.cfg_write(5, exp + 0x18, sltctl | 1 << 10 | 3 << 8)     # unplugs at once
+        eq(q.cfg_read(0, 0, bus=1), 0xffffffff, "device gone")
+        reply = q.qmp.call("qom-get", path="/machine/peripheral/npu0", property="fault-fired")
+        expect("error" in reply, "QOM object gone")
+        q.step(10_000_000)      # the machine runs on
     finally:
         q.close()
 
