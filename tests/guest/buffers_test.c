@@ -413,6 +413,42 @@ TEST_F(bufs, handles_are_private_and_freed)
 	close(other);
 }
 
+static int open_vgem(void);
+
+/*
+ * A vgem dumb buffer of len bytes (len / 4 pixels of 32 bits), imported into
+ * fd as *handle; returns its CPU mapping. vgem's own handle and the dma-buf
+ * fd are closed: the import and the mapping are what keep the buffer.
+ */
+static uint8_t *import_vgem(struct __test_metadata *_metadata, int vgem, int fd, uint64_t len,
+			    uint32_t *handle)
+{
+	struct drm_mode_create_dumb create = { .width = len / 4 / 16, .height = 16, .bpp = 32 };
+	struct drm_mode_map_dumb map_req = { 0 };
+	struct drm_gem_close gem_close = { 0 };
+	uint64_t size = 0;
+	uint8_t *map;
+	int prime = -1;
+
+	if (drmIoctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return NULL;
+	map_req.handle = create.handle;
+	if (drmIoctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &map_req))
+		return NULL;
+	map = mmap(NULL, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, map_req.offset);
+	if (map == MAP_FAILED)
+		return NULL;
+	memset(map, 0, create.size);
+	if (drmPrimeHandleToFD(vgem, create.handle, DRM_CLOEXEC | DRM_RDWR, &prime) ||
+	    bo_import(fd, prime, handle, &size))
+		return NULL;
+	EXPECT_EQ(len, size);
+	close(prime);
+	gem_close.handle = create.handle;
+	drmIoctl(vgem, DRM_IOCTL_GEM_CLOSE, &gem_close);
+	return map;
+}
+
 /*
  * A job long enough to still be running when BO_FREE is called: `bulk`
  * 16 MiB COPYs in DRAM, then `pattern` is copied from DRAM into the BO.
@@ -439,35 +475,44 @@ static int submit_long_job(int fd, uint32_t handle, uint64_t len, unsigned int b
 /*
  * BO_FREE while a queued job still writes the BO: the handle is gone at
  * once, the job finishes normally and its data lands in the pages (seen
- * through the kept mmap, or in the user memory of a userptr), whose pin is
- * dropped only when the job is done.
+ * through the kept mmap, in the user memory of a userptr, through vgem's
+ * mapping of an imported buffer), whose pin or dma-buf attachment is
+ * dropped only when the job is done (from the completion thread).
  */
 TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 {
 	const uint64_t len = 16 * PAGE;
+	static const char *const kinds[3] = { "kernel BO", "userptr", "vgem import" };
 	uint8_t *pattern = malloc(len), *user = map_anon(len);
-	bool freed_in_flight[2] = { false, false };
+	bool freed_in_flight[3] = { false, false, false };
+	int vgem;
 
 	NPU_RETURN_IF_SKIPPED();
 	ASSERT_TRUE(pattern && user);
+	vgem = open_vgem();
 	npu_rng_fill(&self->rng, pattern, len);
 	ASSERT_EQ(0, npu_write_dram(self->fd, 0, DRAM_A, pattern, len));
 
 	for (unsigned int bulk = 8; bulk <= 64; bulk *= 2) {
-		for (int kind = 0; kind < 2; kind++) {
+		for (int kind = 0; kind < 3; kind++) {
 			int64_t pinned_before, pinned_during, pinned_after;
 			struct npu_wait wait;
 			struct npu_bo bo = { .fd = -1 };
+			uint8_t *vgem_map = NULL;
 			uint64_t seqno;
 			uint32_t handle = 0;
 			int in_flight;
 
-			if (freed_in_flight[kind])
+			if (freed_in_flight[kind] || (kind == 2 && vgem < 0))
 				continue;
 			ASSERT_EQ(0, npu_pinned_pages(&pinned_before));
 			if (kind == 0) {
 				ASSERT_EQ(0, npu_bo_alloc(self->fd, len, &bo));
 				handle = bo.handle;
+			} else if (kind == 2) {
+				/* only the import and a mapping keep the vgem buffer */
+				vgem_map = import_vgem(_metadata, vgem, self->fd, len, &handle);
+				ASSERT_NE(NULL, vgem_map) TH_LOG("vgem buffer: %s", strerror(errno));
 			} else {
 				memset(user, 0, len);
 				ASSERT_EQ(0, bo_userptr(self->fd, user, len, 0, &handle));
@@ -484,6 +529,10 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 				EXPECT_EQ(-1, npu_first_diff(pattern, bo.map, len))
 					TH_LOG("the job's data missing from the freed BO's pages");
 				munmap(bo.map, len);
+			} else if (kind == 2) {
+				EXPECT_EQ(-1, npu_first_diff(pattern, vgem_map, len))
+					TH_LOG("the job's data missing from the freed vgem buffer");
+				munmap(vgem_map, len);
 			} else {
 				EXPECT_EQ(-1, npu_first_diff(pattern, user, len))
 					TH_LOG("the job's data missing from the freed userptr memory");
@@ -494,13 +543,49 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 			}
 			freed_in_flight[kind] = in_flight;
 		}
-		if (freed_in_flight[0] && freed_in_flight[1])
+		if (freed_in_flight[0] && freed_in_flight[1] && (freed_in_flight[2] || vgem < 0))
 			break;
 	}
-	EXPECT_TRUE(freed_in_flight[0]) TH_LOG("never freed a kernel BO while its job ran");
-	EXPECT_TRUE(freed_in_flight[1]) TH_LOG("never freed a userptr while its job ran");
+	for (int kind = 0; kind < 3; kind++) {
+		if (kind == 2 && vgem < 0)
+			continue;
+		EXPECT_TRUE(freed_in_flight[kind]) TH_LOG("never freed a %s while its job ran",
+							  kinds[kind]);
+	}
+	if (vgem >= 0)
+		close(vgem);
 	munmap(user, len);
 	free(pattern);
+}
+
+/* The process unmaps a pinned buffer: the device keeps using the pinned pages. */
+TEST_F(bufs, userptr_outlives_munmap)
+{
+	const size_t len = 8 * PAGE;
+	uint8_t *mem = map_anon(len), *data = malloc(len);
+	int64_t base, now;
+	struct npu_bo bo;
+	uint32_t h = 0;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_TRUE(mem && data);
+	ASSERT_EQ(0, npu_pinned_pages(&base));
+	npu_rng_fill(&self->rng, data, len);
+	memcpy(mem, data, len);
+	ASSERT_EQ(0, bo_userptr(self->fd, mem, len, 0, &h));
+	ASSERT_EQ(0, munmap(mem, len));
+	ASSERT_EQ(0, npu_bo_alloc(self->fd, len, &bo));
+	/* read the old contents, then write over them: no fault, no crash */
+	ASSERT_EQ(0, roundtrip(self->fd, h, 0, bo.handle, 0, len));
+	EXPECT_EQ(-1, npu_first_diff(data, bo.map, len));
+	ASSERT_EQ(0, roundtrip(self->fd, bo.handle, 0, h, 0, len));
+	ASSERT_EQ(0, npu_pinned_pages(&now));
+	EXPECT_EQ(base + (int64_t)(len / PAGE), now);
+	EXPECT_EQ(0, bo_free(self->fd, h));
+	ASSERT_EQ(0, npu_pinned_pages(&now));
+	EXPECT_EQ(base, now);
+	npu_bo_release(&bo);
+	free(data);
 }
 
 /* Pins of BO_USERPTR go away on BO_FREE, on close and on exit, every time. */
