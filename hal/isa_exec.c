@@ -3,11 +3,14 @@
  * Interpreter of the NPU instruction set. docs/hardware.md is the
  * specification; this file is its executable form.
  *
- * Every instruction goes through the same three steps, driven by the table
+ * Every instruction goes through the same steps, driven by the table
  * isa_ops[]: generic field checks (opcode, dtype, flags, unused fields must
  * be zero), an opcode-specific plan (argument values, the byte range of every
- * operand and the amount of work), then, once all ranges are proven inside
- * the address space and the cycle budget allows it, the execution itself.
+ * operand, forbidden overlaps and the amount of work), an optional check of
+ * operand contents (requantization tables), then, once all ranges are proven
+ * inside the address space and the cycle budget allows it, the execution.
+ * All arithmetic is exact in 64 bits or done modulo 2^32 in unsigned types,
+ * so results never depend on the compiler (no undefined behaviour).
  * Nothing is written before every check has passed, so a failing instruction
  * has no side effects.
  */
@@ -44,15 +47,6 @@ static int as_i8(uint8_t v)
 	return v >= 0x80u ? (int)v - 0x100 : (int)v;
 }
 
-static uint8_t sat_i8(int64_t v)
-{
-	if (v > 127)
-		v = 127;
-	if (v < -128)
-		v = -128;
-	return (uint8_t)(v & 0xff);
-}
-
 /* ---- encode / decode ------------------------------------------------------ */
 
 void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_isa_insn *insn)
@@ -85,14 +79,95 @@ void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE])
 		st_le32(raw + offsetof(struct npu_insn, arg) + 4 * i, insn->arg[i]);
 }
 
+/* ---- arithmetic shared by the instructions ---------------------------------- */
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	if (a != 0 && b > UINT64_MAX / a)
+		return UINT64_MAX;
+	return a * b;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Range of an 8-bit element type (I8 or U8). */
+static int64_t type_min(bool is_unsigned)
+{
+	return is_unsigned ? 0 : -128;
+}
+
+static int64_t type_max(bool is_unsigned)
+{
+	return is_unsigned ? 255 : 127;
+}
+
+static bool in_type(int64_t v, bool is_unsigned)
+{
+	return v >= type_min(is_unsigned) && v <= type_max(is_unsigned);
+}
+
+static uint8_t sat_8(int64_t v, bool is_unsigned)
+{
+	if (v > type_max(is_unsigned))
+		v = type_max(is_unsigned);
+	if (v < type_min(is_unsigned))
+		v = type_min(is_unsigned);
+	return (uint8_t)((uint64_t)v & 0xff);
+}
+
+static int load_8(uint8_t v, bool is_unsigned)
+{
+	return is_unsigned ? (int)v : as_i8(v);
+}
+
+/*
+ * p / 2^shift rounded half away from zero (docs/hardware.md §10.1), for
+ * |p| <= 2^62 and shift <= 62: |p| + 2^61 cannot overflow a uint64_t.
+ */
+static int64_t rshift_round(int64_t p, unsigned int shift)
+{
+	uint64_t mag = p < 0 ? (uint64_t)0 - (uint64_t)p : (uint64_t)p;
+
+	if (shift > 0)
+		mag = (mag + ((uint64_t)1 << (shift - 1))) >> shift;
+	return p < 0 ? -(int64_t)mag : (int64_t)mag;
+}
+
+/* sum / count rounded half away from zero; count >= 1, |sum| < 2^62. */
+static int64_t div_round(int64_t sum, uint64_t count)
+{
+	uint64_t mag = sum < 0 ? (uint64_t)0 - (uint64_t)sum : (uint64_t)sum;
+
+	mag = (2 * mag + count) / (2 * count);
+	return sum < 0 ? -(int64_t)mag : (int64_t)mag;
+}
+
+/*
+ * Table of (value - zero point) for all 256 byte values of an 8-bit operand,
+ * so the MAC loops need neither a type switch nor a subtraction.
+ */
+static void centered_table(int16_t table[256], bool is_unsigned, int64_t zero_point)
+{
+	unsigned int b;
+
+	for (b = 0; b < 256; b++)
+		table[b] = (int16_t)(load_8((uint8_t)b, is_unsigned) - zero_point);
+}
+
 /* ---- the plan of one instruction ------------------------------------------ */
 
-enum { OPND_DST, OPND_SRC0, OPND_SRC1, OPND_COUNT };
+/* Operand ranges: the three operand fields, then one argument-addressed one. */
+enum { OPND_DST, OPND_SRC0, OPND_SRC1, OPND_AUX, OPND_COUNT };
 
 #define USES_DST	(1u << OPND_DST)
 #define USES_SRC0	(1u << OPND_SRC0)
 #define USES_SRC1	(1u << OPND_SRC1)
+#define USES_AUX	(1u << OPND_AUX)
 #define ARG(n)		(1u << (n))
+#define ARGS(first, last)	((uint16_t)(((2u << (last)) - 1) & ~((1u << (first)) - 1)))
 #define DTYPE(t)	(1u << (t))
 
 struct isa_range {
@@ -100,27 +175,60 @@ struct isa_range {
 	uint64_t len;
 };
 
+/* Geometry of a sliding window (CONV2D, MAXPOOL, AVGPOOL), §10.1. */
+struct isa_window {
+	uint64_t n, h, w, c;		/* input; c = C_in for CONV2D */
+	uint64_t kh, kw, sh, sw, dh, dw;
+	uint64_t pt, pl, pb, pr;
+	uint64_t oh, ow;
+};
+
 struct isa_plan {
-	struct isa_range range[OPND_COUNT];	/* len 0 = operand unused */
-	bool dst_must_not_overlap;	/* MATMUL: dst may not alias A or B */
+	struct isa_range range[OPND_COUNT];	/* checked if the op or the plan uses it */
+	uint8_t aux_used;		/* OPND_AUX range is an operand */
+	uint8_t dst_disjoint;		/* USES_* mask of ranges dst may not overlap */
 	uint64_t work;			/* units of work: bytes, elements or MACs */
 	uint32_t work_per_cycle;	/* per lane */
+	struct isa_window win;
+	unsigned int elem_size;		/* COPY_ND, FILL */
+	uint64_t b_len;			/* ADD_RQ, MUL_RQ: elements of b */
 };
 
 struct isa_op {
 	const char *name;
 	uint16_t flags;		/* accepted NPU_ISA_F_* bits */
-	uint8_t dtypes;		/* DTYPE() mask; DTYPE(0) for ops without a dtype */
-	uint8_t operands;	/* USES_* mask; unused operand fields must be 0 */
+	uint16_t dtypes;	/* DTYPE() mask; DTYPE(0) for ops without a dtype */
+	uint8_t operands;	/* USES_* mask of dst/src0/src1; unused fields must be 0 */
 	uint16_t args;		/* ARG() mask; unused arg[] slots must be 0 */
 	/* Checks argument values and fills the plan; returns a status. */
 	uint32_t (*plan)(const struct npu_isa_insn *insn, struct isa_plan *plan);
-	void (*exec)(uint8_t *mem, const struct npu_isa_insn *insn);
+	/* Optional: checks operand contents, after the range checks (§10 step 5). */
+	uint32_t (*check_data)(const uint8_t *mem, const struct npu_isa_insn *insn);
+	void (*exec)(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan);
 };
 
 static unsigned int dtype_size(uint8_t dtype)
 {
-	return dtype == NPU_DTYPE_I32 ? 4 : 1;
+	switch (dtype) {
+	case NPU_DTYPE_I32:
+		return 4;
+	case NPU_DTYPE_I16:
+		return 2;
+	case NPU_DTYPE_I64:
+		return 8;
+	default:
+		return 1;
+	}
+}
+
+static bool dtype_unsigned(uint8_t dtype)
+{
+	return dtype == NPU_DTYPE_U8;
+}
+
+static int64_t arg_signed(const struct npu_isa_insn *insn, unsigned int slot)
+{
+	return as_i32(insn->arg[slot]);
 }
 
 /* ---- HALT ------------------------------------------------------------------ */
@@ -145,18 +253,23 @@ static uint32_t plan_copy(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return NPU_STATUS_OK;
 }
 
-static void exec_copy(uint8_t *mem, const struct npu_isa_insn *insn)
+static void exec_copy(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
 {
+	(void)plan;
 	memmove(mem + insn->dst, mem + insn->src0, insn->arg[NPU_ARG_COUNT]);
 }
 
-/* ---- MATMUL_I8 ---------------------------------------------------------------- */
+/* ---- MATMUL_I8: zero points, u8/i8 operands, bias --------------------------- */
 
-static uint64_t mul_sat(uint64_t a, uint64_t b)
+/* The optional bias operand of MATMUL_I8 and CONV2D: `count` int32 values. */
+static uint32_t plan_bias(const struct npu_isa_insn *insn, struct isa_plan *plan,
+			  unsigned int slot, uint64_t count)
 {
-	if (a != 0 && b > UINT64_MAX / a)
-		return UINT64_MAX;
-	return a * b;
+	if (!(insn->flags & NPU_ISA_F_BIAS))
+		return insn->arg[slot] ? NPU_STATUS_BAD_DESC : NPU_STATUS_OK;
+	plan->range[OPND_AUX] = (struct isa_range){ insn->arg[slot], mul_sat(count, 4) };
+	plan->aux_used = 1;
+	return NPU_STATUS_OK;
 }
 
 static uint32_t plan_matmul(const struct npu_isa_insn *insn, struct isa_plan *plan)
@@ -166,19 +279,21 @@ static uint32_t plan_matmul(const struct npu_isa_insn *insn, struct isa_plan *pl
 	uint64_t k = insn->arg[NPU_ARG_K];
 	uint64_t mn = m * n;	/* < 2^64: both factors < 2^32 */
 
-	/* 4 * m * n would overflow: certainly larger than any address space. */
-	if (mn > UINT64_MAX / 4)
-		return NPU_STATUS_DRAM_OOB;
-	plan->range[OPND_DST] = (struct isa_range){ insn->dst, mn * 4 };
+	if (!in_type(arg_signed(insn, NPU_ARG_A_ZERO_POINT), insn->dtype & NPU_DTYPE_A_U8) ||
+	    !in_type(arg_signed(insn, NPU_ARG_B_ZERO_POINT), insn->dtype & NPU_DTYPE_B_U8))
+		return NPU_STATUS_BAD_DESC;
+	if (plan_bias(insn, plan, NPU_ARG_MM_BIAS, n) != NPU_STATUS_OK)
+		return NPU_STATUS_BAD_DESC;
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, mul_sat(mn, 4) };
 	plan->range[OPND_SRC0] = (struct isa_range){ insn->src0, m * k };
 	plan->range[OPND_SRC1] = (struct isa_range){ insn->src1, k * n };
-	plan->dst_must_not_overlap = true;
+	plan->dst_disjoint = USES_SRC0 | USES_SRC1 | USES_AUX;
 	plan->work = mul_sat(mn, k);
 	plan->work_per_cycle = NPU_ISA_MACS_PER_CYCLE;
 	return NPU_STATUS_OK;
 }
 
-static void exec_matmul(uint8_t *mem, const struct npu_isa_insn *insn)
+static void exec_matmul(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t m = insn->arg[NPU_ARG_M];
 	uint64_t n = insn->arg[NPU_ARG_N];
@@ -187,23 +302,251 @@ static void exec_matmul(uint8_t *mem, const struct npu_isa_insn *insn)
 	const uint8_t *b = mem + insn->src1;
 	uint8_t *d = mem + insn->dst;
 	bool accumulate = insn->flags & NPU_ISA_F_ACCUMULATE;
+	bool bias = insn->flags & NPU_ISA_F_BIAS;
+	int16_t ta[256], tb[256];
 	uint64_t i, j, x;
 
+	centered_table(ta, insn->dtype & NPU_DTYPE_A_U8, arg_signed(insn, NPU_ARG_A_ZERO_POINT));
+	centered_table(tb, insn->dtype & NPU_DTYPE_B_U8, arg_signed(insn, NPU_ARG_B_ZERO_POINT));
 	for (i = 0; i < m; i++) {
 		for (j = 0; j < n; j++) {
 			uint8_t *out = d + 4 * (i * n + j);
-			/* |sum| <= k * 2^14 < 2^46: no int64 overflow. */
-			int64_t sum = accumulate ? as_i32(ld_le32(out)) : 0;
+			/* int32 accumulator: unsigned arithmetic wraps modulo 2^32. */
+			uint32_t sum = accumulate ? ld_le32(out) : 0;
 
+			if (bias)
+				sum += ld_le32(mem + plan->range[OPND_AUX].addr + 4 * j);
 			for (x = 0; x < k; x++)
-				sum += (int64_t)as_i8(a[i * k + x]) * as_i8(b[x * n + j]);
-			/* int32 accumulator: keep the low 32 bits (wrapping). */
-			st_le32(out, (uint32_t)((uint64_t)sum & 0xffffffffu));
+				sum += (uint32_t)((int32_t)ta[a[i * k + x]] * tb[b[x * n + j]]);
+			st_le32(out, sum);
 		}
 	}
 }
 
-/* ---- ADD, RELU: element-wise, ascending order, each element read then written -- */
+/* ---- sliding windows: CONV2D, MAXPOOL, AVGPOOL ------------------------------- */
+
+static uint64_t window_out(uint64_t in, uint64_t pad_a, uint64_t pad_b, uint64_t k,
+			   uint64_t d, uint64_t stride)
+{
+	uint64_t padded = in + pad_a + pad_b;
+	uint64_t extent = d * (k - 1) + 1;
+
+	return padded >= extent ? (padded - extent) / stride + 1 : 0;
+}
+
+/*
+ * Reads the packed kernel, stride/dilation and pads arguments; returns
+ * BAD_DESC for a zero kernel, stride or dilation.
+ */
+static uint32_t parse_window(const struct npu_isa_insn *insn, unsigned int kernel,
+			     unsigned int stride_dil, unsigned int pads, struct isa_window *win)
+{
+	uint32_t k = insn->arg[kernel], sd = insn->arg[stride_dil], p = insn->arg[pads];
+
+	win->kh = k & 0xffff;
+	win->kw = k >> 16;
+	win->sh = sd & 0xff;
+	win->sw = (sd >> 8) & 0xff;
+	win->dh = (sd >> 16) & 0xff;
+	win->dw = sd >> 24;
+	win->pt = p & 0xff;
+	win->pl = (p >> 8) & 0xff;
+	win->pb = (p >> 16) & 0xff;
+	win->pr = p >> 24;
+	if (!win->kh || !win->kw || !win->sh || !win->sw || !win->dh || !win->dw)
+		return NPU_STATUS_BAD_DESC;
+	win->oh = window_out(win->h, win->pt, win->pb, win->kh, win->dh, win->sh);
+	win->ow = window_out(win->w, win->pl, win->pr, win->kw, win->dw, win->sw);
+	return NPU_STATUS_OK;
+}
+
+/* Input row (or column) of output index o and kernel index k, if inside [0, size). */
+static bool window_tap(uint64_t o, uint64_t k, uint64_t stride, uint64_t pad, uint64_t dil,
+		       uint64_t size, uint64_t *pos)
+{
+	uint64_t p = o * stride + k * dil;	/* exact: all factors are small */
+
+	if (p < pad || p - pad >= size)
+		return false;
+	*pos = p - pad;
+	return true;
+}
+
+static uint32_t plan_conv2d(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	struct isa_window *win = &plan->win;
+	uint64_t cout = insn->arg[NPU_ARG_CONV_C_OUT];
+	uint64_t groups = insn->arg[NPU_ARG_CONV_GROUPS];
+	uint64_t cg, outputs;
+
+	win->n = insn->arg[NPU_ARG_CONV_N];
+	win->h = insn->arg[NPU_ARG_CONV_H];
+	win->w = insn->arg[NPU_ARG_CONV_W];
+	win->c = insn->arg[NPU_ARG_CONV_C_IN];
+	if (!groups || win->c % groups || cout % groups)
+		return NPU_STATUS_BAD_DESC;
+	if (parse_window(insn, NPU_ARG_CONV_KERNEL, NPU_ARG_CONV_STRIDE_DIL, NPU_ARG_CONV_PADS,
+			 win) != NPU_STATUS_OK)
+		return NPU_STATUS_BAD_DESC;
+	if (!in_type(arg_signed(insn, NPU_ARG_CONV_X_ZERO_POINT), insn->dtype & NPU_DTYPE_A_U8) ||
+	    !in_type(arg_signed(insn, NPU_ARG_CONV_W_ZERO_POINT), insn->dtype & NPU_DTYPE_B_U8))
+		return NPU_STATUS_BAD_DESC;
+	if (plan_bias(insn, plan, NPU_ARG_CONV_BIAS, cout) != NPU_STATUS_OK)
+		return NPU_STATUS_BAD_DESC;
+	cg = win->c / groups;
+	outputs = mul_sat(mul_sat(mul_sat(win->n, win->oh), win->ow), cout);
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, mul_sat(outputs, 4) };
+	plan->range[OPND_SRC0] = (struct isa_range){
+		insn->src0, mul_sat(mul_sat(mul_sat(win->n, win->h), win->w), win->c) };
+	plan->range[OPND_SRC1] = (struct isa_range){
+		insn->src1, mul_sat(mul_sat(mul_sat(cout, win->kh), win->kw), cg) };
+	plan->dst_disjoint = USES_SRC0 | USES_SRC1 | USES_AUX;
+	plan->work = mul_sat(mul_sat(mul_sat(outputs, win->kh), win->kw), cg);
+	plan->work_per_cycle = NPU_ISA_MACS_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static void exec_conv2d(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+{
+	const struct isa_window *win = &plan->win;
+	uint64_t cout = insn->arg[NPU_ARG_CONV_C_OUT];
+	uint64_t cg = win->c / insn->arg[NPU_ARG_CONV_GROUPS];
+	uint64_t cout_g = cout / insn->arg[NPU_ARG_CONV_GROUPS];
+	const uint8_t *x = mem + insn->src0;
+	const uint8_t *w = mem + insn->src1;
+	const uint8_t *bias = mem + plan->range[OPND_AUX].addr;
+	uint8_t *d = mem + insn->dst;
+	bool accumulate = insn->flags & NPU_ISA_F_ACCUMULATE;
+	bool has_bias = insn->flags & NPU_ISA_F_BIAS;
+	int16_t tx[256], tw[256];
+	uint64_t n, oh, ow, co, kh, kw, ih, iw, ci;
+
+	centered_table(tx, insn->dtype & NPU_DTYPE_A_U8,
+		       arg_signed(insn, NPU_ARG_CONV_X_ZERO_POINT));
+	centered_table(tw, insn->dtype & NPU_DTYPE_B_U8,
+		       arg_signed(insn, NPU_ARG_CONV_W_ZERO_POINT));
+	for (n = 0; n < win->n; n++)
+	for (oh = 0; oh < win->oh; oh++)
+	for (ow = 0; ow < win->ow; ow++)
+	for (co = 0; co < cout; co++) {
+		uint8_t *out = d + 4 * (((n * win->oh + oh) * win->ow + ow) * cout + co);
+		uint64_t cin0 = co / cout_g * cg;
+		uint32_t sum = accumulate ? ld_le32(out) : 0;
+
+		if (has_bias)
+			sum += ld_le32(bias + 4 * co);
+		for (kh = 0; kh < win->kh; kh++) {
+			if (!window_tap(oh, kh, win->sh, win->pt, win->dh, win->h, &ih))
+				continue;	/* padding: x - zx = 0 */
+			for (kw = 0; kw < win->kw; kw++) {
+				const uint8_t *xp, *wp;
+
+				if (!window_tap(ow, kw, win->sw, win->pl, win->dw, win->w, &iw))
+					continue;
+				xp = x + ((n * win->h + ih) * win->w + iw) * win->c + cin0;
+				wp = w + ((co * win->kh + kh) * win->kw + kw) * cg;
+				for (ci = 0; ci < cg; ci++)
+					sum += (uint32_t)((int32_t)tx[xp[ci]] * tw[wp[ci]]);
+			}
+		}
+		st_le32(out, sum);
+	}
+}
+
+static uint32_t plan_pool(const struct npu_isa_insn *insn, struct isa_plan *plan, bool average)
+{
+	struct isa_window *win = &plan->win;
+	uint64_t outputs;
+
+	win->n = insn->arg[NPU_ARG_POOL_N];
+	win->h = insn->arg[NPU_ARG_POOL_H];
+	win->w = insn->arg[NPU_ARG_POOL_W];
+	win->c = insn->arg[NPU_ARG_POOL_C];
+	if (parse_window(insn, NPU_ARG_POOL_KERNEL, NPU_ARG_POOL_STRIDE_DIL, NPU_ARG_POOL_PADS,
+			 win) != NPU_STATUS_OK)
+		return NPU_STATUS_BAD_DESC;
+	/* Every pad smaller than the kernel's extent: no window lies in padding only. */
+	if (win->pt >= win->dh * (win->kh - 1) + 1 || win->pb >= win->dh * (win->kh - 1) + 1 ||
+	    win->pl >= win->dw * (win->kw - 1) + 1 || win->pr >= win->dw * (win->kw - 1) + 1)
+		return NPU_STATUS_BAD_DESC;
+	if (average) {
+		int64_t zp = arg_signed(insn, NPU_ARG_POOL_ZERO_POINT);
+
+		if (win->dh != 1 || win->dw != 1)
+			return NPU_STATUS_BAD_DESC;
+		if ((insn->flags & NPU_ISA_F_COUNT_PAD) ? !in_type(zp, dtype_unsigned(insn->dtype))
+							: zp != 0)
+			return NPU_STATUS_BAD_DESC;
+	}
+	if (!win->h || !win->w)
+		win->oh = win->ow = 0;
+	outputs = mul_sat(mul_sat(mul_sat(win->n, win->oh), win->ow), win->c);
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, outputs };
+	plan->range[OPND_SRC0] = (struct isa_range){
+		insn->src0, mul_sat(mul_sat(mul_sat(win->n, win->h), win->w), win->c) };
+	plan->dst_disjoint = USES_SRC0;
+	plan->work = mul_sat(mul_sat(outputs, win->kh), win->kw);
+	plan->work_per_cycle = NPU_ISA_ELEMS_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static uint32_t plan_maxpool(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	return plan_pool(insn, plan, false);
+}
+
+static uint32_t plan_avgpool(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	return plan_pool(insn, plan, true);
+}
+
+static void exec_pool(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+{
+	const struct isa_window *win = &plan->win;
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+	bool average = insn->opcode == NPU_ISA_AVGPOOL;
+	bool count_pad = insn->flags & NPU_ISA_F_COUNT_PAD;
+	int64_t zp = arg_signed(insn, NPU_ARG_POOL_ZERO_POINT);
+	const uint8_t *src = mem + insn->src0;
+	uint8_t *d = mem + insn->dst;
+	uint64_t n, oh, ow, c, kh, kw, ih, iw;
+
+	for (n = 0; n < win->n; n++)
+	for (oh = 0; oh < win->oh; oh++)
+	for (ow = 0; ow < win->ow; ow++)
+	for (c = 0; c < win->c; c++) {
+		int64_t best = type_min(is_unsigned), sum = 0, result;
+		uint64_t inside = 0;
+
+		for (kh = 0; kh < win->kh; kh++) {
+			if (!window_tap(oh, kh, win->sh, win->pt, win->dh, win->h, &ih))
+				continue;
+			for (kw = 0; kw < win->kw; kw++) {
+				int v;
+
+				if (!window_tap(ow, kw, win->sw, win->pl, win->dw, win->w, &iw))
+					continue;
+				v = load_8(src[((n * win->h + ih) * win->w + iw) * win->c + c],
+					   is_unsigned);
+				best = v > best ? v : best;
+				sum += v;
+				inside++;
+			}
+		}
+		if (!average) {
+			result = best;
+		} else if (count_pad) {
+			uint64_t taps = win->kh * win->kw;
+
+			result = div_round(sum + zp * (int64_t)(taps - inside), taps);
+		} else {
+			result = div_round(sum, inside);	/* inside >= 1, §10.2 */
+		}
+		d[((n * win->oh + oh) * win->ow + ow) * win->c + c] = sat_8(result, is_unsigned);
+	}
+}
+
+/* ---- ADD, RELU, CLIP: element-wise, ascending order, each element read then written -- */
 
 static uint32_t plan_elementwise(const struct npu_isa_insn *insn, struct isa_plan *plan,
 				 bool binary)
@@ -229,15 +572,20 @@ static uint32_t plan_relu(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return plan_elementwise(insn, plan, false);
 }
 
-static void exec_add(uint8_t *mem, const struct npu_isa_insn *insn)
+static void exec_add(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+	bool wrap = insn->flags & NPU_ISA_F_WRAP;
 
+	(void)plan;
 	for (i = 0; i < count; i++) {
-		if (insn->dtype == NPU_DTYPE_I8) {
-			int sum = as_i8(mem[insn->src0 + i]) + as_i8(mem[insn->src1 + i]);
+		if (insn->dtype != NPU_DTYPE_I32) {
+			int sum = load_8(mem[insn->src0 + i], is_unsigned) +
+				  load_8(mem[insn->src1 + i], is_unsigned);
 
-			mem[insn->dst + i] = sat_i8(sum);
+			mem[insn->dst + i] = wrap ? (uint8_t)((unsigned int)sum & 0xff)
+						  : sat_8(sum, is_unsigned);
 		} else {
 			uint32_t sum = ld_le32(mem + insn->src0 + 4 * i) +
 				       ld_le32(mem + insn->src1 + 4 * i);
@@ -247,10 +595,11 @@ static void exec_add(uint8_t *mem, const struct npu_isa_insn *insn)
 	}
 }
 
-static void exec_relu(uint8_t *mem, const struct npu_isa_insn *insn)
+static void exec_relu(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 
+	(void)plan;
 	for (i = 0; i < count; i++) {
 		if (insn->dtype == NPU_DTYPE_I8) {
 			uint8_t v = mem[insn->src0 + i];
@@ -264,14 +613,48 @@ static void exec_relu(uint8_t *mem, const struct npu_isa_insn *insn)
 	}
 }
 
-/* ---- REQUANT: i8 = sat(round_half_away((i32 * mul) / 2^shift) + zp) ---------- */
+static uint32_t plan_clip(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	int64_t lo = arg_signed(insn, NPU_ARG_CLIP_MIN), hi = arg_signed(insn, NPU_ARG_CLIP_MAX);
+
+	if (lo > hi)
+		return NPU_STATUS_BAD_DESC;
+	if (insn->dtype != NPU_DTYPE_I32 &&
+	    (!in_type(lo, dtype_unsigned(insn->dtype)) || !in_type(hi, dtype_unsigned(insn->dtype))))
+		return NPU_STATUS_BAD_DESC;
+	return plan_elementwise(insn, plan, false);
+}
+
+static void exec_clip(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
+	int64_t lo = arg_signed(insn, NPU_ARG_CLIP_MIN), hi = arg_signed(insn, NPU_ARG_CLIP_MAX);
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+
+	(void)plan;
+	for (i = 0; i < count; i++) {
+		int64_t v;
+
+		if (insn->dtype == NPU_DTYPE_I32)
+			v = as_i32(ld_le32(mem + insn->src0 + 4 * i));
+		else
+			v = load_8(mem[insn->src0 + i], is_unsigned);
+		v = v < lo ? lo : v > hi ? hi : v;
+		if (insn->dtype == NPU_DTYPE_I32)
+			st_le32(mem + insn->dst + 4 * i, (uint32_t)((uint64_t)v & 0xffffffffu));
+		else
+			mem[insn->dst + i] = (uint8_t)((uint64_t)v & 0xff);
+	}
+}
+
+/* ---- REQUANT, REQUANT_PC: i32 -> i8/u8 --------------------------------------------- */
 
 static uint32_t plan_requant(const struct npu_isa_insn *insn, struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT];
-	int64_t zero_point = as_i32(insn->arg[NPU_ARG_ZERO_POINT]);
 
-	if (insn->arg[NPU_ARG_SHIFT] > 62 || zero_point < -128 || zero_point > 127)
+	if (insn->arg[NPU_ARG_SHIFT] > 62 ||
+	    !in_type(arg_signed(insn, NPU_ARG_ZERO_POINT), dtype_unsigned(insn->dtype)))
 		return NPU_STATUS_BAD_DESC;
 	plan->range[OPND_DST] = (struct isa_range){ insn->dst, count };
 	plan->range[OPND_SRC0] = (struct isa_range){ insn->src0, count * 4 };
@@ -280,33 +663,235 @@ static uint32_t plan_requant(const struct npu_isa_insn *insn, struct isa_plan *p
 	return NPU_STATUS_OK;
 }
 
-static int64_t requant_one(int64_t value, int64_t multiplier, unsigned int shift,
-			   int64_t zero_point)
-{
-	/* |value * multiplier| <= 2^62: fits, and so does mag + 2^61. */
-	int64_t prod = value * multiplier;
-	int64_t mag = prod < 0 ? -prod : prod;
-
-	if (shift > 0)
-		mag = (mag + ((int64_t)1 << (shift - 1))) >> shift;
-	return (prod < 0 ? -mag : mag) + zero_point;
-}
-
-static void exec_requant(uint8_t *mem, const struct npu_isa_insn *insn)
+static void exec_requant(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
-	int64_t multiplier = as_i32(insn->arg[NPU_ARG_MULTIPLIER]);
-	int64_t zero_point = as_i32(insn->arg[NPU_ARG_ZERO_POINT]);
+	int64_t multiplier = arg_signed(insn, NPU_ARG_MULTIPLIER);
+	int64_t zero_point = arg_signed(insn, NPU_ARG_ZERO_POINT);
 	unsigned int shift = insn->arg[NPU_ARG_SHIFT];
+	bool is_unsigned = dtype_unsigned(insn->dtype);
 
+	(void)plan;
 	for (i = 0; i < count; i++) {
+		/* |value * multiplier| <= 2^62 */
 		int64_t v = as_i32(ld_le32(mem + insn->src0 + 4 * i));
 
-		mem[insn->dst + i] = sat_i8(requant_one(v, multiplier, shift, zero_point));
+		mem[insn->dst + i] = sat_8(rshift_round(v * multiplier, shift) + zero_point,
+					   is_unsigned);
 	}
 }
 
+#define RQ_ENTRY_SIZE	8u	/* sizeof(struct npu_requant_entry) */
+
+static uint32_t plan_requant_pc(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT];
+	uint64_t channels = insn->arg[NPU_ARG_RQ_CHANNELS];
+
+	if (!channels || !in_type(arg_signed(insn, NPU_ARG_ZERO_POINT), dtype_unsigned(insn->dtype)))
+		return NPU_STATUS_BAD_DESC;
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, count };
+	plan->range[OPND_SRC0] = (struct isa_range){ insn->src0, count * 4 };
+	plan->range[OPND_SRC1] = (struct isa_range){ insn->src1, channels * RQ_ENTRY_SIZE };
+	plan->dst_disjoint = USES_SRC1;
+	plan->work = count;
+	plan->work_per_cycle = NPU_ISA_ELEMS_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static uint32_t check_requant_pc(const uint8_t *mem, const struct npu_isa_insn *insn)
+{
+	uint64_t channels = insn->arg[NPU_ARG_RQ_CHANNELS], c;
+
+	for (c = 0; c < channels; c++)
+		if (ld_le32(mem + insn->src1 + c * RQ_ENTRY_SIZE + 4) > 62)
+			return NPU_STATUS_BAD_DESC;
+	return NPU_STATUS_OK;
+}
+
+static void exec_requant_pc(uint8_t *mem, const struct npu_isa_insn *insn,
+			    const struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT], i, c = 0;
+	uint64_t channels = insn->arg[NPU_ARG_RQ_CHANNELS];
+	int64_t zero_point = arg_signed(insn, NPU_ARG_ZERO_POINT);
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+
+	(void)plan;
+	for (i = 0; i < count; i++) {
+		const uint8_t *entry = mem + insn->src1 + c * RQ_ENTRY_SIZE;
+		int64_t v = as_i32(ld_le32(mem + insn->src0 + 4 * i));
+		int64_t multiplier = as_i32(ld_le32(entry));
+		unsigned int shift = ld_le32(entry + 4);
+
+		mem[insn->dst + i] = sat_8(rshift_round(v * multiplier, shift) + zero_point,
+					   is_unsigned);
+		if (++c == channels)
+			c = 0;
+	}
+}
+
+/* ---- ADD_RQ, MUL_RQ: quantized binary ops with fixed-point rescaling ------------- */
+
+static uint32_t plan_binary_rq(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT];
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+
+	if (!in_type(arg_signed(insn, NPU_ARG_RQ_A_ZERO_POINT), is_unsigned) ||
+	    !in_type(arg_signed(insn, NPU_ARG_RQ_B_ZERO_POINT), is_unsigned) ||
+	    !in_type(arg_signed(insn, NPU_ARG_RQ_OUT_ZERO_POINT), is_unsigned) ||
+	    insn->arg[NPU_ARG_RQ_SHIFT] > 62)
+		return NPU_STATUS_BAD_DESC;
+	plan->b_len = insn->arg[NPU_ARG_RQ_B_LEN] ? insn->arg[NPU_ARG_RQ_B_LEN] : count;
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, count };
+	plan->range[OPND_SRC0] = (struct isa_range){ insn->src0, count };
+	plan->range[OPND_SRC1] = (struct isa_range){ insn->src1, plan->b_len };
+	plan->work = count;
+	plan->work_per_cycle = NPU_ISA_ELEMS_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static void exec_binary_rq(uint8_t *mem, const struct npu_isa_insn *insn,
+			   const struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT], i, j = 0;
+	bool is_unsigned = dtype_unsigned(insn->dtype);
+	bool mul = insn->opcode == NPU_ISA_MUL_RQ;
+	int64_t za = arg_signed(insn, NPU_ARG_RQ_A_ZERO_POINT);
+	int64_t zb = arg_signed(insn, NPU_ARG_RQ_B_ZERO_POINT);
+	int64_t zo = arg_signed(insn, NPU_ARG_RQ_OUT_ZERO_POINT);
+	int64_t ma = arg_signed(insn, NPU_ARG_RQ_A_MULTIPLIER);
+	int64_t mb = arg_signed(insn, NPU_ARG_RQ_B_MULTIPLIER);
+	unsigned int shift = insn->arg[NPU_ARG_RQ_SHIFT];
+
+	for (i = 0; i < count; i++) {
+		int64_t a = load_8(mem[insn->src0 + i], is_unsigned) - za;
+		int64_t b = load_8(mem[insn->src1 + j], is_unsigned) - zb;
+		/* |a|, |b| <= 255, |m| <= 2^31: ADD < 2^40, MUL < 2^47 */
+		int64_t acc = mul ? a * b * ma : a * ma + b * mb;
+
+		mem[insn->dst + i] = sat_8(rshift_round(acc, shift) + zo, is_unsigned);
+		if (++j == plan->b_len)
+			j = 0;
+	}
+}
+
+/* ---- COPY_ND, FILL ------------------------------------------------------------- */
+
+/*
+ * The bytes a strided operand touches: [base - below, base + above + size).
+ * Returns false if it starts below address 0.
+ */
+static bool nd_span(uint64_t base, const uint32_t counts[NPU_ND_DIMS],
+		    const uint32_t strides[NPU_ND_DIMS], unsigned int size, struct isa_range *r)
+{
+	uint64_t below = 0, above = size;
+	unsigned int d;
+
+	for (d = 0; d < NPU_ND_DIMS; d++) {
+		int64_t s = as_i32(strides[d]);
+		/* (2^32 - 1) * 2^31 < 2^63 */
+		uint64_t t = (uint64_t)(counts[d] - 1) * (uint64_t)(s < 0 ? -s : s);
+
+		if (s < 0)
+			below = add_sat(below, t);
+		else
+			above = add_sat(above, t);
+	}
+	if (below > base)
+		return false;
+	*r = (struct isa_range){ base - below, add_sat(below, above) };
+	return true;
+}
+
+static uint32_t plan_copy_nd(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	const uint32_t *counts = &insn->arg[NPU_ARG_ND_COUNT(0)];
+	uint64_t elems = 1;
+	unsigned int d;
+
+	plan->elem_size = dtype_size(insn->dtype);
+	for (d = 0; d < NPU_ND_DIMS; d++)
+		elems = mul_sat(elems, counts[d]);
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, 0 };
+	plan->range[OPND_SRC0] = (struct isa_range){ insn->src0, 0 };
+	if (elems) {
+		if (!nd_span(insn->dst, counts, &insn->arg[NPU_ARG_ND_DST_STRIDE(0)],
+			     plan->elem_size, &plan->range[OPND_DST]) ||
+		    !nd_span(insn->src0, counts, &insn->arg[NPU_ARG_ND_SRC_STRIDE(0)],
+			     plan->elem_size, &plan->range[OPND_SRC0]))
+			return NPU_STATUS_DRAM_OOB;
+	}
+	plan->dst_disjoint = USES_SRC0;
+	/* 32 elements or 64 bytes per cycle, whichever is slower */
+	plan->work = mul_sat(elems, plan->elem_size) > mul_sat(elems, 2)
+		     ? mul_sat(elems, plan->elem_size) : mul_sat(elems, 2);
+	plan->work_per_cycle = NPU_ISA_COPY_BYTES_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static void exec_copy_nd(uint8_t *mem, const struct npu_isa_insn *insn,
+			 const struct isa_plan *plan)
+{
+	const uint32_t *c = &insn->arg[NPU_ARG_ND_COUNT(0)];
+	uint64_t ss[NPU_ND_DIMS], ds[NPU_ND_DIMS];
+	uint64_t i0, i1, i2, i3;
+	unsigned int d;
+
+	/*
+	 * Two's complement strides in unsigned arithmetic: the sums wrap like
+	 * signed ones would, and every final address was proven inside its span.
+	 */
+	for (d = 0; d < NPU_ND_DIMS; d++) {
+		ss[d] = (uint64_t)as_i32(insn->arg[NPU_ARG_ND_SRC_STRIDE(d)]);
+		ds[d] = (uint64_t)as_i32(insn->arg[NPU_ARG_ND_DST_STRIDE(d)]);
+	}
+	for (i0 = 0; i0 < c[0]; i0++)
+	for (i1 = 0; i1 < c[1]; i1++)
+	for (i2 = 0; i2 < c[2]; i2++) {
+		uint64_t s = insn->src0 + i0 * ss[0] + i1 * ss[1] + i2 * ss[2];
+		uint64_t t = insn->dst + i0 * ds[0] + i1 * ds[1] + i2 * ds[2];
+
+		for (i3 = 0; i3 < c[3]; i3++, s += ss[3], t += ds[3])
+			memcpy(mem + t, mem + s, plan->elem_size);
+	}
+}
+
+static uint32_t plan_fill(const struct npu_isa_insn *insn, struct isa_plan *plan)
+{
+	int64_t v = arg_signed(insn, NPU_ARG_FILL_VALUE);
+	uint64_t count = insn->arg[NPU_ARG_COUNT];
+
+	plan->elem_size = dtype_size(insn->dtype);
+	if ((plan->elem_size == 1 && !in_type(v, dtype_unsigned(insn->dtype))) ||
+	    (plan->elem_size == 2 && (v < -32768 || v > 32767)))
+		return NPU_STATUS_BAD_DESC;
+	plan->range[OPND_DST] = (struct isa_range){ insn->dst, count * plan->elem_size };
+	plan->work = count * plan->elem_size;
+	plan->work_per_cycle = NPU_ISA_COPY_BYTES_PER_CYCLE;
+	return NPU_STATUS_OK;
+}
+
+static void exec_fill(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+{
+	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
+	uint8_t pattern[4];
+
+	st_le32(pattern, insn->arg[NPU_ARG_FILL_VALUE]);
+	if (plan->elem_size == 1) {
+		memset(mem + insn->dst, pattern[0], count);
+		return;
+	}
+	for (i = 0; i < count; i++)
+		memcpy(mem + insn->dst + i * plan->elem_size, pattern, plan->elem_size);
+}
+
 /* ---- the table ---------------------------------------------------------------- */
+
+#define DTYPES_8BIT	(DTYPE(NPU_DTYPE_I8) | DTYPE(NPU_DTYPE_U8))
+#define DTYPES_AB_BITS	(DTYPE(0) | DTYPE(NPU_DTYPE_A_U8) | DTYPE(NPU_DTYPE_B_U8) | \
+			 DTYPE(NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8))
 
 static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 	[NPU_ISA_HALT] = {
@@ -319,13 +904,16 @@ static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 		.plan = plan_copy, .exec = exec_copy,
 	},
 	[NPU_ISA_MATMUL_I8] = {
-		.name = "matmul_i8", .flags = NPU_ISA_F_ACCUMULATE, .dtypes = DTYPE(0),
+		.name = "matmul_i8", .flags = NPU_ISA_F_ACCUMULATE | NPU_ISA_F_BIAS,
+		.dtypes = DTYPES_AB_BITS,
 		.operands = USES_DST | USES_SRC0 | USES_SRC1,
-		.args = ARG(NPU_ARG_M) | ARG(NPU_ARG_N) | ARG(NPU_ARG_K),
+		.args = ARG(NPU_ARG_M) | ARG(NPU_ARG_N) | ARG(NPU_ARG_K) |
+			ARG(NPU_ARG_A_ZERO_POINT) | ARG(NPU_ARG_B_ZERO_POINT) | ARG(NPU_ARG_MM_BIAS),
 		.plan = plan_matmul, .exec = exec_matmul,
 	},
 	[NPU_ISA_ADD] = {
-		.name = "add", .dtypes = DTYPE(NPU_DTYPE_I8) | DTYPE(NPU_DTYPE_I32),
+		.name = "add", .flags = NPU_ISA_F_WRAP,
+		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I32),
 		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARG(NPU_ARG_COUNT),
 		.plan = plan_add, .exec = exec_add,
 	},
@@ -335,11 +923,64 @@ static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 		.plan = plan_relu, .exec = exec_relu,
 	},
 	[NPU_ISA_REQUANT] = {
-		.name = "requant", .dtypes = DTYPE(0),
+		.name = "requant", .dtypes = DTYPES_8BIT,
 		.operands = USES_DST | USES_SRC0,
 		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_MULTIPLIER) | ARG(NPU_ARG_SHIFT) |
 			ARG(NPU_ARG_ZERO_POINT),
 		.plan = plan_requant, .exec = exec_requant,
+	},
+	[NPU_ISA_CONV2D] = {
+		.name = "conv2d", .flags = NPU_ISA_F_ACCUMULATE | NPU_ISA_F_BIAS,
+		.dtypes = DTYPES_AB_BITS,
+		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARGS(0, 11),
+		.plan = plan_conv2d, .exec = exec_conv2d,
+	},
+	[NPU_ISA_REQUANT_PC] = {
+		.name = "requant_pc", .dtypes = DTYPES_8BIT,
+		.operands = USES_DST | USES_SRC0 | USES_SRC1,
+		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_RQ_CHANNELS) | ARG(NPU_ARG_ZERO_POINT),
+		.plan = plan_requant_pc, .check_data = check_requant_pc,
+		.exec = exec_requant_pc,
+	},
+	[NPU_ISA_ADD_RQ] = {
+		.name = "add_rq", .dtypes = DTYPES_8BIT,
+		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARGS(0, 7),
+		.plan = plan_binary_rq, .exec = exec_binary_rq,
+	},
+	[NPU_ISA_MUL_RQ] = {
+		.name = "mul_rq", .dtypes = DTYPES_8BIT,
+		.operands = USES_DST | USES_SRC0 | USES_SRC1,
+		.args = ARGS(0, 7) & ~ARG(NPU_ARG_RQ_B_MULTIPLIER),
+		.plan = plan_binary_rq, .exec = exec_binary_rq,
+	},
+	[NPU_ISA_CLIP] = {
+		.name = "clip", .dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I32),
+		.operands = USES_DST | USES_SRC0,
+		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_CLIP_MIN) | ARG(NPU_ARG_CLIP_MAX),
+		.plan = plan_clip, .exec = exec_clip,
+	},
+	[NPU_ISA_MAXPOOL] = {
+		.name = "maxpool", .dtypes = DTYPES_8BIT,
+		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 6),
+		.plan = plan_maxpool, .exec = exec_pool,
+	},
+	[NPU_ISA_AVGPOOL] = {
+		.name = "avgpool", .flags = NPU_ISA_F_COUNT_PAD, .dtypes = DTYPES_8BIT,
+		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 7),
+		.plan = plan_avgpool, .exec = exec_pool,
+	},
+	[NPU_ISA_COPY_ND] = {
+		.name = "copy_nd",
+		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I16) | DTYPE(NPU_DTYPE_I32) |
+			  DTYPE(NPU_DTYPE_I64),
+		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 11),
+		.plan = plan_copy_nd, .exec = exec_copy_nd,
+	},
+	[NPU_ISA_FILL] = {
+		.name = "fill",
+		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I16) | DTYPE(NPU_DTYPE_I32),
+		.operands = USES_DST, .args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_FILL_VALUE),
+		.plan = plan_fill, .exec = exec_fill,
 	},
 };
 
@@ -358,11 +999,13 @@ static bool ranges_overlap(const struct isa_range *a, const struct isa_range *b)
 	return a->len && b->len && a->addr < b->addr + b->len && b->addr < a->addr + a->len;
 }
 
+/* Validation steps 1-4 of docs/hardware.md §10 (step 5 needs memory). */
 static uint32_t isa_plan_insn(const struct npu_isa_insn *insn, uint64_t mem_size,
 			      struct isa_plan *plan)
 {
-	const uint32_t operand_fields[OPND_COUNT] = { insn->dst, insn->src0, insn->src1 };
+	const uint32_t operand_fields[3] = { insn->dst, insn->src0, insn->src1 };
 	const struct isa_op *op;
+	unsigned int checked;
 	uint32_t status;
 	unsigned int i;
 
@@ -370,9 +1013,9 @@ static uint32_t isa_plan_insn(const struct npu_isa_insn *insn, uint64_t mem_size
 	if (insn->opcode >= NPU_ISA_COUNT)
 		return NPU_STATUS_BAD_DESC;
 	op = &isa_ops[insn->opcode];
-	if ((insn->flags & ~op->flags) || insn->dtype >= 8 || !(op->dtypes & DTYPE(insn->dtype)))
+	if ((insn->flags & ~op->flags) || insn->dtype >= 16 || !(op->dtypes & DTYPE(insn->dtype)))
 		return NPU_STATUS_BAD_DESC;
-	for (i = 0; i < OPND_COUNT; i++)
+	for (i = 0; i < 3; i++)
 		if (!(op->operands & (1u << i)) && operand_fields[i])
 			return NPU_STATUS_BAD_DESC;
 	for (i = 0; i < 12; i++)
@@ -382,13 +1025,14 @@ static uint32_t isa_plan_insn(const struct npu_isa_insn *insn, uint64_t mem_size
 	status = op->plan(insn, plan);
 	if (status != NPU_STATUS_OK)
 		return status;
+	checked = op->operands | (plan->aux_used ? USES_AUX : 0);
 	for (i = 0; i < OPND_COUNT; i++)
-		if ((op->operands & (1u << i)) && !range_inside(&plan->range[i], mem_size))
+		if ((checked & (1u << i)) && !range_inside(&plan->range[i], mem_size))
 			return NPU_STATUS_DRAM_OOB;
-	if (plan->dst_must_not_overlap &&
-	    (ranges_overlap(&plan->range[OPND_DST], &plan->range[OPND_SRC0]) ||
-	     ranges_overlap(&plan->range[OPND_DST], &plan->range[OPND_SRC1])))
-		return NPU_STATUS_BAD_DESC;
+	for (i = OPND_SRC0; i < OPND_COUNT; i++)
+		if ((plan->dst_disjoint & checked & (1u << i)) &&
+		    ranges_overlap(&plan->range[OPND_DST], &plan->range[i]))
+			return NPU_STATUS_BAD_DESC;
 	return NPU_STATUS_OK;
 }
 
@@ -442,6 +1086,8 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 		/* Fetched one at a time: an earlier instruction may rewrite later ones. */
 		npu_isa_decode(mem + prog_addr + res->insn_index * NPU_INSN_SIZE, &insn);
 		res->status = isa_plan_insn(&insn, mem_size, &plan);
+		if (res->status == NPU_STATUS_OK && isa_ops[insn.opcode].check_data)
+			res->status = isa_ops[insn.opcode].check_data(mem, &insn);
 		if (res->status != NPU_STATUS_OK)
 			return res->status;
 
@@ -459,7 +1105,7 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 		slice_used += cost;
 		res->cycles += cost;
 		if (isa_ops[insn.opcode].exec)
-			isa_ops[insn.opcode].exec(mem, &insn);
+			isa_ops[insn.opcode].exec(mem, &insn, &plan);
 		res->retired++;
 		if (insn.opcode == NPU_ISA_HALT)
 			break;

@@ -54,6 +54,8 @@ void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE])
  * bytes: NPU_STATUS_OK, NPU_STATUS_BAD_DESC (malformed) or
  * NPU_STATUS_DRAM_OOB (an operand range leaves the address space).
  * On OK, *cycles (if not NULL) receives its cost on a unit with `lanes` lanes.
+ * Without memory it cannot check operand contents (REQUANT_PC's table
+ * shifts, validation step 5): npu_isa_run*() do.
  */
 uint32_t npu_isa_check(const struct npu_isa_insn *insn, uint64_t mem_size,
 		       unsigned int lanes, uint64_t *cycles);
