@@ -26,7 +26,7 @@
 #include "npu_sys_util.h"
 
 #define CYCLES		30
-#define WARMUP_CYCLES	2
+#define WARMUP_CYCLES	8
 #define CARDS		2
 
 static bool module_loaded(void)

