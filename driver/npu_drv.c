@@ -3,8 +3,9 @@
  * PCI driver for the NPU: probe, remove and the device lifetime.
  *
  * Lock order, outermost first:
- *   npu_devices_lock -> npu_device.alive_lock -> npu_device.owner_lock ->
- *   npu_pe.lock -> npu_file.jobs_lock
+ *   npu_devices_lock -> npu_device.reset_lock -> npu_device.alive_lock ->
+ *   npu_device.owner_lock -> npu_pe.lock -> npu_file.jobs_lock
+ * (npu_device.recovery_lock is a leaf spinlock.)
  */
 
 #include <linux/interrupt.h>
@@ -13,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "npu_drv.h"
+#include "npu_recovery.h"
 #include "npu_ring.h"
 #include "npu_sysfs.h"
 
@@ -25,6 +27,16 @@ unsigned int npu_release_timeout_ms = 10000;
 module_param_named(release_timeout_ms, npu_release_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(release_timeout_ms,
 		 "How long close waits for running jobs before resetting the PE (default 10000)");
+
+unsigned int npu_max_bos_per_file = 4096;
+module_param_named(max_bos_per_file, npu_max_bos_per_file, uint, 0644);
+MODULE_PARM_DESC(max_bos_per_file,
+		 "Buffer handles a file may hold; BO_CREATE/USERPTR/IMPORT beyond fail with ENOSPC (default 4096)");
+
+unsigned int npu_max_bo_mb_per_file = 4096;
+module_param_named(max_bo_mb_per_file, npu_max_bo_mb_per_file, uint, 0644);
+MODULE_PARM_DESC(max_bo_mb_per_file,
+		 "MiB of buffers a file may hold; beyond, BO calls fail with ENOMEM (default 4096)");
 
 /*
  * Devices by index (N of npuN). Protects the mapping and taking a reference
@@ -69,23 +81,38 @@ struct npu_device *npu_device_lookup(unsigned int index)
 	return ndev;
 }
 
+/* Errors and reset completion; errors that need a reset go to recovery. */
 static irqreturn_t npu_event_irq_thread(int irq, void *data)
 {
 	struct npu_device *ndev = data;
 	u32 status = npu_rd32(ndev, NPU_REG_IRQ_STATUS);
 	u32 events = status & (NPU_IRQ_ERROR | NPU_IRQ_RESET_DONE);
+	u32 cause, dev_status;
+	unsigned int i;
 
 	if (status == ~0u) {
 		dev_err_ratelimited(npu_dev(ndev), "device not responding\n");
+		npu_recovery_trigger(ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
 		return IRQ_HANDLED;
 	}
 	if (!events)
 		return IRQ_NONE;
 	npu_wr32(ndev, NPU_REG_IRQ_STATUS, events);
-	if (events & NPU_IRQ_ERROR)
-		dev_err_ratelimited(npu_dev(ndev), "device error, cause %u, device status %#x\n",
-				    npu_rd32(ndev, NPU_REG_ERR_CAUSE),
-				    npu_rd32(ndev, NPU_REG_DEV_STATUS));
+	if (!(events & NPU_IRQ_ERROR))
+		return IRQ_HANDLED;
+
+	cause = npu_rd32(ndev, NPU_REG_ERR_CAUSE);
+	dev_status = npu_rd32(ndev, NPU_REG_DEV_STATUS);
+	dev_err_ratelimited(npu_dev(ndev), "device error, cause %u, device status %#x\n",
+			    cause, dev_status);
+	if (cause == NPU_ERR_FATAL || (dev_status & NPU_DEV_STATUS_FATAL)) {
+		npu_recovery_trigger(ndev, NPU_RESET_DEVICE, NPU_REASON_FATAL, 0);
+		return IRQ_HANDLED;
+	}
+	/* A ring error halts its PE, which then needs a reset. */
+	for (i = 0; i < ndev->pe_count; i++)
+		if (npu_pe_rd32(&ndev->pe[i], NPU_PE_STATUS) & NPU_PE_STATUS_HALTED)
+			npu_recovery_trigger(ndev, BIT(i), NPU_REASON_HALTED, 0);
 	return IRQ_HANDLED;
 }
 
@@ -163,6 +190,7 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ndev->regs = pcim_iomap_table(pdev)[NPU_BAR_REGS];
 	init_rwsem(&ndev->alive_lock);
 	mutex_init(&ndev->owner_lock);
+	npu_recovery_init(ndev);
 	for (i = 0; i < NPU_MAX_PES; i++) {
 		ndev->pe[i].ndev = ndev;
 		ndev->pe[i].index = i;
@@ -214,6 +242,11 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_erase;
 
+	/* PCI error recovery restores this configuration after a slot reset. */
+	pci_save_state(pdev);
+	npu_recovery_start(ndev);
+	npu_debugfs_register(ndev);
+
 	dev_info(dev, "npu%u: hw %u.%u, %u PEs, %llu MiB DRAM, %u MHz, firmware %s, serial %s\n",
 		 ndev->index, ndev->hw_rev >> 16, ndev->hw_rev & 0xffff, ndev->pe_count,
 		 ndev->dram_size >> 20, ndev->clock_mhz, ndev->fw_version, ndev->serial);
@@ -238,10 +271,12 @@ static void npu_remove(struct pci_dev *pdev)
 	struct npu_device *ndev = pci_get_drvdata(pdev);
 	unsigned int i;
 
-	/* No new opens find the device... */
+	/* No new opens find the device, no fault is injected or recovered... */
 	mutex_lock(&npu_devices_lock);
 	xa_erase(&npu_devices, ndev->index);
 	mutex_unlock(&npu_devices_lock);
+	npu_debugfs_unregister(ndev);
+	npu_recovery_stop(ndev);
 	npu_file_remove_nodes(ndev);
 
 	/* ...and sleepers holding alive_lock for reading give up. */
@@ -278,6 +313,7 @@ static struct pci_driver npu_pci_driver = {
 	.id_table = npu_pci_ids,
 	.probe = npu_probe,
 	.remove = npu_remove,
+	.err_handler = &npu_pci_err_handlers,
 };
 
 static int __init npu_init(void)
@@ -287,15 +323,19 @@ static int __init npu_init(void)
 	ret = npu_file_register_chrdev();
 	if (ret)
 		return ret;
+	npu_debugfs_init();
 	ret = pci_register_driver(&npu_pci_driver);
-	if (ret)
+	if (ret) {
+		npu_debugfs_exit();
 		npu_file_unregister_chrdev();
+	}
 	return ret;
 }
 
 static void __exit npu_exit(void)
 {
 	pci_unregister_driver(&npu_pci_driver);
+	npu_debugfs_exit();
 	npu_file_unregister_chrdev();
 	WARN_ON(!xa_empty(&npu_devices));
 	xa_destroy(&npu_devices);

@@ -11,6 +11,7 @@
 #ifndef NPU_DRV_H
 #define NPU_DRV_H
 
+#include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/io.h>
 #include <linux/kref.h>
@@ -19,8 +20,10 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "npu.h"
@@ -49,9 +52,21 @@ enum npu_node_kind {
 
 #define NPU_MAX_DEVICES		64
 
+struct dentry;
 struct npu_device;
 struct npu_file;
 struct npu_job;
+
+/*
+ * What the driver thinks of the card (npu_device.state, sysfs device_state).
+ * Opening a PE file while RESETTING gives EAGAIN, FAILED EIO, LOST ENODEV.
+ */
+enum npu_dev_state {
+	NPU_STATE_READY,	/* accepts work */
+	NPU_STATE_RESETTING,	/* recovery or a PCI reset in progress */
+	NPU_STATE_FAILED,	/* a device reset did not bring it back */
+	NPU_STATE_LOST,		/* MMIO reads all-ones: link down or surprise removal */
+};
 
 /* Who holds a PE, for sysfs and for error messages. */
 struct npu_holder {
@@ -79,7 +94,20 @@ struct npu_holder {
  * @next_job_id: hardware job id of the next job, never 0
  * @inflight: jobs pushed to the ring and not yet completed, oldest first
  * @inflight_count: length of @inflight, also read locklessly as a hint
- * @space_wq: woken when ring space is freed or the device dies
+ * @space_wq: woken when ring space is freed, a reset ends or the device dies
+ * @stopped: under @lock: a reset is in progress, nothing may be pushed;
+ *	     also read locklessly as a hint by npu_ring_space()
+ * @stale_job_id: under @lock: jobs with lower ids were issued before the last
+ *		  reset; their late completions are dropped, not trusted
+ * @reset_count: resets of this PE (alone or with the device)
+ * @missed_irqs: completions the watchdog found without their interrupt
+ * @stale_completions: completions dropped because they predate a reset
+ * @wd_sq_head: under @lock: SQ_HEAD at the last progress the watchdog saw
+ * @wd_cq_tail: under @lock: CQ_TAIL at the last progress the watchdog saw
+ * @wd_progress_at: under @lock: jiffies of the last progress (or of the
+ *		    first job on an idle ring, or of the last reset)
+ * @wd_cq_head: under @lock: @cq_head when completions were seen waiting
+ * @wd_cq_waiting: under @lock: completions were waiting at the last tick
  */
 struct npu_pe {
 	struct npu_device *ndev;
@@ -100,6 +128,18 @@ struct npu_pe {
 	struct list_head inflight;
 	unsigned int inflight_count;
 	wait_queue_head_t space_wq;
+	bool stopped;
+	u64 stale_job_id;
+
+	atomic_t reset_count;
+	atomic_t missed_irqs;
+	atomic_t stale_completions;
+
+	u32 wd_sq_head;
+	u32 wd_cq_tail;
+	unsigned long wd_progress_at;
+	u32 wd_cq_head;
+	bool wd_cq_waiting;
 };
 
 /**
@@ -114,8 +154,10 @@ struct npu_pe {
  * @alive: the hardware may be touched (cleared once by remove)
  * @dying: set (without locks) before remove takes @alive_lock for writing,
  *	   so sleepers holding it for reading give up
- * @owner_lock: protects @owned_mask, @releasing_mask, @holder and the
- *		DEV_MODE register
+ * @owner_lock: protects @owned_mask, @releasing_mask, @holder, @fused and
+ *		the DEV_MODE register; recovery holds it while it stops and
+ *		restarts PEs, so the mode never changes under a reset
+ * @fused: a fused file owns the PEs (DEV_MODE to restore after a reset)
  * @owned_mask: PEs owned by an open file (bit per PE)
  * @releasing_mask: PEs whose owner is being released
  * @holder: process that opened the file owning each PE
@@ -130,6 +172,30 @@ struct npu_pe {
  * @uuid: device UUID
  * @cdev: character devices (minors index * NPU_NODE_COUNT + kind)
  * @nodes: the class devices of the five files
+ * @state: enum npu_dev_state; written under @reset_lock (and, for LOST, by
+ *	   the recovery work only), read locklessly
+ * @reset_lock: serialises every reset: recovery work, close, debugfs and
+ *		the PCI reset/error callbacks. Outermost driver lock after
+ *		npu_devices_lock: reset_lock -> alive_lock -> owner_lock.
+ * @recovery_lock: protects @reset_request, @reset_reason, @guilty_mask and
+ *		   @recovery_off (a spinlock: taken by anyone who detects a fault)
+ * @reset_request: pending resets, NPU_RESET_* bits, collapsed into one run
+ *		   of @reset_work
+ * @reset_reason: enum npu_reset_reason of the most severe pending request
+ * @guilty_mask: PEs whose oldest job caused the pending request (NPU_JOB_HANG)
+ * @recovery_off: set by remove: no more work may be queued
+ * @reset_work: the one recovery path (npu_recovery.c)
+ * @watchdog: periodic check of job progress, heartbeat and fatal state
+ * @job_timeout_ms: no progress for this long on a PE with work is a hang;
+ *		    0 disables hang detection (sysfs job_timeout_ms)
+ * @wd_heartbeat: watchdog only: HEARTBEAT at its last change
+ * @wd_heartbeat_at: watchdog only: jiffies of that change
+ * @heartbeat_resets: device resets for a stopped heartbeat since it last
+ *		      advanced; past a limit the device is declared FAILED
+ * @device_resets: whole-device resets
+ * @debugfs: debugfs directory of the device, or NULL
+ * @pci_quiesced: under @reset_lock: a PCI reset or error stopped the device
+ *		  and its resume/reset_done callback must restart it
  */
 struct npu_device {
 	struct kref ref;
@@ -145,6 +211,7 @@ struct npu_device {
 	u32 owned_mask;
 	u32 releasing_mask;
 	struct npu_holder holder[NPU_MAX_PES];
+	bool fused;
 
 	struct npu_pe pe[NPU_MAX_PES];
 	unsigned int pe_count;
@@ -158,6 +225,23 @@ struct npu_device {
 
 	struct cdev *cdev;
 	struct device *nodes[NPU_NODE_COUNT];
+
+	int state;
+	struct mutex reset_lock;	/* see @reset_lock above */
+	spinlock_t recovery_lock;	/* see @recovery_lock above */
+	u32 reset_request;
+	int reset_reason;
+	u32 guilty_mask;
+	bool recovery_off;
+	struct work_struct reset_work;
+	struct delayed_work watchdog;
+	unsigned int job_timeout_ms;
+	u32 wd_heartbeat;
+	unsigned long wd_heartbeat_at;
+	unsigned int heartbeat_resets;
+	atomic_t device_resets;
+	struct dentry *debugfs;
+	bool pci_quiesced;
 };
 
 /**
@@ -167,6 +251,8 @@ struct npu_device {
  * @pe_mask: PEs this file owns (0 for the management file)
  * @fused: the PEs run as one unit on PE0's ring
  * @bos: buffer objects by handle (the xarray's own lock protects it)
+ * @bo_count: handles in @bos, charged against max_bos_per_file
+ * @bo_bytes: bytes of the BOs in @bos, charged against max_bo_mb_per_file
  * @jobs_lock: protects @jobs, @job_count, @inflight_count, @next_seqno and
  *	       the state of every job on @jobs. Nests inside npu_pe.lock.
  * @jobs: uncollected jobs (in flight or finished), in submission order
@@ -184,6 +270,8 @@ struct npu_file {
 	bool fused;
 
 	struct xarray bos;
+	atomic_t bo_count;
+	atomic64_t bo_bytes;
 
 	struct mutex jobs_lock;	/* see @jobs_lock above */
 	struct list_head jobs;
@@ -225,11 +313,22 @@ void npu_device_put(struct npu_device *ndev);
 struct npu_device *npu_device_lookup(unsigned int index);
 extern unsigned int npu_max_jobs_per_file;
 extern unsigned int npu_release_timeout_ms;
+extern unsigned int npu_max_bos_per_file;
+extern unsigned int npu_max_bo_mb_per_file;
 
 /* npu_hw_ops.c: device-level hardware operations */
 int npu_hw_reset_device(struct npu_device *ndev);
 int npu_hw_read_identity(struct npu_device *ndev);
 int npu_hw_set_fused(struct npu_device *ndev, bool fused);
+
+/* npu_pci_err.c */
+extern const struct pci_error_handlers npu_pci_err_handlers;
+
+/* npu_debugfs.c */
+void npu_debugfs_init(void);
+void npu_debugfs_exit(void);
+void npu_debugfs_register(struct npu_device *ndev);
+void npu_debugfs_unregister(struct npu_device *ndev);
 
 /* npu_file.c */
 int npu_file_register_chrdev(void);

@@ -18,6 +18,7 @@
 #include "npu_bo.h"
 #include "npu_drv.h"
 #include "npu_job.h"
+#include "npu_recovery.h"
 #include "npu_ring.h"
 #include "npu_sysfs.h"
 
@@ -69,6 +70,13 @@ static int npu_file_own(struct npu_file *nfile)
 		goto out;
 	}
 	mutex_lock(&ndev->owner_lock);
+	/*
+	 * EAGAIN while resetting, EIO failed, ENODEV lost. Checked under
+	 * owner_lock, which a reset holds while it changes the state.
+	 */
+	ret = npu_recovery_open_errno(ndev);
+	if (ret)
+		goto out_unlock;
 	if (ndev->owned_mask & mask) {
 		ret = -EBUSY;
 	} else if (ndev->releasing_mask & mask) {
@@ -80,6 +88,7 @@ static int npu_file_own(struct npu_file *nfile)
 	}
 	if (!ret) {
 		ndev->owned_mask |= mask;
+		ndev->fused = nfile->fused;
 		for (i = 0; i < ndev->pe_count; i++) {
 			if (!(mask & BIT(i)))
 				continue;
@@ -87,6 +96,7 @@ static int npu_file_own(struct npu_file *nfile)
 			get_task_comm(ndev->holder[i].comm, current);
 		}
 	}
+out_unlock:
 	mutex_unlock(&ndev->owner_lock);
 out:
 	up_read(&ndev->alive_lock);
@@ -112,8 +122,11 @@ static void npu_file_disown(struct npu_file *nfile)
 
 	down_read(&ndev->alive_lock);
 	mutex_lock(&ndev->owner_lock);
-	if (nfile->fused && ndev->alive)
+	/* A reset in progress restores the mode ndev->fused says. */
+	if (nfile->fused && ndev->alive && READ_ONCE(ndev->state) == NPU_STATE_READY)
 		npu_hw_set_fused(ndev, false);
+	if (nfile->fused)
+		ndev->fused = false;
 	for (i = 0; i < ndev->pe_count; i++) {
 		if (mask & BIT(i))
 			memset(&ndev->holder[i], 0, sizeof(ndev->holder[i]));
@@ -283,7 +296,7 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 		mask |= EPOLLIN | EPOLLRDNORM;
 
 	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
+	if (!ndev->alive || READ_ONCE(ndev->dying)) {
 		mask |= EPOLLERR | EPOLLHUP;
 	} else if (npu_file_can_submit(nfile)) {
 		/* Room for a job of any size on one of the file's rings. */

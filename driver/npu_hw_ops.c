@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Device-level hardware operations: reset, identity, fused mode. */
 
+#include <linux/error-injection.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 
@@ -29,6 +30,8 @@ int npu_hw_reset_device(struct npu_device *ndev)
 	npu_wr32(ndev, NPU_REG_IRQ_STATUS, NPU_IRQ_ALL);
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(npu_hw_reset_device, ERRNO);
 
 static void npu_hw_read_string(struct npu_device *ndev, u32 reg, char *buf)
 {

@@ -7,6 +7,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/sched/signal.h>
@@ -15,6 +16,7 @@
 
 #include "npu_bo.h"
 #include "npu_job.h"
+#include "npu_recovery.h"
 #include "npu_ring.h"
 
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
@@ -45,7 +47,7 @@ static void npu_job_release_dma(struct npu_job *job)
 }
 
 /* Describe bytes [offset, offset + length) of a BO as a hardware SG list. */
-static int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64 length)
+static noinline int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64 length)
 {
 	struct npu_job_cmd_dma *d = &job->dma[i];
 	struct device *dev = npu_dev(job->file->ndev);
@@ -94,6 +96,8 @@ static int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64
 	job->cmds[i].sg_addr = d->sg_dma;
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(npu_job_build_sg, ERRNO);
 
 static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 			     const struct npu_job_cmd *uc, u64 window)
@@ -168,7 +172,7 @@ static struct npu_pe *npu_job_select_pe(struct npu_file *nfile, u32 pe_arg)
 }
 
 /* Reserve room for one job under the per-file cap. */
-static int npu_file_reserve_job(struct npu_file *nfile)
+static noinline int npu_file_reserve_job(struct npu_file *nfile)
 {
 	int ret = 0;
 
@@ -182,6 +186,8 @@ static int npu_file_reserve_job(struct npu_file *nfile)
 	mutex_unlock(&nfile->jobs_lock);
 	return ret;
 }
+
+ALLOW_ERROR_INJECTION(npu_file_reserve_job, ERRNO);
 
 static void npu_file_unreserve_job(struct npu_file *nfile)
 {
@@ -205,6 +211,10 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			mutex_unlock(&pe->lock);
 			return -ENODEV;
 		}
+		if (READ_ONCE(ndev->state) == NPU_STATE_FAILED) {
+			mutex_unlock(&pe->lock);
+			return -EIO;
+		}
 		if (npu_ring_space(pe) >= job->cmd_count) {
 			/* Listed before pushing: completion may follow at once. */
 			mutex_lock(&nfile->jobs_lock);
@@ -225,9 +235,11 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 
 		if (nonblock)
 			return -EAGAIN;
+		/* A reset in progress also leaves no space until it is over. */
 		ret = wait_event_interruptible(pe->space_wq,
 					       npu_ring_space(pe) >= job->cmd_count ||
-					       READ_ONCE(ndev->dying));
+					       READ_ONCE(ndev->dying) ||
+					       READ_ONCE(ndev->state) == NPU_STATE_FAILED);
 		if (ret)
 			return ret;
 	}
@@ -467,19 +479,22 @@ void npu_file_drain_jobs(struct npu_file *nfile)
 	left = wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count),
 				  msecs_to_jiffies(npu_release_timeout_ms));
 	if (!left) {
-		down_read(&ndev->alive_lock);
-		if (ndev->alive) {
-			dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n",
-				 nfile->pe_mask);
-			for (i = 0; i < ndev->pe_count; i++) {
-				/* Fused jobs all run on PE0's ring. */
-				if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
-					npu_pe_reset(&ndev->pe[i], NPU_JOB_CANCELLED);
-			}
+		u32 request = 0;
+
+		for (i = 0; i < ndev->pe_count; i++) {
+			/* Fused jobs all run on PE0's ring. */
+			if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
+				request |= BIT(i);
 		}
-		up_read(&ndev->alive_lock);
+		dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n",
+			 request);
+		npu_recovery_reset_sync(ndev, request, NPU_REASON_CLOSE);
 	}
-	WARN_ON(READ_ONCE(nfile->inflight_count));
+	/*
+	 * Every path finishes the jobs: the reset above, a PCI reset in
+	 * progress, giving up on a failed device, loss, or remove.
+	 */
+	wait_event(nfile->wq, !READ_ONCE(nfile->inflight_count));
 
 	/* Whoever finished the last job did it under its pe->lock: wait them out. */
 	for (i = 0; i < ndev->pe_count; i++) {

@@ -11,11 +11,13 @@
 
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 
 #include "npu_job.h"
+#include "npu_recovery.h"
 #include "npu_ring.h"
 
 int npu_ring_init(struct npu_pe *pe)
@@ -36,8 +38,10 @@ int npu_ring_init(struct npu_pe *pe)
 	return 0;
 }
 
+ALLOW_ERROR_INJECTION(npu_ring_init, ERRNO);
+
 /* Program the ring registers and adopt the device's current indices. */
-static void npu_ring_program_locked(struct npu_pe *pe)
+void npu_ring_program_locked(struct npu_pe *pe)
 {
 	lockdep_assert_held(&pe->lock);
 
@@ -52,7 +56,7 @@ static void npu_ring_program_locked(struct npu_pe *pe)
 	npu_pe_wr32(pe, NPU_PE_CQ_HEAD, pe->cq_head);
 }
 
-static int npu_ring_enable_locked(struct npu_pe *pe)
+int npu_ring_enable_locked(struct npu_pe *pe)
 {
 	u32 status;
 
@@ -95,9 +99,13 @@ void npu_ring_stop(struct npu_pe *pe)
  */
 unsigned int npu_ring_space(struct npu_pe *pe)
 {
-	u32 head = npu_pe_rd32(pe, NPU_PE_SQ_HEAD);
-	u32 used = READ_ONCE(pe->sq_tail) - head;
+	u32 head, used;
 
+	/* No room while a reset is in progress. */
+	if (READ_ONCE(pe->stopped))
+		return 0;
+	head = npu_pe_rd32(pe, NPU_PE_SQ_HEAD);
+	used = READ_ONCE(pe->sq_tail) - head;
 	/* A head beyond the tail means the device is broken or gone. */
 	if (head == ~0u || used > NPU_SQ_ENTRIES)
 		return 0;
@@ -130,6 +138,9 @@ int npu_ring_push_locked(struct npu_pe *pe, struct npu_job *job)
 		job->cmds[i].job_id = job_id;
 		memcpy(slot, &job->cmds[i], sizeof(*slot));
 	}
+	/* The watchdog gives the first job on an idle ring its full timeout. */
+	if (!pe->inflight_count)
+		pe->wd_progress_at = jiffies;
 	list_add_tail(&job->pe_node, &pe->inflight);
 	pe->inflight_count++;
 
@@ -156,23 +167,34 @@ static u32 npu_status_from_hw(struct npu_pe *pe, u32 hw_status)
 	return NPU_JOB_BAD_DESC;
 }
 
-/* Consume every completion entry up to CQ_TAIL. */
-static void npu_ring_drain_locked(struct npu_pe *pe)
+/*
+ * Consume every completion entry up to CQ_TAIL; returns how many jobs were
+ * finished. A tail that reads all-ones asks recovery to check for a lost
+ * device; an entry for another job than the oldest one asks for a PE reset.
+ */
+static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
 {
-	struct device *dev = npu_dev(pe->ndev);
+	struct npu_device *ndev = pe->ndev;
+	struct device *dev = npu_dev(ndev);
+	unsigned int finished = 0;
 	u32 tail;
 
 	lockdep_assert_held(&pe->lock);
 
+	if (pe->stopped)
+		return 0;
 	tail = npu_pe_rd32(pe, NPU_PE_CQ_TAIL);
 	if (tail == ~0u) {
 		dev_err_ratelimited(dev, "PE%u: device not responding\n", pe->index);
-		return;
+		npu_recovery_trigger(ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
+		return 0;
 	}
 	if (tail - pe->cq_head > NPU_CQ_ENTRIES) {
 		dev_err_ratelimited(dev, "PE%u: completion tail %u out of range (head %u)\n",
 				    pe->index, tail, pe->cq_head);
-		return;
+		npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
+				     BIT(pe->index));
+		return 0;
 	}
 	/* Read the entries only after the tail that covers them. */
 	dma_rmb();
@@ -183,20 +205,50 @@ static void npu_ring_drain_locked(struct npu_pe *pe)
 		struct npu_hw_completion c = *entry;
 		struct npu_job *job;
 
-		pe->cq_head++;
 		job = list_first_entry_or_null(&pe->inflight, struct npu_job, pe_node);
-		if (!job || job->hw_job_id != c.job_id) {
-			/* The device completes in order; anything else is a device bug. */
-			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
-					    pe->index, c.job_id, job ? job->hw_job_id : 0);
+		if (c.job_id < pe->stale_job_id) {
+			/* A job the last reset already finished completed late. */
+			atomic_inc(&pe->stale_completions);
+			pe->cq_head++;
 			continue;
 		}
+		if (!job || job->hw_job_id != c.job_id) {
+			/*
+			 * The device completes in order; anything else means its
+			 * state cannot be trusted. Leave the entry: the reset
+			 * drops the whole ring.
+			 */
+			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
+					    pe->index, c.job_id, job ? job->hw_job_id : 0);
+			npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
+					     BIT(pe->index));
+			break;
+		}
+		pe->cq_head++;
 		list_del(&job->pe_node);
 		pe->inflight_count--;
 		npu_job_finish(job, npu_status_from_hw(pe, c.status), c.info,
 			       c.start_ts, c.end_ts);
+		finished++;
 	}
 	npu_pe_wr32(pe, NPU_PE_CQ_HEAD, pe->cq_head);
+	return finished;
+}
+
+/*
+ * Acknowledge the PE's completion interrupt and collect its completions.
+ * Acknowledge before draining: a completion that lands after the drain sets
+ * the bit again, and writing CQ_HEAD while entries remain re-raises the
+ * vector, so none is lost. Returns the number of jobs finished.
+ */
+unsigned int npu_ring_poll_locked(struct npu_pe *pe)
+{
+	lockdep_assert_held(&pe->lock);
+
+	if (pe->stopped)
+		return 0;
+	npu_wr32(pe->ndev, NPU_REG_IRQ_STATUS, NPU_IRQ_PE_CQ(pe->index));
+	return npu_ring_drain_locked(pe);
 }
 
 irqreturn_t npu_ring_irq_thread(int irq, void *data)
@@ -204,13 +256,7 @@ irqreturn_t npu_ring_irq_thread(int irq, void *data)
 	struct npu_pe *pe = data;
 
 	mutex_lock(&pe->lock);
-	/*
-	 * Acknowledge before draining: a completion that lands after the
-	 * drain sets the bit again, and writing CQ_HEAD while entries remain
-	 * re-raises the vector, so none is lost.
-	 */
-	npu_wr32(pe->ndev, NPU_REG_IRQ_STATUS, NPU_IRQ_PE_CQ(pe->index));
-	npu_ring_drain_locked(pe);
+	npu_ring_poll_locked(pe);
 	mutex_unlock(&pe->lock);
 
 	wake_up_all(&pe->space_wq);
@@ -236,17 +282,22 @@ void npu_pe_complete_all_locked(struct npu_pe *pe, u32 status)
 }
 
 /*
- * Abort whatever the PE is doing, restart its rings and finish every job
- * that was on them with @status. The caller holds ndev->alive_lock.
+ * Abort whatever the PE is doing (PE_CTRL.RESET) and program its rings
+ * again, enabled if they were. The jobs that were on the ring stay on
+ * @inflight for the caller to finish (npu_recovery.c).
  */
-int npu_pe_reset(struct npu_pe *pe, u32 status)
+int npu_ring_reset_locked(struct npu_pe *pe)
 {
 	bool was_enabled;
 	u32 ctrl;
 	int ret;
 
-	mutex_lock(&pe->lock);
-	was_enabled = npu_pe_rd32(pe, NPU_PE_CTRL) & NPU_PE_CTRL_ENABLE;
+	lockdep_assert_held(&pe->lock);
+
+	ctrl = npu_pe_rd32(pe, NPU_PE_CTRL);
+	if (ctrl == ~0u)
+		return -ENODEV;
+	was_enabled = ctrl & NPU_PE_CTRL_ENABLE;
 	npu_pe_wr32(pe, NPU_PE_CTRL, NPU_PE_CTRL_RESET);
 	ret = readl_poll_timeout(pe->regs + NPU_PE_CTRL, ctrl,
 				 ctrl == ~0u || !(ctrl & NPU_PE_CTRL_RESET),
@@ -255,12 +306,8 @@ int npu_pe_reset(struct npu_pe *pe, u32 status)
 		ret = -ENODEV;
 	if (ret) {
 		dev_err(npu_dev(pe->ndev), "PE%u reset failed: %d\n", pe->index, ret);
-	} else {
-		npu_ring_program_locked(pe);
-		if (was_enabled)
-			ret = npu_ring_enable_locked(pe);
+		return ret;
 	}
-	npu_pe_complete_all_locked(pe, status);
-	mutex_unlock(&pe->lock);
-	return ret;
+	npu_ring_program_locked(pe);
+	return was_enabled ? npu_ring_enable_locked(pe) : 0;
 }

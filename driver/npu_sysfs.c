@@ -5,7 +5,9 @@
  *
  * npuN_mgmt: busname device_sn device_type device_uuid fw_version
  *	      platform_type soc_rev version alive heartbeat device_state
- * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder
+ *	      job_timeout_ms (rw) device_reset_count
+ * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder reset_count
+ *	      missed_irq_count
  *
  * Live values are read from the registers under alive_lock; a removed
  * device answers -ENODEV.
@@ -15,6 +17,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/sysfs.h>
 
+#include "npu_recovery.h"
 #include "npu_sysfs.h"
 
 static struct npu_device *npu_node_device(struct device *dev)
@@ -119,36 +122,60 @@ static ssize_t heartbeat_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(heartbeat);
 
-static const char *npu_state_name(u32 status)
-{
-	if (status == ~0u || (status & NPU_DEV_STATUS_FATAL))
-		return "failed";
-	if (!(status & NPU_DEV_STATUS_READY))
-		return "resetting";
-	return "ready";
-}
-
+/* ready, resetting, failed or lost: the driver's view, readable without opening. */
 static ssize_t device_state_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	u32 status;
-	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_DEV_STATUS, &status);
-
-	return ret ? ret : sysfs_emit(buf, "%s\n", npu_state_name(status));
+	return sysfs_emit(buf, "%s\n", npu_recovery_state_name(npu_node_device(dev)));
 }
 static DEVICE_ATTR_RO(device_state);
 
 static ssize_t alive_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
+	struct npu_device *ndev = npu_node_device(dev);
 	u32 status;
-	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_DEV_STATUS, &status);
+	int ret = npu_sysfs_read_reg(ndev, NPU_REG_DEV_STATUS, &status);
 
 	if (ret == -ENODEV)
 		return sysfs_emit(buf, "0\n");
 	if (ret)
 		return ret;
-	return sysfs_emit(buf, "%d\n", !strcmp(npu_state_name(status), "ready"));
+	return sysfs_emit(buf, "%d\n", READ_ONCE(ndev->state) == NPU_STATE_READY &&
+			  status != ~0u && (status & NPU_DEV_STATUS_READY) &&
+			  !(status & NPU_DEV_STATUS_FATAL));
 }
 static DEVICE_ATTR_RO(alive);
+
+/* Upper bound of job_timeout_ms: an hour. */
+#define NPU_JOB_TIMEOUT_MAX_MS	(3600u * 1000u)
+
+static ssize_t job_timeout_ms_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(npu_node_device(dev)->job_timeout_ms));
+}
+
+static ssize_t job_timeout_ms_store(struct device *dev, struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val > NPU_JOB_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	/* The watchdog picks the new value up at its next tick. */
+	WRITE_ONCE(npu_node_device(dev)->job_timeout_ms, val);
+	return count;
+}
+static DEVICE_ATTR_RW(job_timeout_ms);
+
+static ssize_t device_reset_count_show(struct device *dev, struct device_attribute *attr,
+				       char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&npu_node_device(dev)->device_resets));
+}
+static DEVICE_ATTR_RO(device_reset_count);
 
 static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_busname.attr,
@@ -162,6 +189,8 @@ static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_alive.attr,
 	&dev_attr_heartbeat.attr,
 	&dev_attr_device_state.attr,
+	&dev_attr_job_timeout_ms.attr,
+	&dev_attr_device_reset_count.attr,
 	NULL
 };
 
@@ -253,9 +282,43 @@ static ssize_t holder_show(struct device *dev, struct device_attribute *attr, ch
 }
 static DEVICE_ATTR_RO(holder);
 
+/* Sum of a per-PE recovery counter over the PEs a file shows. */
+static ssize_t npu_sysfs_pe_counter(struct device *dev, char *buf, bool resets)
+{
+	struct npu_device *ndev = npu_node_device(dev);
+	u32 pes = npu_node_pes(dev);
+	unsigned int p;
+	long sum = 0;
+
+	for (p = 0; p < ndev->pe_count; p++) {
+		struct npu_pe *pe = &ndev->pe[p];
+
+		if (pes & BIT(p))
+			sum += atomic_read(resets ? &pe->reset_count : &pe->missed_irqs);
+	}
+	return sysfs_emit(buf, "%ld\n", sum);
+}
+
+/* Resets of the file's PEs, alone or with the whole device. */
+static ssize_t reset_count_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return npu_sysfs_pe_counter(dev, buf, true);
+}
+static DEVICE_ATTR_RO(reset_count);
+
+/* Completions the watchdog collected because their interrupt never came. */
+static ssize_t missed_irq_count_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
+{
+	return npu_sysfs_pe_counter(dev, buf, false);
+}
+static DEVICE_ATTR_RO(missed_irq_count);
+
 static struct attribute *npu_pe_node_attrs[] = {
 	&dev_attr_perf_regs.attr,
 	&dev_attr_holder.attr,
+	&dev_attr_reset_count.attr,
+	&dev_attr_missed_irq_count.attr,
 	NULL
 };
 

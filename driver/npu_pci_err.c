@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PCI error recovery (AER) and function resets (FLR through sysfs "reset").
+ *
+ * Both stop the device before its state is lost (npu_recovery_pci_quiesce)
+ * and restart it afterwards (npu_recovery_pci_restart): jobs that were in
+ * flight finish as NPU_JOB_CANCELLED, open files keep working. A device that
+ * does not answer after a slot reset, or a permanent failure, is lost: its
+ * jobs finish as NPU_JOB_DEVICE_LOST and file operations return ENODEV.
+ */
+
+#include <linux/pci.h>
+
+#include "npu_drv.h"
+#include "npu_recovery.h"
+
+static pci_ers_result_t npu_pci_error_detected(struct pci_dev *pdev,
+					       pci_channel_state_t state)
+{
+	struct npu_device *ndev = pci_get_drvdata(pdev);
+
+	dev_warn(&pdev->dev, "PCI error, channel state %d\n", state);
+	switch (state) {
+	case pci_channel_io_normal:
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	case pci_channel_io_frozen:
+		npu_recovery_pci_quiesce(ndev);
+		return PCI_ERS_RESULT_NEED_RESET;
+	default:
+		npu_recovery_mark_lost(ndev);
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+}
+
+static pci_ers_result_t npu_pci_slot_reset(struct pci_dev *pdev)
+{
+	struct npu_device *ndev = pci_get_drvdata(pdev);
+
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	/* Remove cannot run meanwhile: the PCI core holds the device lock. */
+	if (npu_rd32(ndev, NPU_REG_MAGIC) != NPU_MAGIC) {
+		dev_err(&pdev->dev, "device does not answer after slot reset\n");
+		npu_recovery_mark_lost(ndev);
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void npu_pci_resume(struct pci_dev *pdev)
+{
+	npu_recovery_pci_restart(pci_get_drvdata(pdev));
+}
+
+static void npu_pci_reset_prepare(struct pci_dev *pdev)
+{
+	npu_recovery_pci_quiesce(pci_get_drvdata(pdev));
+}
+
+static void npu_pci_reset_done(struct pci_dev *pdev)
+{
+	npu_recovery_pci_restart(pci_get_drvdata(pdev));
+}
+
+const struct pci_error_handlers npu_pci_err_handlers = {
+	.error_detected = npu_pci_error_detected,
+	.slot_reset = npu_pci_slot_reset,
+	.resume = npu_pci_resume,
+	.reset_prepare = npu_pci_reset_prepare,
+	.reset_done = npu_pci_reset_done,
+};
