@@ -7,10 +7,18 @@
  * dma-buf. Handles are per file. BO_FREE drops the handle; jobs that use the
  * BO keep it alive until they finish, and userspace mappings keep their
  * pages.
+ *
+ * Limits: each handle is charged against the file's caps (max_bos_per_file
+ * handles: ENOSPC beyond; max_bo_mb_per_file bytes: ENOMEM beyond) from
+ * creation until BO_FREE or close. Pinned user pages are also charged to
+ * the process's locked memory like mlock() (RLIMIT_MEMLOCK unless
+ * CAP_IPC_LOCK: ENOMEM beyond) until the BO is released.
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -33,6 +41,8 @@ static void npu_bo_release(struct kref *ref)
 		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
 		sg_free_table(bo->sgt);
 		unpin_user_pages_dirty_lock(bo->pages, bo->npages, !bo->readonly);
+		account_locked_vm(bo->locked_mm, bo->npages, false);
+		mmdrop(bo->locked_mm);
 		break;
 	case NPU_BO_IMPORT:
 		npu_dmabuf_release_import(bo);
@@ -46,6 +56,36 @@ static void npu_bo_release(struct kref *ref)
 void npu_bo_put(struct npu_bo *bo)
 {
 	kref_put(&bo->ref, npu_bo_release);
+}
+
+/**
+ * npu_bo_charge - account a new handle of @bytes to the file's caps
+ * @nfile: the file that will hold the handle
+ * @bytes: size of the BO
+ *
+ * Return: 0, -ENOSPC past max_bos_per_file, -ENOMEM past max_bo_mb_per_file.
+ */
+int npu_bo_charge(struct npu_file *nfile, u64 bytes)
+{
+	u64 max_bytes = (u64)READ_ONCE(npu_max_bo_mb_per_file) << 20;
+
+	if (atomic_inc_return(&nfile->bo_count) > READ_ONCE(npu_max_bos_per_file)) {
+		atomic_dec(&nfile->bo_count);
+		return -ENOSPC;
+	}
+	if (atomic64_add_return(bytes, &nfile->bo_bytes) > max_bytes) {
+		npu_bo_uncharge(nfile, bytes);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+ALLOW_ERROR_INJECTION(npu_bo_charge, ERRNO);
+
+void npu_bo_uncharge(struct npu_file *nfile, u64 bytes)
+{
+	atomic64_sub(bytes, &nfile->bo_bytes);
+	atomic_dec(&nfile->bo_count);
 }
 
 /* An empty BO of @size bytes (rounded up to pages) with a page array. */
@@ -73,6 +113,8 @@ struct npu_bo *npu_bo_new(struct npu_device *ndev, enum npu_bo_kind kind, u64 si
 	return bo;
 }
 
+ALLOW_ERROR_INJECTION(npu_bo_new, NULL);
+
 /* Undo npu_bo_new() for a BO whose memory was never set up. */
 void npu_bo_discard(struct npu_bo *bo)
 {
@@ -82,7 +124,7 @@ void npu_bo_discard(struct npu_bo *bo)
 }
 
 /* DMA-map the BO's pages for the device. */
-static int npu_bo_map_pages(struct npu_bo *bo)
+static noinline int npu_bo_map_pages(struct npu_bo *bo)
 {
 	int ret;
 
@@ -98,6 +140,8 @@ static int npu_bo_map_pages(struct npu_bo *bo)
 	bo->sgt = &bo->own_sgt;
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(npu_bo_map_pages, ERRNO);
 
 static struct npu_bo *npu_bo_alloc(struct npu_device *ndev, u64 size)
 {
@@ -137,13 +181,17 @@ err_free_pages:
 	return ERR_PTR(ret);
 }
 
-/* Give the BO a handle in the file; on failure the BO is released. */
+/*
+ * Give the BO a handle in the file, which owns the charge the caller made
+ * for it; on failure the BO is released and the charge returned.
+ */
 int npu_bo_add_handle(struct npu_file *nfile, struct npu_bo *bo, u32 *handle)
 {
 	int ret;
 
 	ret = xa_alloc(&nfile->bos, handle, bo, XA_LIMIT(1, NPU_BO_MAX_HANDLE), GFP_KERNEL);
 	if (ret) {
+		npu_bo_uncharge(nfile, bo->size);
 		npu_bo_put(bo);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
@@ -155,8 +203,10 @@ void npu_bo_remove_handle(struct npu_file *nfile, u32 handle)
 {
 	struct npu_bo *bo = xa_erase(&nfile->bos, handle);
 
-	if (bo)
+	if (bo) {
+		npu_bo_uncharge(nfile, bo->size);
 		npu_bo_put(bo);
+	}
 }
 
 int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
@@ -173,9 +223,14 @@ int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
 	if (!args.size || args.size > NPU_BO_MAX_SIZE)
 		return -EINVAL;
 
+	ret = npu_bo_charge(nfile, PAGE_ALIGN(args.size));
+	if (ret)
+		return ret;
 	bo = npu_bo_alloc(nfile->ndev, args.size);
-	if (IS_ERR(bo))
+	if (IS_ERR(bo)) {
+		npu_bo_uncharge(nfile, PAGE_ALIGN(args.size));
 		return PTR_ERR(bo);
+	}
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
@@ -249,24 +304,32 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	if (!access_ok(u64_to_user_ptr(args.user_ptr), args.size))
 		return -EFAULT;
 
+	ret = npu_bo_charge(nfile, args.size);
+	if (ret)
+		return ret;
 	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args.size);
-	if (!bo)
-		return -ENOMEM;
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
 	bo->readonly = args.flags & NPU_BO_USERPTR_READONLY;
 	if (bo->readonly)
 		bo->dir = DMA_TO_DEVICE;
 
+	/* Pinned pages count as locked memory, like mlock(). */
+	ret = account_locked_vm(current->mm, bo->npages, true);
+	if (ret)
+		goto err_discard;
 	ret = npu_bo_pin_user(bo, args.user_ptr);
-	if (ret) {
-		npu_bo_discard(bo);
-		return ret;
-	}
+	if (ret)
+		goto err_unaccount;
 	ret = npu_bo_map_pages(bo);
 	if (ret) {
 		unpin_user_pages(bo->pages, bo->npages);
-		npu_bo_discard(bo);
-		return ret;
+		goto err_unaccount;
 	}
+	mmgrab(current->mm);
+	bo->locked_mm = current->mm;
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
@@ -277,6 +340,14 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 		return -EFAULT;
 	}
 	return 0;
+
+err_unaccount:
+	account_locked_vm(current->mm, bo->npages, false);
+err_discard:
+	npu_bo_discard(bo);
+err_uncharge:
+	npu_bo_uncharge(nfile, args.size);
+	return ret;
 }
 
 int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg)
@@ -294,6 +365,7 @@ int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg)
 	bo = xa_erase(&nfile->bos, args.handle);
 	if (!bo)
 		return -ENOENT;
+	npu_bo_uncharge(nfile, bo->size);
 	npu_bo_put(bo);
 	return 0;
 }

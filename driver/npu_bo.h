@@ -37,6 +37,8 @@ enum npu_bo_kind {
  * @sgt: DMA-mapped scatter list: &@own_sgt or the importer's mapping
  * @own_sgt: scatter list of @pages
  * @attach: dma-buf attachment (IMPORT)
+ * @locked_mm: USERPTR: the mm whose locked_vm (RLIMIT_MEMLOCK) the pinned
+ *	       pages are charged to, grabbed until release
  */
 struct npu_bo {
 	struct kref ref;
@@ -50,6 +52,7 @@ struct npu_bo {
 	struct sg_table *sgt;
 	struct sg_table own_sgt;
 	struct dma_buf_attachment *attach;
+	struct mm_struct *locked_mm;
 };
 
 int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg);
@@ -64,6 +67,8 @@ void npu_bo_remove_handle(struct npu_file *nfile, u32 handle);
 void npu_dmabuf_release_import(struct npu_bo *bo);
 struct npu_bo *npu_bo_lookup(struct npu_file *nfile, u32 handle);
 void npu_bo_put(struct npu_bo *bo);
+int npu_bo_charge(struct npu_file *nfile, u64 bytes);
+void npu_bo_uncharge(struct npu_file *nfile, u64 bytes);
 int npu_bo_mmap(struct npu_file *nfile, struct vm_area_struct *vma);
 void npu_file_free_bos(struct npu_file *nfile);
 

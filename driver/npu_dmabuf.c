@@ -152,10 +152,13 @@ int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
 		ret = -EINVAL;
 		goto err_put;
 	}
+	ret = npu_bo_charge(nfile, dmabuf->size);
+	if (ret)
+		goto err_put;
 	bo = npu_bo_new(nfile->ndev, NPU_BO_IMPORT, dmabuf->size);
 	if (!bo) {
 		ret = -ENOMEM;
-		goto err_put;
+		goto err_uncharge;
 	}
 	bo->size = dmabuf->size;
 
@@ -187,6 +190,8 @@ err_detach:
 	dma_buf_detach(dmabuf, attach);
 err_discard:
 	npu_bo_discard(bo);
+err_uncharge:
+	npu_bo_uncharge(nfile, dmabuf->size);
 err_put:
 	dma_buf_put(dmabuf);
 	return ret;
