@@ -6,6 +6,8 @@
  *   matmul_i8 dst=0x3000 a=0x2000 b=0x1000 m=8 n=16 k=24 accumulate
  *
  * Each mnemonic names the instruction fields it uses; unused fields are 0.
+ * Packed arguments (docs/hardware.md §10) get one operand per field (kh=,
+ * kw=, ...); a few operands have a default (strides, dilations, counts 1).
  */
 #ifndef NPU_TOOLS_ISA_SYNTAX_H
 #define NPU_TOOLS_ISA_SYNTAX_H
@@ -23,12 +25,22 @@ enum isa_field {
 	ISA_FIELD_ARG0,		/* ISA_FIELD_ARG0 + i is arg[i] */
 };
 
-#define ISA_MAX_OPERANDS 8
+#define ISA_MAX_OPERANDS 24
+#define ISA_MAX_FLAGS 2
 
 struct isa_operand {
 	const char *name;
 	int field;		/* enum isa_field, or ISA_FIELD_ARG0 + i */
-	int is_signed;		/* printed and parsed as a signed 32-bit value */
+	int is_signed;		/* printed and parsed as a signed value */
+	/* A packed field: bits [lsb, lsb + bits) of the word; bits 0 = all 32. */
+	uint8_t lsb, bits;
+	uint32_t def;		/* value when the operand is not written */
+	uint16_t sets_flag;	/* writing the operand sets this flag (e.g. bias) */
+};
+
+struct isa_flag {
+	const char *name;	/* a bare word that sets bit */
+	uint16_t bit;
 };
 
 struct isa_syntax {
@@ -36,8 +48,7 @@ struct isa_syntax {
 	uint8_t opcode;
 	uint8_t dtype;
 	struct isa_operand operands[ISA_MAX_OPERANDS];
-	const char *flag_name;	/* a bare word that sets flag_bit, or NULL */
-	uint16_t flag_bit;
+	struct isa_flag flags[ISA_MAX_FLAGS];
 };
 
 /* The syntax for a mnemonic, or NULL. */
@@ -46,5 +57,13 @@ const struct isa_syntax *isa_syntax_by_name(const char *mnemonic);
 const struct isa_syntax *isa_syntax_for(const struct npu_insn *insn);
 /* Reads or writes the field an operand names. */
 uint32_t *isa_field_ptr(struct npu_insn *insn, int field);
+/* The operand's value (its bits, sign-extended if signed) and its limits. */
+int64_t isa_operand_get(const struct npu_insn *insn, const struct isa_operand *op);
+void isa_operand_set(struct npu_insn *insn, const struct isa_operand *op, int64_t v);
+void isa_operand_limits(const struct isa_operand *op, int64_t *min, int64_t *max);
+/* Clears the operand's bits, so a printer can see what else is set. */
+void isa_operand_clear(struct npu_insn *insn, const struct isa_operand *op);
+/* Sets every operand to its default (all fields not named stay 0). */
+void isa_operand_defaults(const struct isa_syntax *syn, struct npu_insn *insn);
 
 #endif /* NPU_TOOLS_ISA_SYNTAX_H */

@@ -409,6 +409,7 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 	if (syn) {
 		insn.opcode = syn->opcode;
 		insn.dtype = syn->dtype;
+		isa_operand_defaults(syn, &insn);
 	}
 	for (size_t i = 1; i < n; i++) {
 		char *eq = strchr(tok[i], '=');
@@ -416,8 +417,13 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 		int64_t v;
 
 		if (!eq) {
-			if (syn && syn->flag_name && !strcmp(tok[i], syn->flag_name)) {
-				insn.flags |= syn->flag_bit;
+			const struct isa_flag *flag = NULL;
+
+			for (int k = 0; syn && k < ISA_MAX_FLAGS && syn->flags[k].name; k++)
+				if (!strcmp(tok[i], syn->flags[k].name))
+					flag = &syn->flags[k];
+			if (flag) {
+				insn.flags |= flag->bit;
 				continue;
 			}
 			error(as, "%s: expected name=value, got '%s'", tok[0], tok[i]);
@@ -460,19 +466,25 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 			if (!strcmp(syn->operands[k].name, tok[i]))
 				op = &syn->operands[k];
 		if (!op) {
-			char expected[128] = "";
+			char expected[256] = "";
 
 			for (int k = 0; k < ISA_MAX_OPERANDS && syn->operands[k].name; k++)
 				snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
 					 "%s%s", k ? ", " : "", syn->operands[k].name);
-			error(as, "%s has no operand '%s' (it takes: %s%s%s)", syn->mnemonic, tok[i],
-			      expected, syn->flag_name ? ", " : "", syn->flag_name ? syn->flag_name : "");
+			for (int k = 0; k < ISA_MAX_FLAGS && syn->flags[k].name; k++)
+				snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+					 ", %s", syn->flags[k].name);
+			error(as, "%s has no operand '%s' (it takes: %s)", syn->mnemonic, tok[i],
+			      expected);
 			return;
 		}
-		if (!eval_range(as, eq, op->is_signed ? INT32_MIN : 0,
-				op->is_signed ? INT32_MAX : UINT32_MAX, &v))
+		int64_t lo, hi;
+
+		isa_operand_limits(op, &lo, &hi);
+		if (!eval_range(as, eq, lo, hi, &v))
 			return;
-		*isa_field_ptr(&insn, op->field) = (uint32_t)v;
+		isa_operand_set(&insn, op, v);
+		insn.flags |= op->sets_flag;
 	}
 	if (as->code_count == MAX_CODE) {
 		error(as, "program too long (at most %u instructions)", MAX_CODE);

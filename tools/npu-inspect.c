@@ -50,19 +50,26 @@ static void print_insn(const struct npu_insn *insn)
 	}
 	printf("%s", syn->mnemonic);
 	for (int k = 0; k < ISA_MAX_OPERANDS && syn->operands[k].name; k++) {
-		uint32_t *f = isa_field_ptr(&copy, syn->operands[k].field);
+		const struct isa_operand *op = &syn->operands[k];
+		int64_t v = isa_operand_get(&copy, op);
 
-		if (syn->operands[k].is_signed)
-			printf(" %s=%d", syn->operands[k].name, (int32_t)*f);
-		else if (syn->operands[k].field <= ISA_FIELD_SRC1)
-			printf(" %s=0x%x", syn->operands[k].name, *f);
+		/* an operand that implies a flag (bias=) is only shown with it */
+		if (op->sets_flag && !(copy.flags & op->sets_flag))
+			continue;
+		copy.flags &= (uint16_t)~op->sets_flag;
+		if (op->is_signed)
+			printf(" %s=%lld", op->name, (long long)v);
+		else if (op->field <= ISA_FIELD_SRC1 || op->sets_flag)
+			printf(" %s=0x%llx", op->name, (unsigned long long)v);
 		else
-			printf(" %s=%u", syn->operands[k].name, *f);
-		*f = 0;
+			printf(" %s=%llu", op->name, (unsigned long long)v);
+		isa_operand_clear(&copy, op);
 	}
-	if (syn->flag_name && (copy.flags & syn->flag_bit)) {
-		printf(" %s", syn->flag_name);
-		copy.flags &= (uint16_t)~syn->flag_bit;
+	for (int k = 0; k < ISA_MAX_FLAGS && syn->flags[k].name; k++) {
+		if (copy.flags & syn->flags[k].bit) {
+			printf(" %s", syn->flags[k].name);
+			copy.flags &= (uint16_t)~syn->flags[k].bit;
+		}
 	}
 	/* Fields this mnemonic does not use but that are set: the device rejects them. */
 	if (copy.flags || copy.dst || copy.src0 || copy.src1)
