@@ -45,3 +45,30 @@ $(BUILD)/examples/hal_example.c: docs/hal.md
 $(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(HAL_A) hal/include/npuhal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -static -o $@ $< $(HAL_A)
+
+# ---- ONNX operator test cases (docs/onnx.md) ----
+# npu-onnx converts Debian's libonnx-testdata node cases into build/onnx/
+# (programs, test data, manifest.tsv); npu-onnx-run runs them (CPU or device).
+ONNX_NODE_DIR ?= /usr/share/libonnx-testdata/data/node
+ONNX_CONVERT_SRCS := tools/onnx/convert_dir.c tools/onnx/convert.c tools/onnx/onnx_pb.c
+ONNX_CFLAGS := $(TOOLS_CFLAGS) -I$(CURDIR)/tools/onnx
+
+.PHONY: onnx
+onnx: $(BUILD)/onnx/manifest.tsv $(BUILD)/bin/npu-onnx-run
+examples: onnx
+
+$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(wildcard tools/onnx/*.h) $(HAL_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ONNX_CFLAGS) -static -o $@ $< $(ONNX_CONVERT_SRCS) $(HAL_A) -lm
+
+$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(wildcard tools/onnx/*.h) $(HAL_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ONNX_CFLAGS) -static -o $@ $< tools/onnx/onnx_run.c $(HAL_A) -lm
+
+# Converted into a scratch directory and renamed, so build/onnx is never half written.
+$(BUILD)/onnx/manifest.tsv: $(BUILD)/bin/npu-onnx
+	@test -d $(ONNX_NODE_DIR) || { echo "no ONNX test cases in $(ONNX_NODE_DIR): install libonnx-testdata (make setup)" >&2; exit 1; }
+	rm -rf $(BUILD)/onnx.tmp
+	$(BUILD)/bin/npu-onnx -d $(ONNX_NODE_DIR) -o $(BUILD)/onnx.tmp
+	rm -rf $(BUILD)/onnx
+	mv $(BUILD)/onnx.tmp $(BUILD)/onnx
