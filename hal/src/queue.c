@@ -257,13 +257,16 @@ npu_status npu_queue_create(npu_runner *r, const npu_queue_options *opts, npu_qu
 	for (size_t u = 0; u < r->unit_count && !st; u++) {
 		struct reaper_arg *a = malloc(sizeof(*a));
 
+		/* Filled before the thread starts: it reads and frees a at once. */
+		if (a) {
+			a->q = q;
+			a->unit = u;
+		}
 		if (!a || pthread_create(&q->reapers[u], NULL, reaper, a)) {
 			free(a);
 			st = npu_fail(NPU_ERR_NO_MEMORY, "cannot start a completion thread");
 			break;
 		}
-		a->q = q;
-		a->unit = u;
 		q->thread_count++;
 	}
 	if (st) {
