@@ -28,8 +28,9 @@
 : "${NPU_VM_TOOL_DIRS:=build/bin}"
 
 # Data files for the guest: SRC=DEST pairs; every file in the directory SRC
-# (relative to the checkout) is copied to DEST in the guest.
-: "${NPU_VM_FILES=build/programs=/usr/share/npu/programs}"
+# (relative to the checkout) is copied to DEST in the guest. build/onnx holds
+# the converted ONNX operator test cases (make onnx, docs/onnx.md).
+: "${NPU_VM_FILES=build/programs=/usr/share/npu/programs build/onnx=/usr/share/npu/onnx}"
 
 # Debugging aids, unset by default:
 #   NPU_VM_TESTS="dma_test isa_test"  run only these guest tests
