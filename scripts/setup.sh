@@ -10,7 +10,7 @@ packages="
 	seabios qemu-system-data
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	busybox-static sparse libdrm-dev
-	libonnx-testdata
+	libonnx-testdata dataset-fashion-mnist
 "
 
 as_root() {
