@@ -67,9 +67,9 @@ vmdir=$top/build/vm
 run=$vmdir/runs/$(date +%Y%m%d-%H%M%S)-$mode-$$
 mkdir -p "$run/root/vm"
 ln -sfn "runs/${run##*/}" "$vmdir/last"
-# Keep the 10 newest runs, and any other that is still running (it holds its
+# Keep the 30 newest runs, and any other that is still running (it holds its
 # initrd until QEMU exits) unless that is a day old.
-find "$vmdir/runs" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort | head -n -10 |
+find "$vmdir/runs" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort | head -n -30 |
 	while read -r old; do
 		if [ -z "$(find "$old" -maxdepth 1 -name initrd.cpio -mmin -1440)" ]; then
 			rm -rf "$old"
