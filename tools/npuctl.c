@@ -27,7 +27,7 @@
 struct opts {
 	bool json, full, resolve;
 	long interval_ms;
-	long count;		/* top: samples to print; 0 forever */
+	long count;		/* top: samples to take; 0 forever */
 };
 
 static int fail(npu_status st)
@@ -376,7 +376,7 @@ static int cmd_top(const struct opts *o)
 	struct timespec pause = { o->interval_ms / 1000, (o->interval_ms % 1000) * 1000000 };
 	npu_card_info *cards;
 	size_t n, nu = 0;
-	long printed = 0;
+	long samples = 0;
 	int rc;
 
 	if (!o->json) {
@@ -429,7 +429,6 @@ static int cmd_top(const struct opts *o)
 					       pct(cur.dma_cycles - before[k].dma_cycles, dt),
 					       now_users[i].command);
 				}
-				printed++;
 			}
 			now_users[i].pid = now_users[i].pid;
 			before[i] = cur;
@@ -437,7 +436,8 @@ static int cmd_top(const struct opts *o)
 		memcpy(users, now_users, now_n * sizeof(users[0]));
 		nu = now_n;
 		fflush(stdout);
-		if (o->count && printed >= o->count)
+		/* The first pass only takes the baseline; each later one is a sample. */
+		if (o->count && samples++ >= o->count)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
@@ -497,7 +497,8 @@ static void usage(FILE *out)
 		"  list                     cores (available or held by a PID) and device files\n"
 		"  ps                       processes holding device files\n"
 		"  top [--interval MS] [--count N]\n"
-		"                           utilization per process and device file\n"
+		"                           utilization per process and device file, every MS\n"
+		"                           (default 1000), N samples (default: until interrupted)\n"
 		"  spec [--resolve] SPEC    canonical form of a device spec, or the files it takes now\n"
 		"Environment: NPU_SYSFS_ROOT, NPU_DEVFS_ROOT override /sys and /dev.\n"
 		"Exit status: 0 ok, 1 failure, 2 bad usage or malformed spec.\n");

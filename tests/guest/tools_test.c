@@ -218,7 +218,7 @@ TEST_F(tools, spec_prints_canonical_forms_and_rejects_bad_ones)
 	EXPECT_EQ(2, run("npuctl frobnicate", self->out, OUT_MAX));
 }
 
-TEST_F(tools, the_documented_hal_example_runs)
+TEST_F_TIMEOUT(tools, the_documented_hal_example_runs, 120)
 {
 	NPU_RETURN_IF_SKIPPED();
 	ASSERT_EQ(0, run("npu-hal-example " PROGRAM " npu:0:0", self->out, OUT_MAX))
@@ -227,7 +227,7 @@ TEST_F(tools, the_documented_hal_example_runs)
 	EXPECT_NE(NULL, strstr(self->out, "queue: 64 jobs, 0 mismatch(es)"));
 }
 
-TEST_F(tools, bench_reports_throughput_and_the_trace_has_one_device_span_per_job)
+TEST_F_TIMEOUT(tools, bench_reports_throughput_and_the_trace_has_one_device_span_per_job, 120)
 {
 	char *trace;
 	FILE *f;
@@ -255,7 +255,7 @@ TEST_F(tools, bench_reports_throughput_and_the_trace_has_one_device_span_per_job
 	free(trace);
 }
 
-TEST_F(tools, top_shows_a_busy_process)
+TEST_F_TIMEOUT(tools, top_shows_a_busy_process, 120)
 {
 	pid_t bench;
 
@@ -266,15 +266,16 @@ TEST_F(tools, top_shows_a_busy_process)
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 1);
-		execlp("npu-bench", "npu-bench", "-d", "npu:0:0-1", "-t", "4", "-q", "4",
+		execlp("npu-bench", "npu-bench", "-d", "npu:0:0-1", "-t", "12", "-q", "4",
 		       "/usr/share/npu/programs/matmul_relu_fused.npuprog", (char *)NULL);
 		_exit(127);
 	}
-	usleep(1500 * 1000);
-	EXPECT_EQ(0, run("npuctl top --interval 300 --count 2", self->out, OUT_MAX))
+	usleep(2500 * 1000);	/* let it open the device and start */
+	EXPECT_EQ(0, run("npuctl top --interval 500 --count 4", self->out, OUT_MAX))
 		TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "npu0pe0-1")) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "npu-bench"));
+	kill(bench, SIGTERM);
 	waitpid(bench, NULL, 0);
 }
 
