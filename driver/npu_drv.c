@@ -175,6 +175,11 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "register BAR too small\n");
 		return -ENODEV;
 	}
+	/* A device whose link went down answers again only after a PCI reset. */
+	if (readl(pcim_iomap_table(pdev)[NPU_BAR_REGS] + NPU_REG_MAGIC) == ~0u) {
+		dev_warn(dev, "device not responding, trying a function reset\n");
+		pci_reset_function_locked(pdev);
+	}
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));

@@ -52,14 +52,21 @@ static void npu_pci_resume(struct pci_dev *pdev)
 	npu_recovery_pci_restart(pci_get_drvdata(pdev));
 }
 
+/* Also called for the reset probe tries on a silent device: no drvdata yet. */
 static void npu_pci_reset_prepare(struct pci_dev *pdev)
 {
-	npu_recovery_pci_quiesce(pci_get_drvdata(pdev));
+	struct npu_device *ndev = pci_get_drvdata(pdev);
+
+	if (ndev)
+		npu_recovery_pci_quiesce(ndev);
 }
 
 static void npu_pci_reset_done(struct pci_dev *pdev)
 {
-	npu_recovery_pci_restart(pci_get_drvdata(pdev));
+	struct npu_device *ndev = pci_get_drvdata(pdev);
+
+	if (ndev)
+		npu_recovery_pci_restart(ndev);
 }
 
 const struct pci_error_handlers npu_pci_err_handlers = {

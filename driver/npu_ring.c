@@ -170,7 +170,8 @@ static u32 npu_status_from_hw(struct npu_pe *pe, u32 hw_status)
 /*
  * Consume every completion entry up to CQ_TAIL; returns how many jobs were
  * finished. A tail that reads all-ones asks recovery to check for a lost
- * device; an entry for another job than the oldest one asks for a PE reset.
+ * device; an entry for another job than the oldest one stops the PE and
+ * asks for its reset.
  */
 static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
 {
@@ -192,6 +193,8 @@ static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
 	if (tail - pe->cq_head > NPU_CQ_ENTRIES) {
 		dev_err_ratelimited(dev, "PE%u: completion tail %u out of range (head %u)\n",
 				    pe->index, tail, pe->cq_head);
+		/* Stopped until the reset: nothing more is pushed or drained. */
+		WRITE_ONCE(pe->stopped, true);
 		npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
 				     BIT(pe->index));
 		return 0;
@@ -220,6 +223,7 @@ static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
 			 */
 			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
 					    pe->index, c.job_id, job ? job->hw_job_id : 0);
+			WRITE_ONCE(pe->stopped, true);
 			npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
 					     BIT(pe->index));
 			break;

@@ -5,7 +5,7 @@
  *
  * npuN_mgmt: busname device_sn device_type device_uuid fw_version
  *	      platform_type soc_rev version alive heartbeat device_state
- *	      job_timeout_ms (rw) device_reset_count
+ *	      job_timeout_ms (rw) reset_count (whole-device resets)
  * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder reset_count
  *	      missed_irq_count
  *
@@ -170,12 +170,14 @@ static ssize_t job_timeout_ms_store(struct device *dev, struct device_attribute 
 }
 static DEVICE_ATTR_RW(job_timeout_ms);
 
-static ssize_t device_reset_count_show(struct device *dev, struct device_attribute *attr,
-				       char *buf)
+/* The management file counts whole-device resets, PE files their PEs' resets. */
+static ssize_t mgmt_reset_count_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
 {
 	return sysfs_emit(buf, "%d\n", atomic_read(&npu_node_device(dev)->device_resets));
 }
-static DEVICE_ATTR_RO(device_reset_count);
+static struct device_attribute dev_attr_mgmt_reset_count =
+	__ATTR(reset_count, 0444, mgmt_reset_count_show, NULL);
 
 static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_busname.attr,
@@ -190,7 +192,7 @@ static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_heartbeat.attr,
 	&dev_attr_device_state.attr,
 	&dev_attr_job_timeout_ms.attr,
-	&dev_attr_device_reset_count.attr,
+	&dev_attr_mgmt_reset_count.attr,
 	NULL
 };
 
