@@ -72,3 +72,42 @@ $(BUILD)/onnx/manifest.tsv: $(BUILD)/bin/npu-onnx
 	$(BUILD)/bin/npu-onnx -d $(ONNX_NODE_DIR) -o $(BUILD)/onnx.tmp
 	rm -rf $(BUILD)/onnx
 	mv $(BUILD)/onnx.tmp $(BUILD)/onnx
+
+# ---- Fashion-MNIST: an int8 MLP trained at build time (docs/fashion-mnist.md) ----
+# npu-fmnist-train is a host tool (it links zlib to read Debian's .gz files),
+# kept out of build/bin so it does not go into the VM. One deterministic run
+# (~10 s) writes the program and the image sets: the 1000-image subset goes
+# to build/programs (every boot copies it into the guest), the full test set
+# to build/fmnist (only `make fmnist-full` copies it).
+FMNIST_DATA ?= /usr/share/datasets/fashion-mnist
+FMNIST_TRAIN_FLAGS ?= --epochs 5 --hidden 128 --batch 100 --seed 1 --min-accuracy 0.85
+FMNIST_SUBSET ?= 1000
+FMNIST_SRCS := $(wildcard tools/fmnist/*.c)
+FMNIST_TRAIN := $(BUILD)/host-tools/npu-fmnist-train
+FMNIST_OUTPUTS := $(BUILD)/programs/fmnist-mlp.npuprog \
+	$(BUILD)/programs/fmnist-test-$(FMNIST_SUBSET).bin $(BUILD)/fmnist/fmnist-test-10000.bin
+
+.PHONY: fmnist fmnist-full
+fmnist: $(FMNIST_OUTPUTS)
+examples: $(FMNIST_OUTPUTS)
+
+# -ffp-contract=off: no fused multiply-add, so training is reproducible bit for bit.
+$(FMNIST_TRAIN): $(FMNIST_SRCS) $(wildcard tools/fmnist/*.h) $(HAL_A) hal/include/npuhal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -O3 -ffp-contract=off -Itools/fmnist -o $@ $(FMNIST_SRCS) \
+		$(HAL_A) -lz -lm
+
+$(FMNIST_OUTPUTS) &: $(FMNIST_TRAIN)
+	@mkdir -p $(BUILD)/programs $(BUILD)/fmnist
+	@test -d $(FMNIST_DATA) || { echo "no Fashion-MNIST in $(FMNIST_DATA):" \
+		"install dataset-fashion-mnist (make setup)" >&2; exit 1; }
+	$(FMNIST_TRAIN) --quiet --data $(FMNIST_DATA) $(FMNIST_TRAIN_FLAGS) \
+		--program $(BUILD)/programs/fmnist-mlp.npuprog \
+		--set $(FMNIST_SUBSET):$(BUILD)/programs/fmnist-test-$(FMNIST_SUBSET).bin \
+		--set 10000:$(BUILD)/fmnist/fmnist-test-10000.bin
+
+# All 10,000 test images on the emulated NPU in the VM (the CI runs the subset).
+fmnist-full: all
+	NPU_VM_SKIP_BUILD=1 NPU_TEST_TIMEOUT=1800 NPU_VM_RUN_TIMEOUT=2400 \
+	NPU_VM_FILES="build/programs=/usr/share/npu/programs build/fmnist=/usr/share/npu/fmnist" \
+		tests/vm/vm.sh run "FMNIST_SET=/usr/share/npu/fmnist/fmnist-test-10000.bin /tests/fmnist_test"
