@@ -304,15 +304,17 @@ TEST_F_TIMEOUT(mod, reload_cycles_leave_nothing_behind, 90)
 	       (long long)vmalloc_delta, (long long)free_delta);
 	/*
 	 * Noise measured over 50 cycles of npu or of the stock vgem module:
-	 * SUnreclaim -4 .. +108 kB. Leaking the class devices (~10 kB per
-	 * cycle) or the module's vmalloc area (~48 kB) crosses these bounds; a
-	 * single leaked small struct does not (the exact checks above and the
-	 * object counts of a debug kernel are for that). MemFree is only
+	 * SUnreclaim -4 .. +148 kB. Leaking the class devices (~10 kB per
+	 * cycle) or the module's vmalloc area (~48 kB per cycle) crosses
+	 * these bounds; a single leaked small struct does not (the exact
+	 * checks above and the object counts of a debug kernel are for that).
+	 * MemFree is only
 	 * logged: it wanders by up to 3 MB over 30 cycles even with
 	 * bind/unbind alone, then stays flat for the next 30.
 	 */
 	EXPECT_GT(256, unreclaim_delta) TH_LOG("unreclaimable slab grew");
-	EXPECT_GT(32, vmalloc_delta) TH_LOG("vmalloc grew");
+	/* vfree'd module areas are purged lazily: +40 kB seen without a leak */
+	EXPECT_GT(128, vmalloc_delta) TH_LOG("vmalloc grew");
 	EXPECT_GT(32, percpu_delta) TH_LOG("percpu memory grew");
 }
 
