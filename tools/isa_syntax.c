@@ -113,6 +113,7 @@ static const struct isa_syntax table[] = {
 	MATMUL("matmul.u8i8", NPU_DTYPE_A_U8),
 	MATMUL("matmul.i8u8", NPU_DTYPE_B_U8),
 	MATMUL("matmul.u8u8", NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8),
+	MATMUL("matmul.i8i8", 0),	/* alias; printed as matmul_i8 */
 	ELEMENTWISE("add.i8", NPU_ISA_ADD, NPU_DTYPE_I8, WRAP_FLAGS),
 	ELEMENTWISE("add.i32", NPU_ISA_ADD, NPU_DTYPE_I32, WRAP_FLAGS),
 	ELEMENTWISE("add.u8", NPU_ISA_ADD, NPU_DTYPE_U8, WRAP_FLAGS),
