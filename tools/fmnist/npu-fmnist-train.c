@@ -382,6 +382,23 @@ out:
 	return mismatches;
 }
 
+/* Test images whose float32 class differs from the int8 program's. */
+static size_t count_disagreements(const struct mlp *m, const struct idx_images *test,
+				  const uint8_t *predicted)
+{
+	float *acts[MLP_MAX_LAYERS + 1] = { 0 };
+	size_t pixels = (size_t)test->rows * test->cols, n = 0;
+	int ok = 1;
+
+	for (unsigned int l = 0; l <= m->layers; l++)
+		ok &= (acts[l] = malloc(m->dims[l] * sizeof(float))) != NULL;
+	for (size_t i = 0; ok && i < test->count; i++)
+		n += mlp_forward(m, test->pixels + i * pixels, acts) != predicted[i];
+	for (unsigned int l = 0; l <= m->layers; l++)
+		free(acts[l]);
+	return n;
+}
+
 static int write_set(const struct set_request *req, const struct idx_images *test,
 		     const struct idx_labels *labels, const uint8_t *predicted)
 {
@@ -420,7 +437,7 @@ int main(int argc, char **argv)
 	npu_program *prog = NULL;
 	uint8_t *predicted = NULL;
 	void *data = NULL;
-	size_t size = 0, train_count, correct = 0;
+	size_t size = 0, train_count, correct = 0, disagree;
 	double t0, t_train, float_acc, int8_acc;
 	uint64_t cycles;
 	long mismatches;
@@ -475,12 +492,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < test.count; i++)
 		correct += predicted[i] == test_labels.labels[i];
 	int8_acc = (double)correct / test.count;
+	disagree = count_disagreements(&m, &test, predicted);
 	printf("int8 program: %zu bytes, %u images per run, %.1f KiB DRAM; CPU reference runner "
 	       "%.1f s, %llu modelled cycles\n",
 	       size, o.batch, (double)npu_program_header(prog)->dram_size / 1024.0, now() - t0,
 	       (unsigned long long)cycles);
-	printf("int8 test accuracy %.2f%% (%zu/%u), bit-exact with the integer model\n",
-	       100.0 * int8_acc, correct, test.count);
+	printf("int8 test accuracy %.2f%% (%zu/%u), bit-exact with the integer model; "
+	       "%zu images classified differently from float32\n",
+	       100.0 * int8_acc, correct, test.count, disagree);
 
 	if (o.program_path) {
 		const void *parts[1] = { data };
