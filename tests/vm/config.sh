@@ -7,7 +7,9 @@
 # The emulated NPUs. One "-device" argument per word; later a device can move
 # behind a hot-pluggable root port, e.g.
 #   "-device pcie-root-port,id=rp1,chassis=1 -device npu,bus=rp1".
-: "${NPU_VM_DEVICES=-device npu -device npu}"
+# faults=on only enables the fault-injection switches (nothing fires until a
+# test arms one; docs/hardware.md section 13), for faults_test.
+: "${NPU_VM_DEVICES=-device npu,faults=on -device npu,faults=on}"
 
 : "${NPU_VM_MEM:=2G}"
 : "${NPU_VM_SMP:=2}"
