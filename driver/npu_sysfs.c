@@ -176,6 +176,7 @@ static ssize_t mgmt_reset_count_show(struct device *dev, struct device_attribute
 {
 	return sysfs_emit(buf, "%d\n", atomic_read(&npu_node_device(dev)->device_resets));
 }
+
 static struct device_attribute dev_attr_mgmt_reset_count =
 	__ATTR(reset_count, 0444, mgmt_reset_count_show, NULL);
 
@@ -224,13 +225,16 @@ static const struct {
 
 /*
  * A file driving several PEs shows their sums, except CycleCount (cycles
- * since reset, the same clock on both PEs), which is the larger one.
+ * since reset, the same clock on both PEs), which is the larger one. The
+ * fused file shows the fused unit's counters: the hardware keeps them in
+ * PE0's registers and mirrors them into PE1's, so a sum would count the
+ * unit's work twice.
  */
 static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	struct npu_device *ndev = npu_node_device(dev);
 	u64 sums[ARRAY_SIZE(npu_perf_regs)] = { 0 };
-	u32 pes = npu_node_pes(dev);
+	u32 pes = npu_node_kind(dev) == NPU_NODE_FUSED ? BIT(0) : npu_node_pes(dev);
 	u64 cycles = 0;
 	unsigned int i, p;
 	ssize_t len;
