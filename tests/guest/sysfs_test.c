@@ -286,7 +286,9 @@ TEST_F(card, perf_regs_match_registers)
 {
 	NPU_RETURN_IF_SKIPPED();
 	for (size_t k = 0; k < sizeof(pe_kinds) / sizeof(pe_kinds[0]); k++) {
-		unsigned int mask = npu_file_pe_mask(pe_kinds[k]);
+		/* the fused unit's counters are PE0's (mirrored into PE1's) */
+		unsigned int mask = pe_kinds[k] == NPU_FILE_FUSED ? 0x1 :
+				    npu_file_pe_mask(pe_kinds[k]);
 		uint64_t before[NCOUNTERS], after[NCOUNTERS], cyc_before, cyc_after;
 		uint64_t lo = 0, hi = 0, v;
 		struct npu_perf perf;
@@ -438,6 +440,41 @@ TEST_F(card, perf_regs_count_jobs)
 		npu_bo_release(&bo);
 		close(fd);
 	}
+}
+
+/*
+ * Jobs of the fused unit count once in the fused file's perf_regs (the
+ * hardware counts them in both PEs' registers: docs/hardware.md §8).
+ */
+TEST_F(card, perf_regs_count_fused_jobs)
+{
+	const uint64_t len = 3000;
+	struct npu_perf before, after;
+	struct npu_job_cmd cmd;
+	struct npu_device_info info;
+	struct npu_bo bo;
+	char node[32], bad[128];
+	int fd;
+
+	NPU_RETURN_IF_SKIPPED();
+	fd = npu_open(variant->dev, NPU_FILE_FUSED, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, npu_device_info(fd, &info));
+	ASSERT_EQ(0, npu_bo_alloc(fd, len, &bo));
+	node_name(node, sizeof(node), variant->dev, NPU_FILE_FUSED);
+	ASSERT_EQ(0, read_perf(node, &before, bad, sizeof(bad)));
+	/* in the second half of DRAM: only the fused unit reaches it */
+	cmd = npu_cmd_to_dram(&bo, 0, info.dram_window - 2 * len, len);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, npu_run(fd, 0, &cmd, 1, NULL));
+	ASSERT_EQ(0, read_perf(node, &after, bad, sizeof(bad)));
+	EXPECT_EQ(3, delta(&before, &after, "JobCount"));
+	EXPECT_EQ(3, delta(&before, &after, "CommandCount"));
+	EXPECT_EQ(3, delta(&before, &after, "DmaCommandCount"));
+	EXPECT_EQ(3 * len, delta(&before, &after, "DmaToDeviceBytes"));
+	EXPECT_EQ(0, delta(&before, &after, "ErrorCount"));
+	npu_bo_release(&bo);
+	close(fd);
 }
 
 /* ---- holder -------------------------------------------------------------------- */
