@@ -308,9 +308,8 @@ TEST_F_TIMEOUT(mod, reload_cycles_leave_nothing_behind, 90)
 	 * cycle) or the module's vmalloc area (~48 kB per cycle) crosses
 	 * these bounds; a single leaked small struct does not (the exact
 	 * checks above and the object counts of a debug kernel are for that).
-	 * MemFree is only
-	 * logged: it wanders by up to 3 MB over 30 cycles even with
-	 * bind/unbind alone, then stays flat for the next 30.
+	 * MemFree is only logged: it wanders by up to 3 MB over 30 cycles
+	 * even with bind/unbind alone, then stays flat for the next 30.
 	 */
 	EXPECT_GT(256, unreclaim_delta) TH_LOG("unreclaimable slab grew");
 	/* vfree'd module areas are purged lazily: +40 kB seen without a leak */
