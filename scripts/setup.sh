@@ -9,7 +9,7 @@ packages="
 	ninja-build meson libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
 	seabios qemu-system-data
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	busybox-static sparse libdrm-dev
+	busybox-static sparse libdrm-dev clang libclang-rt-14-dev
 	libonnx-testdata dataset-fashion-mnist
 "
 

@@ -62,6 +62,11 @@ build_step "QEMU with the NPU model" build_qemu || built=0
 build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
 
 suite "host unit tests (tests/host)" host-tests tests/host/run.sh
+suite "program container fuzzing (tests/fuzz)" fuzz tests/tap-count.sh tests/fuzz/run.sh
+if [ $built = 1 ]; then
+	suite "device model qtests (tests/qemu)" qtests \
+		tests/tap-count.sh python3 tests/qemu/npu_qtest.py "$qemu"
+fi
 
 if [ $built = 1 ]; then
 	suite "guest tests in the VM (tests/guest)" vm-tests \

@@ -19,7 +19,9 @@
 #include "discover.h"
 #include "error.h"
 
-#define CLASS_DIR "/class/npu_mgmt"
+/* The driver's class directory, relative to the sysfs root. */
+#define CLASS_REL "class/npu_mgmt"
+#define CLASS_DIR "/" CLASS_REL
 
 static npu_status set_root(char *dst, size_t size, const char *opt, const char *env_name,
 			   const char *fallback)
@@ -188,7 +190,7 @@ static npu_status scan_cards(const struct npu_roots *roots, npu_card_info **out,
 
 	*out = NULL;
 	*count = 0;
-	if (!join_path(dir, sizeof(dir), roots->sysfs, CLASS_DIR + 1))
+	if (!join_path(dir, sizeof(dir), roots->sysfs, CLASS_REL))
 		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "sysfs root '%s' is too long",
 				roots->sysfs);
 	d = opendir(dir);
