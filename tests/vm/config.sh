@@ -15,9 +15,12 @@
 : "${NPU_VM_SMP:=2}"
 
 # Seconds one guest test may run before it is killed (and counted as failed).
-: "${NPU_TEST_TIMEOUT:=120}"
+# Generous: TCG on two shared cores is slow, and the slowest test takes ~100 s.
+: "${NPU_TEST_TIMEOUT:=180}"
 # Seconds allowed for booting and shutting down, on top of the tests' time.
 : "${NPU_VM_BOOT_TIMEOUT:=300}"
+# Upper bound for one `vm.sh test` boot, whatever the number of tests.
+: "${NPU_VM_MAX_TIMEOUT:=3600}"
 # Upper bound for `vm.sh run` and `vm.sh demo` (the command's own time included).
 : "${NPU_VM_RUN_TIMEOUT:=900}"
 

@@ -125,7 +125,11 @@ if [ "$mode" = shell ]; then
 fi
 
 case $mode in
-test) limit=${NPU_VM_TIMEOUT:-$((NPU_VM_BOOT_TIMEOUT + ntests * (NPU_TEST_TIMEOUT + 15)))} ;;
+test)
+	limit=$((NPU_VM_BOOT_TIMEOUT + ntests * (NPU_TEST_TIMEOUT + 15)))
+	[ "$limit" -le "$NPU_VM_MAX_TIMEOUT" ] || limit=$NPU_VM_MAX_TIMEOUT
+	limit=${NPU_VM_TIMEOUT:-$limit}
+	;;
 *) limit=${NPU_VM_TIMEOUT:-$NPU_VM_RUN_TIMEOUT} ;;
 esac
 
