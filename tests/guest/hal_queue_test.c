@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "hal_test_util.h"
 #include "npu_util.h"
 #include "npuhal.h"
 
@@ -17,40 +18,12 @@
 #define N 4
 #define SUBMITTERS 4
 
-/* out[MxN] i32 = in[MxK] i8 * w[KxN] i8 */
+/* out[MxN] i32 = in[MxK] i8 * w[KxN] i8 with fixed weights */
 static npu_program *small_matmul(int8_t *w)
 {
-	enum { W = 0x400, IN = 0x800, OUT = 0xc00 };
-	struct npu_insn code[2] = { npu_insn_matmul(OUT, IN, W, M, N, K, false), npu_insn_halt() };
-	struct npu_prog_tensor in = {
-		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
-		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 2, .dims = { M, K },
-		.dram_addr = IN, .byte_size = M * K,
-	};
-	struct npu_prog_tensor out = {
-		.name = "y", .kind = NPU_TENSOR_OUTPUT, .dtype = NPU_PROG_DTYPE_INT32,
-		.host_dtype = NPU_PROG_DTYPE_INT32, .rank = 2, .dims = { M, N },
-		.dram_addr = OUT, .byte_size = M * N * 4,
-	};
-	npu_program_builder *b;
-	npu_program *p = NULL;
-	void *data;
-	size_t size;
-
 	for (int i = 0; i < K * N; i++)
 		w[i] = (int8_t)(i * 7 - 100);
-	if (npu_program_builder_new("warboy", 1, 0x1000, &b))
-		return NULL;
-	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
-	    !npu_program_builder_add_section(b, NPU_PROG_SECTION_CONST, W, w, K * N) &&
-	    !npu_program_builder_add_tensor(b, &in) && !npu_program_builder_add_tensor(b, &out) &&
-	    !npu_program_builder_finish(b, &data, &size)) {
-		if (npu_program_from_bytes(data, size, &p))
-			p = NULL;
-		free(data);
-	}
-	npu_program_builder_free(b);
-	return p;
+	return hal_test_matmul_program(1, M, K, N, w);
 }
 
 /* The input of job `id`: a function of the id, so the receiver can recompute it. */

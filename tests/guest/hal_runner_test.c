@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hal_test_util.h"
 #include "npu_util.h"
 #include "npuhal.h"
 
@@ -17,40 +18,11 @@
 #define K 24
 #define N 16
 
-/* out[MxN] i32 = in[MxK] i8 * weights[KxN] i8, the weights being constants. */
+/* out[MxN] i32 = in[MxK] i8 * weights[KxN] i8, with fresh random weights. */
 static npu_program *matmul_program(unsigned int pes, int8_t *weights, struct npu_rng *rng)
 {
-	enum { CODE = 0, WEIGHTS = 0x1000, IN = 0x2000, OUT = 0x3000 };
-	struct npu_insn code[2] = { npu_insn_matmul(OUT, IN, WEIGHTS, M, N, K, false),
-				    npu_insn_halt() };
-	struct npu_prog_tensor in = {
-		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
-		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 2, .dims = { M, K },
-		.dram_addr = IN, .byte_size = M * K,
-	};
-	struct npu_prog_tensor out = {
-		.name = "y", .kind = NPU_TENSOR_OUTPUT, .dtype = NPU_PROG_DTYPE_INT32,
-		.host_dtype = NPU_PROG_DTYPE_INT32, .rank = 2, .dims = { M, N },
-		.dram_addr = OUT, .byte_size = M * N * 4,
-	};
-	npu_program_builder *b;
-	npu_program *p = NULL;
-	void *data;
-	size_t size;
-
 	npu_rng_fill(rng, weights, K * N);
-	if (npu_program_builder_new("warboy", pes, 0x4000, &b))
-		return NULL;
-	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, CODE, code, sizeof(code)) &&
-	    !npu_program_builder_add_section(b, NPU_PROG_SECTION_CONST, WEIGHTS, weights, K * N) &&
-	    !npu_program_builder_add_tensor(b, &in) && !npu_program_builder_add_tensor(b, &out) &&
-	    !npu_program_builder_finish(b, &data, &size)) {
-		if (npu_program_from_bytes(data, size, &p))
-			p = NULL;
-		free(data);
-	}
-	npu_program_builder_free(b);
-	return p;
+	return hal_test_matmul_program(pes, M, K, N, weights);
 }
 
 FIXTURE(hal)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Programs the libnpuhal guest tests run, built with the HAL's program builder. */
+#ifndef HAL_TEST_UTIL_H
+#define HAL_TEST_UTIL_H
+
+#include <stdint.h>
+
+#include "npuhal.h"
+
+/*
+ * y[m x n] int32 = x[m x k] int8 * w[k x n] int8, w a constant section, for
+ * `pes` PEs (1, or 2 fused). Input "x", output "y". NULL (with
+ * npu_last_error() set) if the builder refuses it.
+ */
+npu_program *hal_test_matmul_program(unsigned int pes, uint32_t m, uint32_t k, uint32_t n,
+				     const int8_t *w);
+
+#endif /* HAL_TEST_UTIL_H */
