@@ -44,6 +44,11 @@
 #   NPU_VM_MODULE=path/npu.ko         load this module instead of driver/npu.ko
 #   NPU_VM_TIMEOUT=seconds            overall limit of one boot
 #   NPU_QEMU=path                     use this QEMU instead of building one
+# Another kernel (`make debug-test` sets these from scripts/debug-kernel.sh):
+#   NPU_KVER=release                  its release (uname -r)
+#   NPU_VM_KERNEL=path/bzImage        its image instead of /boot/vmlinuz-$KVER
+#   NPU_VM_MODROOT=dir                its modules are in dir/lib/modules/$KVER
+#                                     (INSTALL_MOD_PATH), not /lib/modules
 
 # Extra kernel command line arguments (e.g. "npu.debug=1").
 : "${NPU_VM_APPEND:=}"

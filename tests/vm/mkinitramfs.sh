@@ -36,13 +36,17 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 kver=${KVER:-$("$top/scripts/kver.sh")}
+# moddir is the path in the guest; the host's copy is under NPU_VM_MODROOT
+# (INSTALL_MOD_PATH of another kernel's build, e.g. the debug kernel), or /.
 moddir=/lib/modules/$kver
+modroot=${NPU_VM_MODROOT:-}
+hostmoddir=$modroot$moddir
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox not found; run 'make setup' (package busybox-static)"
 # ldd fails on a static binary; the guest has no C library for a dynamic one.
 ! ldd "$busybox" >/dev/null 2>&1 ||
 	die "$busybox is not static; install busybox-static ('make setup')"
-[ -d "$moddir/kernel" ] || die "no stock modules in $moddir; run 'make setup'"
+[ -d "$hostmoddir/kernel" ] || die "no stock modules in $hostmoddir; run 'make setup'"
 command -v depmod >/dev/null || die "depmod not found; install kmod ('make setup')"
 
 # Several engineers may start VMs from one checkout at the same time: the
@@ -79,9 +83,9 @@ install_exe() {
 stock_modules() {
 	local m
 	for m in $NPU_VM_STOCK_MODULES; do
-		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | grep '^insmod ' ||
+		modprobe ${modroot:+-d "$modroot"} -S "$kver" --show-depends "$m" 2>/dev/null | grep '^insmod ' ||
 			die "stock module '$m' not found for kernel $kver (NPU_VM_STOCK_MODULES)"
-	done | awk '{print $2}' | sed "s|^$moddir/||" | LC_ALL=C sort -u
+	done | awk '{print $2}' | sed "s|^$hostmoddir/||" | LC_ALL=C sort -u
 }
 
 mods=$(stock_modules)
@@ -89,12 +93,15 @@ base_key=$(
 	{
 		echo "kver=$kver stock=$NPU_VM_STOCK_MODULES"
 		sha256sum "$busybox" "$0"
-		for m in $mods; do stat -c '%n %s %Y' "$moddir/$m"; done
+		for m in $mods; do stat -c '%n %s %Y' "$hostmoddir/$m"; done
 	} | sha256sum | cut -d' ' -f1
 )
-base_root=$out/base-root
+# Another kernel (NPU_VM_MODROOT) gets its own base, so that boots of the
+# stock and the debug kernel at the same time do not replace each other's.
+base=$out/base${modroot:+-$kver}
+base_root=$base-root
 flock 9
-if [ ! -f "$out/base.cpio" ] || [ "$(cat "$out/base.key" 2>/dev/null)" != "$base_key" ]; then
+if [ ! -f "$base.cpio" ] || [ "$(cat "$base.key" 2>/dev/null)" != "$base_key" ]; then
 	log "packing the base archive (busybox, stock modules: $NPU_VM_STOCK_MODULES)"
 	rm -rf "$base_root"
 	mkdir -p "$base_root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,tests,vm}
@@ -107,13 +114,13 @@ if [ ! -f "$out/base.cpio" ] || [ "$(cat "$out/base.key" 2>/dev/null)" != "$base
 	echo "root:x:0:" >"$base_root/etc/group"
 	mkdir -p "$base_root$moddir"
 	for m in $mods; do
-		install -D -m 0644 "$moddir/$m" "$base_root$moddir/$m"
+		install -D -m 0644 "$hostmoddir/$m" "$base_root$moddir/$m"
 	done
 	for f in modules.builtin modules.builtin.modinfo; do
-		[ -e "$moddir/$f" ] && cp "$moddir/$f" "$base_root$moddir/$f"
+		[ -e "$hostmoddir/$f" ] && cp "$hostmoddir/$f" "$base_root$moddir/$f"
 	done
-	pack "$base_root" "$out/base.cpio"
-	echo "$base_key" >"$out/base.key"
+	pack "$base_root" "$base.cpio"
+	echo "$base_key" >"$base.key"
 fi
 
 # ---- payload archive --------------------------------------------------------
@@ -187,5 +194,5 @@ done
 echo "$ntests" >"$payload_root/etc/npu-vm/test-count"
 
 pack "$payload_root" "$payload"
-echo "$out/base.cpio"
+echo "$base.cpio"
 echo "$payload"

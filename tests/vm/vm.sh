@@ -44,7 +44,9 @@ run)
 esac
 
 KVER=${KVER:-$("$top/scripts/kver.sh")} || die "no usable kernel; run 'make setup'"
-kernel=/boot/vmlinuz-$KVER
+# NPU_VM_KERNEL (with NPU_KVER and NPU_VM_MODROOT) boots another kernel, e.g.
+# the debug kernel of scripts/debug-kernel.sh.
+kernel=${NPU_VM_KERNEL:-/boot/vmlinuz-$KVER}
 [ -r "$kernel" ] || die "cannot read $kernel; run 'make setup'"
 
 # ---- build what the VM needs --------------------------------------------------
