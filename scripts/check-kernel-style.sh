@@ -40,7 +40,10 @@ fi
 
 for flags in W=1 C=1; do
 	echo "== make modules $flags"
-	make -s -C "$kdir" M="$top" clean >/dev/null
+	# Not `make clean M=$top`: kbuild's clean deletes every *.s in the
+	# tree, and examples/ keeps NPU assembly sources there.
+	find "$top/driver" -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' \) -type f -delete
 	if ! make -s -C "$kdir" M="$top" $flags modules >"$log" 2>&1; then
 		cat "$log"
 		status=1
