@@ -9,6 +9,7 @@
  * the owner is still being released.
  */
 
+#include <linux/error-injection.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -391,6 +392,8 @@ int npu_file_create_nodes(struct npu_device *ndev)
 	}
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(npu_file_create_nodes, ERRNO);
 
 void npu_file_remove_nodes(struct npu_device *ndev)
 {

@@ -94,6 +94,8 @@ int npu_hw_read_identity(struct npu_device *ndev)
 	return 0;
 }
 
+ALLOW_ERROR_INJECTION(npu_hw_read_identity, ERRNO);
+
 /*
  * Switch between independent and fused PEs. The hardware only accepts the
  * mode while both PEs are disabled; the caller guarantees no job is in

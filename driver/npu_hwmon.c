@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hwmon sensors: temperature, power, voltage and current of the card. */
 
+#include <linux/error-injection.h>
 #include <linux/hwmon.h>
 
 #include "npu_sysfs.h"
@@ -89,3 +90,5 @@ int npu_hwmon_register(struct npu_device *ndev)
 						     &npu_hwmon_chip, NULL);
 	return PTR_ERR_OR_ZERO(hwmon);
 }
+
+ALLOW_ERROR_INJECTION(npu_hwmon_register, ERRNO);

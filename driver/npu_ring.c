@@ -85,6 +85,8 @@ int npu_ring_start(struct npu_pe *pe)
 	return ret;
 }
 
+ALLOW_ERROR_INJECTION(npu_ring_start, ERRNO);
+
 /* Stop fetching commands; the ring keeps its contents and indices. */
 void npu_ring_stop(struct npu_pe *pe)
 {
