@@ -252,7 +252,8 @@ NPU_API void npu_program_builder_free(npu_program_builder *builder);
 
 /*
  * A runner loads a program's code and constants into the DRAM of every unit
- * of a session and runs it: synchronously with npu_runner_run(), or through
+ * of a session (so a session holds one runner at a time: a second
+ * npu_runner_create() is NPU_ERR_BUSY until the first is destroyed) and runs it: synchronously with npu_runner_run(), or through
  * a queue (npu_queue_*). The program must outlive the runner. Tensors are
  * passed as device bytes: dtype, layout and byte_size from the program's
  * tensor descriptors (npu_runner_input/output).
@@ -264,6 +265,7 @@ typedef struct npu_run_info {
 	uint64_t device_end;	/* ...and ended */
 	uint32_t clock_mhz;	/* device clock, to turn cycles into time */
 	unsigned int unit;	/* session unit that ran it */
+	unsigned int inputs_in_place;	/* inputs the device read from the caller's memory */
 } npu_run_info;
 
 NPU_API npu_status npu_runner_create(npu_session *session, const npu_program *program,
@@ -277,10 +279,19 @@ NPU_API const struct npu_prog_tensor *npu_runner_output(const npu_runner *runner
 /*
  * Runs once: inputs[i] holds input i (byte_size bytes), outputs[i] receives
  * output i. info may be NULL. Safe to call from several threads; calls
- * spread over the session's units.
+ * spread over the session's units. An input that starts on a page boundary
+ * and is at least NPU_IN_PLACE_MIN_BYTES long is not copied: the device
+ * reads it where it is (pinned for the run). npu_alloc_tensor() returns such
+ * memory. Smaller or unaligned inputs, or a pin the system refuses
+ * (RLIMIT_MEMLOCK), are copied.
  */
+#define NPU_IN_PLACE_MIN_BYTES (64u * 1024)
 NPU_API npu_status npu_runner_run(npu_runner *runner, const void *const *inputs,
 				  void *const *outputs, npu_run_info *info);
+
+/* Page-aligned memory for tensors (free with npu_free_tensor), NULL if none. */
+NPU_API void *npu_alloc_tensor(size_t bytes);
+NPU_API void npu_free_tensor(void *tensor);
 
 /* ---- Tensors on the host ------------------------------------------------------------- */
 

@@ -281,6 +281,7 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 			    int64_t timeout_ns)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	uint32_t handles[2 * NPU_JOB_MAX_CMDS];
 	struct timespec deadline = deadline_after(timeout_ns > 0 ? timeout_ns : 0);
 	uint64_t t0 = npu_prof_now_ns(), t1, t2 = 0, seqno = 0;
 	struct slot *s = NULL;
@@ -320,7 +321,9 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 
 	for (size_t i = 0; i < r->input_count; i++)
 		memcpy(s->bufs[i].map, inputs[i], r->inputs[i]->byte_size);
-	n = npu_runner_build_job(r, s->bufs, cmds);
+	/* Queued inputs are always copied: the caller may reuse its buffers at once. */
+	npu_runner_staging_handles(r, s->bufs, handles);
+	n = npu_runner_build_job(r, handles, cmds);
 	t1 = npu_prof_now_ns();
 
 	pthread_mutex_lock(&q->submit_lock[s->unit]);

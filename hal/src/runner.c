@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "runner.h"
@@ -252,9 +253,14 @@ npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **
 		return npu_fail(NPU_ERR_UNSUPPORTED,
 				"the program has %zu tensors; a run moves at most %d",
 				npu_program_tensor_count(p), NPU_JOB_MAX_CMDS - 1);
+	if (atomic_exchange(&s->has_runner, true))
+		return npu_fail(NPU_ERR_BUSY,
+				"the session already runs a program, which lives in its DRAM: destroy that runner first, or open another session");
 	r = calloc(1, sizeof(*r) + s->count * sizeof(r->units[0]));
-	if (!r)
+	if (!r) {
+		atomic_store(&s->has_runner, false);
 		return npu_fail(NPU_ERR_NO_MEMORY, "no memory for a runner");
+	}
 	r->session = s;
 	r->program = p;
 	r->unit_count = s->count;
@@ -298,6 +304,7 @@ void npu_runner_destroy(npu_runner *r)
 		return;
 	for (size_t u = 0; u < r->unit_count; u++)
 		unit_fini(r, &r->units[u]);
+	atomic_store(&r->session->has_runner, false);
 	free(r);
 }
 
@@ -321,14 +328,14 @@ const struct npu_prog_tensor *npu_runner_output(const npu_runner *r, size_t i)
 	return r && i < r->output_count ? r->outputs[i] : NULL;
 }
 
-uint32_t npu_runner_build_job(const npu_runner *r, const struct npu_hal_bo *staging,
+uint32_t npu_runner_build_job(const npu_runner *r, const uint32_t *handles,
 			      struct npu_job_cmd *cmds)
 {
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < r->input_count; i++)
 		cmds[n++] = (struct npu_job_cmd){
-			.op = NPU_JOB_CMD_COPY_TO_DRAM, .handle = staging[i].handle,
+			.op = NPU_JOB_CMD_COPY_TO_DRAM, .handle = handles[i],
 			.dram_addr = r->inputs[i]->dram_addr, .length = r->inputs[i]->byte_size,
 		};
 	cmds[n++] = (struct npu_job_cmd){
@@ -336,17 +343,66 @@ uint32_t npu_runner_build_job(const npu_runner *r, const struct npu_hal_bo *stag
 	};
 	for (size_t i = 0; i < r->output_count; i++)
 		cmds[n++] = (struct npu_job_cmd){
-			.op = NPU_JOB_CMD_COPY_FROM_DRAM,
-			.handle = staging[r->input_count + i].handle,
+			.op = NPU_JOB_CMD_COPY_FROM_DRAM, .handle = handles[r->input_count + i],
 			.dram_addr = r->outputs[i]->dram_addr, .length = r->outputs[i]->byte_size,
 		};
 	return n;
+}
+
+void npu_runner_staging_handles(const npu_runner *r, const struct npu_hal_bo *staging,
+				uint32_t *handles)
+{
+	for (size_t i = 0; i < r->input_count + r->output_count; i++)
+		handles[i] = staging[i].handle;
+}
+
+void *npu_alloc_tensor(size_t bytes)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = NULL;
+
+	if (!bytes || posix_memalign(&p, page > 0 ? (size_t)page : 4096, bytes))
+		return NULL;
+	return p;
+}
+
+void npu_free_tensor(void *tensor)
+{
+	free(tensor);
+}
+
+/*
+ * A read-only userptr BO over the caller's input, or 0 when the input is too
+ * small or unaligned to be worth it, or the system refuses the pin (the
+ * caller then copies). The whole last page is pinned: it is mapped anyway.
+ */
+static uint32_t pin_input(const struct npu_session_unit *su, const void *p, uint64_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct npu_bo_userptr up = { .flags = NPU_BO_USERPTR_READONLY };
+
+	if (page <= 0 || size < NPU_IN_PLACE_MIN_BYTES || (uintptr_t)p % (uintptr_t)page)
+		return 0;
+	up.user_ptr = (uintptr_t)p;
+	up.size = (size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+	if (ioctl(su->fd, NPU_IOCTL_BO_USERPTR, &up) < 0)
+		return 0;
+	return up.handle;
+}
+
+static void free_handle(const struct npu_session_unit *su, uint32_t handle)
+{
+	struct npu_bo_free fr = { .handle = handle };
+
+	ioctl(su->fd, NPU_IOCTL_BO_FREE, &fr);
 }
 
 npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const *outputs,
 			  npu_run_info *info)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
+	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS] = { 0 };
+	unsigned int in_place = 0;
 	struct npu_runner_unit *ru;
 	struct npu_wait w;
 	uint64_t seqno = 0, t[5];
@@ -369,11 +425,24 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	ru = &r->units[u];
 	pthread_mutex_lock(&ru->lock);
 	t[0] = npu_prof_now_ns();
-	for (size_t i = 0; i < r->input_count; i++)
-		memcpy(ru->staging[i].map, inputs[i], r->inputs[i]->byte_size);
-	n = npu_runner_build_job(r, ru->staging, cmds);
+	npu_runner_staging_handles(r, ru->staging, handles);
+	for (size_t i = 0; i < r->input_count; i++) {
+		pinned[i] = pin_input(ru->su, inputs[i], r->inputs[i]->byte_size);
+		if (pinned[i])
+			handles[i] = pinned[i];
+		else
+			memcpy(ru->staging[i].map, inputs[i], r->inputs[i]->byte_size);
+	}
+	n = npu_runner_build_job(r, handles, cmds);
 	t[1] = npu_prof_now_ns();
 	st = npu_job_submit(ru->su, NPU_PE_ANY_IF_ALL(ru->su), cmds, n, &seqno);
+	/* A queued job keeps its buffers alive: the handles can go at once. */
+	for (size_t i = 0; i < r->input_count; i++) {
+		if (pinned[i]) {
+			free_handle(ru->su, pinned[i]);
+			in_place++;
+		}
+	}
 	t[2] = npu_prof_now_ns();
 	if (!st)
 		st = npu_job_wait(ru->su, seqno, npu_run_timeout_ns(), &w);
@@ -387,6 +456,7 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 			info->device_end = w.end_ts;
 			info->clock_mhz = ru->su->info.clock_mhz;
 			info->unit = (unsigned int)u;
+			info->inputs_in_place = in_place;
 		}
 	}
 	t[4] = npu_prof_now_ns();

@@ -50,8 +50,11 @@ npu_status npu_job_wait(const struct npu_session_unit *su, uint64_t seqno, int64
 			struct npu_wait *w);
 const char *npu_job_status_text(uint32_t status);
 int64_t npu_run_timeout_ns(void);
-/* The commands of one run using the given staging buffers; returns their count. */
-uint32_t npu_runner_build_job(const npu_runner *r, const struct npu_hal_bo *staging,
+/* The commands of one run; handles[] names the BO of each input, then each output. */
+uint32_t npu_runner_build_job(const npu_runner *r, const uint32_t *handles,
 			      struct npu_job_cmd *cmds);
+/* handles[] of staging buffers (inputs, then outputs). */
+void npu_runner_staging_handles(const npu_runner *r, const struct npu_hal_bo *staging,
+				uint32_t *handles);
 
 #endif /* NPUHAL_RUNNER_H */

@@ -3,6 +3,8 @@
 #ifndef NPUHAL_SESSION_H
 #define NPUHAL_SESSION_H
 
+#include <stdatomic.h>
+
 #include "alloc.h"
 #include "npu.h"
 #include "npuhal.h"
@@ -14,6 +16,11 @@ struct npu_session_unit {
 };
 
 struct npu_session {
+	/*
+	 * A runner owns the DRAM of every unit (code and constants live there),
+	 * so one session holds one runner at a time.
+	 */
+	atomic_bool has_runner;
 	size_t count;
 	struct npu_session_unit units[];
 };

@@ -194,4 +194,96 @@ TEST_F(hal, busy_units_name_their_holder)
 	npu_session_close(s);
 }
 
+/* y = x, BYTES bytes, through the device: for in-place inputs. */
+static npu_program *copy_program(uint64_t bytes)
+{
+	enum { IN = 0x1000 };
+	const uint64_t out = IN + bytes;
+	struct npu_insn code[2] = { npu_insn_copy((uint32_t)out, IN, (uint32_t)bytes),
+				    npu_insn_halt() };
+	struct npu_prog_tensor x = {
+		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
+		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 1, .dims = { (uint32_t)bytes },
+		.dram_addr = IN, .byte_size = bytes,
+	};
+	struct npu_prog_tensor y = x;
+	npu_program_builder *b;
+	npu_program *p = NULL;
+	void *data;
+	size_t size;
+
+	y.kind = NPU_TENSOR_OUTPUT;
+	y.name[0] = 'y';
+	y.dram_addr = out;
+	if (npu_program_builder_new("warboy", 1, out + bytes, &b))
+		return NULL;
+	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
+	    !npu_program_builder_add_tensor(b, &x) && !npu_program_builder_add_tensor(b, &y) &&
+	    !npu_program_builder_finish(b, &data, &size)) {
+		if (npu_program_from_bytes(data, size, &p))
+			p = NULL;
+		free(data);
+	}
+	npu_program_builder_free(b);
+	return p;
+}
+
+TEST_F(hal, large_aligned_inputs_are_read_in_place)
+{
+	const uint64_t big = 256 * 1024;
+	npu_program *p = copy_program(big), *small = copy_program(4096);
+	uint8_t *aligned = npu_alloc_tensor(big), *raw = malloc(big + 1), *out = malloc(big);
+	const void *ins[1];
+	void *outs[1] = { out };
+	npu_session *s, *s2;
+	npu_runner *r, *rs;
+	npu_run_info info;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_NE(NULL, p) TH_LOG("%s", npu_last_error());
+	ASSERT_NE(NULL, small);
+	ASSERT_NE(NULL, aligned);
+	ASSERT_NE(NULL, raw);
+	ASSERT_NE(NULL, out);
+	npu_rng_fill(&self->rng, aligned, big);
+	npu_rng_fill(&self->rng, raw, big + 1);
+	ASSERT_EQ(NPU_OK, npu_session_open("npu:1:0", NULL, &s)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(NPU_OK, npu_runner_create(s, p, &r)) TH_LOG("%s", npu_last_error());
+	/* A session's DRAM holds one program: a second runner there is refused. */
+	EXPECT_EQ(NPU_ERR_BUSY, npu_runner_create(s, small, &rs));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "already runs a program"));
+	ASSERT_EQ(NPU_OK, npu_session_open("npu:1:1", NULL, &s2)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(NPU_OK, npu_runner_create(s2, small, &rs)) TH_LOG("%s", npu_last_error());
+
+	ins[0] = aligned;	/* page-aligned and large: pinned, not copied */
+	ASSERT_EQ(NPU_OK, npu_runner_run(r, ins, outs, &info)) TH_LOG("%s", npu_last_error());
+	EXPECT_EQ(1u, info.inputs_in_place);
+	EXPECT_EQ(-1, npu_first_diff(aligned, out, big));
+	/* The same buffer changed since: the next run must see the new bytes. */
+	aligned[0] ^= 0xff;
+	aligned[big - 1] ^= 0xff;
+	ASSERT_EQ(NPU_OK, npu_runner_run(r, ins, outs, &info));
+	EXPECT_EQ(-1, npu_first_diff(aligned, out, big));
+
+	ins[0] = raw + 1;	/* unaligned: copied */
+	ASSERT_EQ(NPU_OK, npu_runner_run(r, ins, outs, &info));
+	EXPECT_EQ(0u, info.inputs_in_place);
+	EXPECT_EQ(-1, npu_first_diff(raw + 1, out, big));
+
+	ins[0] = aligned;	/* aligned but small: copied */
+	ASSERT_EQ(NPU_OK, npu_runner_run(rs, ins, outs, &info));
+	EXPECT_EQ(0u, info.inputs_in_place);
+	EXPECT_EQ(-1, npu_first_diff(aligned, out, 4096));
+
+	npu_runner_destroy(rs);
+	npu_runner_destroy(r);
+	npu_session_close(s2);
+	npu_session_close(s);
+	npu_program_free(p);
+	npu_program_free(small);
+	npu_free_tensor(aligned);
+	free(raw);
+	free(out);
+}
+
 TEST_HARNESS_MAIN
