@@ -80,13 +80,13 @@
 #define NPU_REG_FAULT_DELAY_US		0x0b0	/* RW: NPU_FAULT_LATE extra latency, microseconds */
 #define NPU_REG_FAULT_FIRED		0x0b4	/* RO: total firings since power-on */
 
-#define NPU_FAULT_HANG			(1u << 0)	/* a command never finishes (PE stays BUSY) */
-#define NPU_FAULT_DROP_IRQ		(1u << 1)	/* a completion is written without its MSI-X */
+#define NPU_FAULT_HANG			(1u << 0)	/* a command never ends (PE BUSY) */
+#define NPU_FAULT_DROP_IRQ		(1u << 1)	/* completion without its MSI-X */
 #define NPU_FAULT_DMA			(1u << 2)	/* a DMA command fails with DMA_FAULT */
 #define NPU_FAULT_BAD_COMPLETION	(1u << 3)	/* a completion entry with a wrong job_id */
-#define NPU_FAULT_HEARTBEAT		(1u << 4)	/* HEARTBEAT stops advancing (firmware dead) */
-#define NPU_FAULT_FATAL			(1u << 5)	/* DEV_STATUS.FATAL + ERR_FATAL + error IRQ */
-#define NPU_FAULT_LINK_DOWN		(1u << 6)	/* MMIO reads ~0, no DMA, no IRQs, until PCI reset */
+#define NPU_FAULT_HEARTBEAT		(1u << 4)	/* HEARTBEAT stops (firmware dead) */
+#define NPU_FAULT_FATAL			(1u << 5)	/* DEV_STATUS.FATAL, ERR_FATAL, IRQ */
+#define NPU_FAULT_LINK_DOWN		(1u << 6)	/* reads ~0, no DMA/IRQ till PCI reset */
 #define NPU_FAULT_LATE			(1u << 7)	/* completions arrive FAULT_DELAY_US late */
 #define NPU_FAULT_ALL			0xffu
 /* NPU_FAULT_BAD_COMPLETION writes the job_id XOR this value. */
@@ -235,7 +235,7 @@ struct npu_hw_completion {
 enum npu_isa_opcode {
 	NPU_ISA_HALT		= 0x00,	/* stop the program */
 	NPU_ISA_COPY		= 0x01,	/* dst[0..n) = src[0..n) bytes */
-	NPU_ISA_MATMUL_I8	= 0x02,	/* i32 dst[MxN] (+)= (A[MxK] - za) * (B[KxN] - zb) (+ bias) */
+	NPU_ISA_MATMUL_I8	= 0x02,	/* i32 dst (+)= (A - za)(B - zb) (+ bias) */
 	NPU_ISA_ADD		= 0x03,	/* dst[i] = a[i] + b[i] */
 	NPU_ISA_RELU		= 0x04,	/* dst[i] = max(src[i], 0) */
 	NPU_ISA_REQUANT		= 0x05,	/* i8/u8 dst[i] = sat((i32 src[i] * mul) >> shift + zp) */
@@ -273,8 +273,8 @@ enum npu_isa_dtype {
 #define NPU_DTYPE_B_U8			(1u << 1)	/* B (matmul) or w (conv) is u8 */
 
 #define NPU_ISA_F_ACCUMULATE		(1u << 0)	/* MATMUL_I8, CONV2D: dst += result */
-#define NPU_ISA_F_BIAS			(1u << 1)	/* MATMUL_I8, CONV2D: add i32 bias[N / C_out] */
-#define NPU_ISA_F_WRAP			(1u << 2)	/* ADD (i8/u8): wrap modulo 256, no saturation */
+#define NPU_ISA_F_BIAS			(1u << 1)	/* MATMUL_I8, CONV2D: + i32 bias */
+#define NPU_ISA_F_WRAP			(1u << 2)	/* ADD i8/u8: wrap, don't saturate */
 #define NPU_ISA_F_COUNT_PAD		(1u << 3)	/* AVGPOOL: padding counts in the divisor */
 
 struct npu_insn {
@@ -307,7 +307,7 @@ struct npu_insn {
 #define NPU_ARG_MM_BIAS			6	/* MATMUL_I8 with F_BIAS: address of i32[N] */
 #define NPU_ARG_MULTIPLIER		1	/* REQUANT: signed 32-bit */
 #define NPU_ARG_SHIFT			2	/* REQUANT: 0..62 */
-#define NPU_ARG_ZERO_POINT		3	/* REQUANT(_PC): signed, in the output type's range */
+#define NPU_ARG_ZERO_POINT		3	/* REQUANT(_PC): signed, output range */
 
 /* CONV2D: x is [N][H][W][C_in], w is [C_out][KH][KW][C_in / groups] (OHWI). */
 #define NPU_ARG_CONV_N			0
@@ -351,8 +351,8 @@ struct npu_requant_entry {
 #define NPU_ARG_POOL_W			2
 #define NPU_ARG_POOL_C			3
 #define NPU_ARG_POOL_KERNEL		4	/* NPU_PACK16(KH, KW), each >= 1 */
-#define NPU_ARG_POOL_STRIDE_DIL		5	/* NPU_PACK8(SH, SW, DH, DW); AVGPOOL: DH = DW = 1 */
-#define NPU_ARG_POOL_PADS		6	/* NPU_PACK8(top, left, bottom, right), each < kernel */
+#define NPU_ARG_POOL_STRIDE_DIL		5	/* PACK8(SH, SW, DH, DW); AVG: DH=DW=1 */
+#define NPU_ARG_POOL_PADS		6	/* PACK8(top, left, bottom, right) */
 #define NPU_ARG_POOL_ZERO_POINT		7	/* AVGPOOL with F_COUNT_PAD: pad value */
 
 /* COPY_ND: element (i0, i1, i2, i3), i3 fastest, element size from dtype. */
