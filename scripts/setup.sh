@@ -11,6 +11,7 @@ packages="
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	busybox-static sparse libdrm-dev clang libclang-rt-14-dev
 	libonnx-testdata dataset-fashion-mnist
+	flex bison bc libelf-dev libssl-dev
 "
 
 as_root() {
