@@ -238,7 +238,8 @@ enum npu_isa_opcode {
 	NPU_ISA_MATMUL_I8	= 0x02,	/* i32 dst (+)= (A - za)(B - zb) (+ bias) */
 	NPU_ISA_ADD		= 0x03,	/* dst[i] = a[i] + b[i] */
 	NPU_ISA_RELU		= 0x04,	/* dst[i] = max(src[i], 0) */
-	NPU_ISA_REQUANT		= 0x05,	/* i8/u8 dst[i] = sat((i32 src[i] * mul) >> shift + zp) */
+	/* rshift(): arithmetic shift rounding half away from zero (docs/hardware.md) */
+	NPU_ISA_REQUANT		= 0x05,	/* i8/u8 dst = sat(rshift(src * mul, shift) + zp) */
 	NPU_ISA_CONV2D		= 0x06,	/* i32 NHWC dst = conv(NHWC x - zx, OHWI w - zw) (+ bias) */
 	NPU_ISA_REQUANT_PC	= 0x07,	/* REQUANT with a (multiplier, shift) table per channel */
 	NPU_ISA_ADD_RQ		= 0x08,	/* quantized add: sat(((a-za)*ma + (b-zb)*mb) >> s + zo) */
