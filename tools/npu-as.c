@@ -150,6 +150,20 @@ static bool eval_range(struct assembler *as, const char *text, int64_t min, int6
 	return true;
 }
 
+/* eval_range for an operand written name=text: errors name the operand. */
+static bool eval_named(struct assembler *as, const char *name, const char *text, int64_t min,
+		       int64_t max, int64_t *out)
+{
+	if (!eval(as, text, out))
+		return false;
+	if (*out < min || *out > max) {
+		error(as, "%s=%s is out of range [%lld, %lld]", name, text, (long long)min,
+		      (long long)max);
+		return false;
+	}
+	return true;
+}
+
 /* Splits a line into tokens; brackets keep "[8, 24]" together. Comments start with # or ;. */
 static size_t tokenize(char *line, char **tok)
 {
@@ -266,7 +280,7 @@ static void tensor_directive(struct assembler *as, char **tok, size_t n, int kin
 			if (*end || !(t.scale > 0))
 				error(as, "scale must be a positive number, got '%s'", eq);
 		} else if (!strcmp(tok[i], "zero_point")) {
-			if (eval_range(as, eq, INT32_MIN, INT32_MAX, &v))
+			if (eval_named(as, tok[i], eq, INT32_MIN, INT32_MAX, &v))
 				t.zero_point = (int32_t)v;
 		} else if (!strcmp(tok[i], "layout")) {
 			if (!strcmp(eq, "row_major"))
@@ -436,13 +450,13 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 			int field = ISA_FIELD_NONE;
 
 			if (!strcmp(tok[i], "opcode") || !strcmp(tok[i], "dtype")) {
-				if (!eval_range(as, eq, 0, 255, &v))
+				if (!eval_named(as, tok[i], eq, 0, 255, &v))
 					return;
 				*(!strcmp(tok[i], "opcode") ? &insn.opcode : &insn.dtype) = (uint8_t)v;
 				continue;
 			}
 			if (!strcmp(tok[i], "flags")) {
-				if (!eval_range(as, eq, 0, 65535, &v))
+				if (!eval_named(as, tok[i], eq, 0, 65535, &v))
 					return;
 				insn.flags = (uint16_t)v;
 				continue;
@@ -457,7 +471,7 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 				error(as, ".insn: unknown field '%s'", tok[i]);
 				return;
 			}
-			if (!eval_range(as, eq, INT32_MIN, UINT32_MAX, &v))
+			if (!eval_named(as, tok[i], eq, INT32_MIN, UINT32_MAX, &v))
 				return;
 			*isa_field_ptr(&insn, field) = (uint32_t)v;
 			continue;
@@ -481,7 +495,7 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 		int64_t lo, hi;
 
 		isa_operand_limits(op, &lo, &hi);
-		if (!eval_range(as, eq, lo, hi, &v))
+		if (!eval_named(as, tok[i], eq, lo, hi, &v))
 			return;
 		isa_operand_set(&insn, op, v);
 		insn.flags |= op->sets_flag;
