@@ -65,6 +65,11 @@ static void npu_pci_reset_done(struct pci_dev *pdev)
 {
 	struct npu_device *ndev = pci_get_drvdata(pdev);
 
+	/*
+	 * The core's restore after the reset consumed the saved state; save
+	 * it again, or a later AER slot reset restores nothing (BARs lost).
+	 */
+	pci_save_state(pdev);
 	if (ndev)
 		npu_recovery_pci_restart(ndev);
 }
