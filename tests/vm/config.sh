@@ -44,6 +44,7 @@
 #   NPU_VM_MODULE=path/npu.ko         load this module instead of driver/npu.ko
 #   NPU_VM_TIMEOUT=seconds            overall limit of one boot
 #   NPU_QEMU=path                     use this QEMU instead of building one
+#   NPU_VM_QMP=path                   QMP socket at path (tests/reliability/)
 # Another kernel (`make debug-test` sets these from scripts/debug-kernel.sh):
 #   NPU_KVER=release                  its release (uname -r)
 #   NPU_VM_KERNEL=path/bzImage        its image instead of /boot/vmlinuz-$KVER

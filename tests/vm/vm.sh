@@ -112,6 +112,8 @@ qemu_args=(
 	-nodefaults
 	"${devices[@]}"
 )
+# NPU_VM_QMP=path: a QMP socket there, for host-side tests (tests/reliability/).
+[ -z "${NPU_VM_QMP:-}" ] || qemu_args+=(-qmp "unix:$NPU_VM_QMP,server=on,wait=off")
 
 if [ "$mode" = shell ]; then
 	log "console log: $console (Ctrl-A X quits QEMU, Ctrl-A C its monitor)"
