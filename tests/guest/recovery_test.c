@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The card goes away or is reset while both of its PEs run self-checking
+ * jobs, waiters blocked in WAIT forever and PE0 possibly hung:
+ *   unbind/rebind (20 cycles), FLR through sysfs `reset` (5), the link going
+ *   down (LINK_DOWN armed through debugfs) then remove + rescan (3),
+ * and, driven from the host by tests/reliability/qmp_reliability.py over
+ * QMP, hot-unplug (device_del/device_add), AER errors and link down armed
+ * with qom-set (the "agent" mode below).
+ *
+ * After each: every waiter came back (no hang), every job is accounted for
+ * (OK with correct data, or an error status: DEVICE_LOST/CANCELLED/HANG, or
+ * ENODEV once the card is gone), old files answer ENODEV and poll
+ * POLLERR|POLLHUP, BO mappings stay readable, and the card (re)appears and
+ * runs jobs on both PEs. The VM loop fails on any kernel warning.
+ *
+ * As a kselftest it uses the last card (card 0 stays for everyone else).
+ * Agent mode: `recovery_test agent PHASE:CYCLES...` with PHASE one of
+ * unbind, flr, link, unplug, aer, link_qmp; prints "NPUREL: READY phase n"
+ * when the host may act, "NPUREL: GONE phase n" when the host may re-add the
+ * device, "NPUREL: RESULT phase n ok|fail detail" per cycle, and finally
+ * "NPUREL: TOTAL passed failed".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "npu_fault_util.h"
+#include "npu_sys_util.h"
+
+#define DEPTH		4
+#define MAX_CARDS	4
+
+/* ---- load: a thread per PE, WAIT without timeout ---- */
+
+struct pe_load {
+	pthread_t thread;
+	int fd;
+	unsigned int pe;
+	struct npu_vjob_ctx ctx;
+	volatile int *stop;
+	bool forever;		/* WAIT with no timeout: the driver must release it */
+	bool done;
+	/* results */
+	unsigned long submitted, collected, ok, bad_data, status[8], enodev, other;
+	unsigned long wait_enodev;	/* WAIT on an uncollected job said ENODEV: result lost */
+	int other_err;
+	bool lost;		/* saw DEVICE_LOST or ENODEV */
+};
+
+struct load {
+	int card;
+	char busname[NPU_STRING_LEN];
+	volatile int stop;
+	struct pe_load pe[NPU_MAX_PES];
+};
+
+static void pe_result(struct pe_load *pl, int ret, const struct npu_wait *w, unsigned int slot)
+{
+	if (ret == 0) {
+		pl->collected++;
+		pl->ok++;
+		if (npu_vjob_check(&pl->ctx, slot))
+			pl->bad_data++;
+	} else if (ret == -EIO) {
+		pl->collected++;
+		if (w->status < 8)
+			pl->status[w->status]++;
+		if (w->status == NPU_JOB_DEVICE_LOST)
+			pl->lost = true;
+	} else if (ret == -ENODEV) {
+		pl->enodev++;
+		pl->wait_enodev++;
+		pl->lost = true;
+	} else {
+		pl->other++;
+		pl->other_err = ret;
+	}
+}
+
+static void *pe_load_main(void *arg)
+{
+	struct pe_load *pl = arg;
+	uint64_t seq[DEPTH];
+	unsigned int head = 0, n = 0;
+
+	for (;;) {
+		while (!*pl->stop && !pl->lost && !pl->other && n < DEPTH) {
+			unsigned int slot = (head + n) % DEPTH;
+			int ret = npu_vjob_submit(&pl->ctx, slot, &seq[slot]);
+
+			if (ret == -ENODEV) {
+				pl->enodev++;
+				pl->lost = true;
+				break;
+			}
+			if (ret == -EAGAIN || ret == -EINTR) {
+				usleep(10000);
+				break;
+			}
+			if (ret) {
+				pl->other++;
+				pl->other_err = ret;
+				break;
+			}
+			pl->submitted++;
+			n++;
+		}
+		if (!n) {
+			if (*pl->stop || pl->lost || pl->other)
+				break;
+			continue;
+		}
+		{
+			struct npu_wait w;
+			int ret = npu_wait(pl->fd, seq[head], pl->forever ? -1 : 30000000000ll, &w);
+
+			pe_result(pl, ret, &w, head);
+			if (ret == -ENODEV) {
+				/* nothing left to collect on a gone card: the rest are lost too */
+				break;
+			}
+		}
+		head = (head + 1) % DEPTH;
+		n--;
+	}
+	pl->done = true;
+	return NULL;
+}
+
+static int card_of_busname(const char *busname)
+{
+	for (int c = 0; c < MAX_CARDS; c++) {
+		struct npu_device_info info;
+		int fd = npu_open(c, NPU_FILE_MGMT, 0);
+
+		if (fd < 0)
+			continue;
+		if (npu_device_info(fd, &info) == 0 && !strcmp(info.busname, busname)) {
+			close(fd);
+			return c;
+		}
+		close(fd);
+	}
+	return -ENODEV;
+}
+
+static int wait_card(const char *busname, bool present, unsigned int ms)
+{
+	uint64_t end = npu_now_ns() + (uint64_t)ms * 1000000;
+
+	for (;;) {
+		int card = card_of_busname(busname);
+
+		if (present && card >= 0)
+			return card;
+		if (!present && card < 0)
+			return 0;
+		if (npu_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+}
+
+static int load_start(struct load *l, int card, bool forever, char *err, size_t len)
+{
+	l->stop = 0;
+	l->card = card;
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		struct pe_load *pl = &l->pe[p];
+		int ret;
+
+		memset(pl, 0, sizeof(*pl));
+		pl->pe = p;
+		pl->stop = &l->stop;
+		pl->forever = forever;
+		pl->fd = npu_open(card, p ? NPU_FILE_PE1 : NPU_FILE_PE0, 0);
+		if (pl->fd < 0) {
+			snprintf(err, len, "open card %d pe%u: %s", card, p, strerror(-pl->fd));
+			return pl->fd;
+		}
+		ret = npu_vjob_init(&pl->ctx, pl->fd, 0, DEPTH, 0x100000, 0x5eed + p);
+		if (ret) {
+			snprintf(err, len, "buffers on pe%u: %s", p, strerror(-ret));
+			return ret;
+		}
+		ret = pthread_create(&pl->thread, NULL, pe_load_main, pl);
+		if (ret) {
+			snprintf(err, len, "pthread_create: %s", strerror(ret));
+			return -ret;
+		}
+	}
+	return 0;
+}
+
+/* Joins the load threads within ms; -ETIMEDOUT names a waiter that hangs. */
+static int load_join(struct load *l, unsigned int ms, char *err, size_t len)
+{
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ms / 1000;
+		if (pthread_timedjoin_np(l->pe[p].thread, NULL, &ts)) {
+			snprintf(err, len, "pe%u: a waiter did not come back within %u ms", p, ms);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
+static void load_close(struct load *l)
+{
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		npu_vjob_fini(&l->pe[p].ctx);
+		if (l->pe[p].fd >= 0)
+			close(l->pe[p].fd);
+		l->pe[p].fd = -1;
+	}
+}
+
+static void load_summary(const struct load *l, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		const struct pe_load *pl = &l->pe[p];
+
+		used += (size_t)snprintf(buf + used, len - used,
+					 "%spe%u %lu jobs: %lu OK, %lu lost, %lu cancelled, %lu hang, "
+					 "%lu ENODEV", p ? "; " : "", p, pl->submitted, pl->ok,
+					 pl->status[NPU_JOB_DEVICE_LOST],
+					 pl->status[NPU_JOB_CANCELLED], pl->status[NPU_JOB_HANG],
+					 pl->enodev);
+		if (used >= len)
+			break;
+	}
+}
+
+/*
+ * Every job accounted for. removal: the threads ended by losing the card;
+ * otherwise no job may be lost and none may see ENODEV.
+ */
+static int load_verify(const struct load *l, bool removal, char *err, size_t len)
+{
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		const struct pe_load *pl = &l->pe[p];
+		unsigned long bad_status = pl->status[NPU_JOB_BAD_DESC] +
+			pl->status[NPU_JOB_DRAM_OOB] + pl->status[NPU_JOB_DMA_FAULT] +
+			pl->status[NPU_JOB_TIMEOUT];
+
+		if (pl->bad_data) {
+			snprintf(err, len, "pe%u: %lu jobs OK with wrong data", p, pl->bad_data);
+			return -EBADMSG;
+		}
+		if (pl->other) {
+			snprintf(err, len, "pe%u: unexpected %s", p, strerror(-pl->other_err));
+			return -EPROTO;
+		}
+		if (bad_status) {
+			snprintf(err, len, "pe%u: %lu jobs with a device error status", p,
+				 bad_status);
+			return -EPROTO;
+		}
+		if (pl->wait_enodev) {
+			snprintf(err, len, "pe%u: WAIT on %lu submitted, uncollected jobs returned "
+				 "ENODEV instead of their result", p, pl->wait_enodev);
+			return -EPROTO;
+		}
+		if (removal && !pl->lost) {
+			snprintf(err, len, "pe%u: never saw DEVICE_LOST or ENODEV", p);
+			return -EPROTO;
+		}
+		if (!removal && (pl->lost || pl->enodev)) {
+			snprintf(err, len, "pe%u: lost the card in a reset", p);
+			return -EPROTO;
+		}
+		if (!removal && !pl->ok) {
+			snprintf(err, len, "pe%u: no job completed", p);
+			return -EPROTO;
+		}
+		if (pl->collected + pl->enodev < pl->submitted && !removal) {
+			snprintf(err, len, "pe%u: %lu of %lu jobs never reported", p,
+				 pl->submitted - pl->collected, pl->submitted);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+/* The old files after the card left: ENODEV everywhere, mappings readable. */
+static int check_dead_files(const struct load *l, char *err, size_t len)
+{
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		const struct pe_load *pl = &l->pe[p];
+		struct pollfd pfd = { .fd = pl->fd, .events = POLLIN | POLLOUT };
+		struct npu_device_info info;
+		int ret;
+
+		ret = npu_wait(pl->fd, NPU_WAIT_ANY, 0, NULL);
+		if (ret != -ENODEV && ret != -ENOENT) {
+			snprintf(err, len, "pe%u: WAIT_ANY after removal: %s", p, strerror(-ret));
+			return -EPROTO;
+		}
+		ret = npu_device_info(pl->fd, &info);
+		if (ret != -ENODEV) {
+			snprintf(err, len, "pe%u: DEVICE_INFO after removal: %s", p,
+				 strerror(-ret));
+			return -EPROTO;
+		}
+		if (poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLERR | POLLHUP)) !=
+		    (POLLERR | POLLHUP)) {
+			snprintf(err, len, "pe%u: poll revents 0x%x after removal", p, pfd.revents);
+			return -EPROTO;
+		}
+		/* the mapping still reads (no SIGBUS) */
+		(void)*(volatile uint8_t *)pl->ctx.in.map;
+	}
+	return 0;
+}
+
+/* A fresh job on both PEs of the card (retrying while a release finishes). */
+static int card_works(int card, char *err, size_t len)
+{
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++) {
+		struct npu_vjob_ctx ctx;
+		uint64_t seq;
+		int fd = -EAGAIN, ret;
+
+		for (int i = 0; i < 200 && (fd == -EAGAIN || fd == -EBUSY); i++) {
+			fd = npu_open(card, p ? NPU_FILE_PE1 : NPU_FILE_PE0, 0);
+			if (fd == -EAGAIN || fd == -EBUSY)
+				usleep(50000);
+		}
+		if (fd < 0) {
+			snprintf(err, len, "open pe%u afterwards: %s", p, strerror(-fd));
+			return fd;
+		}
+		ret = npu_vjob_init(&ctx, fd, 0, 1, 0x300000, 99);
+		if (!ret)
+			ret = npu_vjob_submit(&ctx, 0, &seq);
+		if (!ret)
+			ret = npu_wait(fd, seq, 30000000000ll, NULL);
+		if (!ret)
+			ret = npu_vjob_check(&ctx, 0);
+		npu_vjob_fini(&ctx);
+		close(fd);
+		if (ret) {
+			snprintf(err, len, "a job on pe%u afterwards: %s", p, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int sysfs_pci_write(const char *busname, const char *attr, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", busname, attr);
+	return npu_write_file(path, val);
+}
+
+static int debugfs_write(const char *busname, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/npu/%s/%s", busname, file);
+	return npu_write_file(path, val);
+}
+
+/*
+ * Disarms every fault through BAR0 (sysfs resource0 works without a driver):
+ * fault switches survive unbind and every reset, so an unlimited HANG armed
+ * for the cycle would hang the rebound card.
+ */
+static void disarm_via_bar0(const char *busname)
+{
+	char path[256];
+	void *map;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", busname,
+		 NPU_BAR_REGS);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	map = mmap(NULL, NPU_REGS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_DISARM) = NPU_FAULT_ALL;
+	/* back to the power-on arming defaults: all PEs, fire once */
+	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_PE_MASK) = 3;
+	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_COUNT) = 1;
+	munmap(map, NPU_REGS_SIZE);
+}
+
+/* Kernel log lines that show a bug, counted over the whole log buffer. */
+static long kernel_bug_lines(void)
+{
+	static const char *const pats[] = {
+		"WARNING:", "BUG:", "Oops", "general protection fault", "UBSAN:",
+		"circular locking dependency", "suspicious RCU usage", "Call Trace:",
+	};
+	int size = klogctl(10, NULL, 0);
+	char *buf;
+	long count = 0;
+	int n;
+
+	if (size <= 0)
+		return 0;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return 0;
+	n = klogctl(3, buf, size);
+	if (n > 0) {
+		buf[n] = 0;
+		for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+			for (char *p = strstr(buf, pats[i]); p; p = strstr(p + 1, pats[i]))
+				count++;
+	}
+	free(buf);
+	return count;
+}
+
+/* Count of kernel log lines naming this PCI function and "AER". */
+static long aer_lines(const char *busname)
+{
+	int size = klogctl(10, NULL, 0);
+	char *buf;
+	long count = 0;
+	int n;
+
+	if (size <= 0)
+		return 0;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return 0;
+	n = klogctl(3, buf, size);
+	if (n > 0) {
+		buf[n] = 0;
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			if (strstr(line, "AER") && strstr(line, busname))
+				count++;
+	}
+	free(buf);
+	return count;
+}
+
+/* ---- cycles ---- */
+
+enum phase { PH_UNBIND, PH_FLR, PH_LINK, PH_UNPLUG, PH_AER, PH_LINK_QMP, PH_COUNT };
+static const char *const phase_names[PH_COUNT] = {
+	"unbind", "flr", "link", "unplug", "aer", "link_qmp",
+};
+
+struct cycle_ctx {
+	char busname[NPU_STRING_LEN];
+	char driver_dir[256];
+	bool agent;		/* print NPUREL lines for the host */
+	char detail[512];
+};
+
+static void agent_say(const struct cycle_ctx *cc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cc->agent)
+		return;
+	va_start(ap, fmt);
+	printf("NPUREL: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+}
+
+/*
+ * Arms HANG on PE0 until disarmed (or the card goes), so its jobs stay in
+ * flight; the count register goes back to 1 at once (armings keep their own).
+ */
+static void hang_pe0(const char *busname)
+{
+	debugfs_write(busname, "fault_pe_mask", "1");
+	debugfs_write(busname, "fault_count", "0");
+	debugfs_write(busname, "fault_arm", "1");
+	debugfs_write(busname, "fault_count", "1");
+	debugfs_write(busname, "fault_pe_mask", "3");
+}
+
+static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
+{
+	const char *name = phase_names[ph];
+	char *err = cc->detail, sum[400], path[300];
+	size_t elen = sizeof(cc->detail);
+	bool removal = ph != PH_FLR && ph != PH_AER;
+	long bugs0 = kernel_bug_lines();
+	bool aer_seen = true;
+	struct load l;
+	int card, ret;
+
+	err[0] = 0;
+	card = wait_card(cc->busname, true, 5000);
+	if (card < 0) {
+		/* an earlier cycle lost the card: try remove + rescan, fail this cycle */
+		sysfs_pci_write(cc->busname, "remove", "1");
+		npu_write_file("/sys/bus/pci/rescan", "1");
+		card = wait_card(cc->busname, true, 30000);
+		snprintf(err, elen, "card %s was not present at the start (%s)", cc->busname,
+			 card < 0 ? "remove+rescan did not help" : "back after remove+rescan");
+		return -ENODEV;
+	}
+	memset(&l, 0, sizeof(l));
+	for (unsigned int p = 0; p < NPU_MAX_PES; p++)
+		l.pe[p].fd = -1;
+	ret = load_start(&l, card, removal, err, elen);
+	if (ret) {
+		l.stop = 1;
+		goto out;
+	}
+	if (removal && ph != PH_LINK && ph != PH_LINK_QMP)
+		hang_pe0(cc->busname);	/* in flight for sure when the card goes */
+	usleep(300000);
+
+	switch (ph) {
+	case PH_UNBIND:
+		snprintf(path, sizeof(path), "%s/unbind", cc->driver_dir);
+		ret = npu_write_file(path, cc->busname);
+		break;
+	case PH_FLR:
+		ret = sysfs_pci_write(cc->busname, "reset", "1");
+		break;
+	case PH_LINK:
+		/*
+		 * Once: a LINK_DOWN arming with firings left fires again right
+		 * after the PCI reset that is meant to bring the card back.
+		 */
+		ret = debugfs_write(cc->busname, "fault_count", "1");
+		if (!ret)
+			ret = debugfs_write(cc->busname, "fault_arm", "0x40");
+		break;
+	case PH_UNPLUG:
+	case PH_AER:
+	case PH_LINK_QMP:
+		agent_say(cc, "READY %s %u", name, n);
+		ret = 0;
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret) {
+		snprintf(err, elen, "%s: %s", name, strerror(-ret));
+		l.stop = 1;
+		load_join(&l, 60000, sum, sizeof(sum));
+		goto out;
+	}
+	if (ph == PH_AER) {
+		long aer0 = aer_lines(cc->busname);
+		uint64_t end = npu_now_ns() + 10000000000ull;
+
+		while (aer_lines(cc->busname) <= aer0 && npu_now_ns() < end)
+			usleep(50000);
+		/* The host judges this: a masked correctable error never shows. */
+		aer_seen = aer_lines(cc->busname) > aer0;
+		usleep(1000000);	/* recovery runs in the AER thread */
+	} else if (!removal) {
+		usleep(500000);
+	}
+	if (!removal)
+		l.stop = 1;
+	ret = load_join(&l, removal ? 60000 : 60000, err, elen) ?: ret;
+	if (ret)
+		goto out;
+	ret = load_verify(&l, removal, err, elen);
+	if (!ret && removal)
+		ret = check_dead_files(&l, err, elen);
+	load_summary(&l, sum, sizeof(sum));
+	load_close(&l);
+	if (ret)
+		goto out;
+
+	/* bring the card back */
+	switch (ph) {
+	case PH_UNBIND:
+		wait_card(cc->busname, false, 10000);
+		disarm_via_bar0(cc->busname);
+		snprintf(path, sizeof(path), "%s/bind", cc->driver_dir);
+		ret = npu_write_file(path, cc->busname);
+		break;
+	case PH_LINK:
+	case PH_LINK_QMP:
+		ret = sysfs_pci_write(cc->busname, "remove", "1");
+		if (!ret)
+			ret = npu_write_file("/sys/bus/pci/rescan", "1");
+		break;
+	case PH_UNPLUG:
+		wait_card(cc->busname, false, 60000);
+		agent_say(cc, "GONE %s %u", name, n);
+		break;
+	default:
+		break;
+	}
+	if (ret) {
+		snprintf(err, elen, "bringing the card back: %s", strerror(-ret));
+		goto out;
+	}
+	card = wait_card(cc->busname, true, 60000);
+	if (card < 0) {
+		snprintf(err, elen, "the card did not come back");
+		ret = card;
+		goto out;
+	}
+	ret = card_works(card, err, elen);
+	if (!ret && kernel_bug_lines() > bugs0) {
+		snprintf(err, elen, "the kernel log shows a bug");
+		ret = -EPROTO;
+	}
+	if (!ret)
+		snprintf(err, elen, "%s%s", aer_seen ? "" : "(no AER report in the kernel log) ",
+			 sum);
+out:
+	if (l.pe[0].fd >= 0 || l.pe[1].fd >= 0) {
+		l.stop = 1;
+		load_close(&l);
+	}
+	return ret;
+}
+
+static int cycle_ctx_init(struct cycle_ctx *cc, int card, bool agent)
+{
+	char path[256], link[256];
+	struct npu_device_info info;
+	ssize_t n;
+	int fd = npu_open(card, NPU_FILE_MGMT, 0), ret;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->agent = agent;
+	if (fd < 0)
+		return fd;
+	ret = npu_device_info(fd, &info);
+	close(fd);
+	if (ret)
+		return ret;
+	snprintf(cc->busname, sizeof(cc->busname), "%.*s", NPU_STRING_LEN - 1, info.busname);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", cc->busname);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -errno;
+	link[n] = 0;
+	snprintf(cc->driver_dir, sizeof(cc->driver_dir), "/sys/bus/pci/drivers/%s",
+		 strrchr(link, '/') + 1);
+	return 0;
+}
+
+/* ---- kselftest mode: the phases the guest can do alone, on the last card ---- */
+
+static int last_card(void)
+{
+	int c = -1;
+
+	for (int i = 0; i < MAX_CARDS; i++)
+		if (npu_device_present(i))
+			c = i;
+	return c;
+}
+
+FIXTURE(recovery)
+{
+	struct cycle_ctx cc;
+	unsigned int old_timeout;
+};
+
+FIXTURE_VARIANT(recovery)
+{
+	enum phase phase;
+	unsigned int cycles;
+	bool needs_faults;
+};
+
+FIXTURE_VARIANT_ADD(recovery, unbind_rebind) { .phase = PH_UNBIND, .cycles = 20,
+	.needs_faults = false };
+FIXTURE_VARIANT_ADD(recovery, flr_under_load) { .phase = PH_FLR, .cycles = 5 };
+FIXTURE_VARIANT_ADD(recovery, link_down_then_rescan) { .phase = PH_LINK, .cycles = 3,
+	.needs_faults = true };
+
+FIXTURE_SETUP(recovery)
+{
+	struct npu_fault_dev dev;
+	int card = last_card();
+
+	if (card < 0)
+		SKIP(return, "no card");
+	ASSERT_EQ(0, cycle_ctx_init(&self->cc, card, false));
+	if (variant->needs_faults) {
+		ASSERT_EQ(0, npu_fault_dev_open(card, &dev));
+		npu_fault_dev_close(&dev);
+		if (!npu_fault_supported(&dev))
+			SKIP(return, "no NPU_CAP_FAULTS: boot with -device npu,faults=on");
+		if (!dev.debugfs[0])
+			SKIP(return, "no fault knobs in debugfs");
+	}
+}
+
+FIXTURE_TEARDOWN(recovery)
+{
+	char path[300];
+
+	/* leave the card bound and working for the tests that follow */
+	if (self->cc.busname[0] && card_of_busname(self->cc.busname) < 0) {
+		snprintf(path, sizeof(path), "%s/bind", self->cc.driver_dir);
+		npu_write_file(path, self->cc.busname);
+		wait_card(self->cc.busname, true, 10000);
+	}
+}
+
+TEST_F_TIMEOUT(recovery, cycles, 110)
+{
+	unsigned int passed = 0;
+	uint64_t t0 = npu_now_ns();
+
+	NPU_RETURN_IF_SKIPPED();
+	for (unsigned int i = 0; i < variant->cycles; i++) {
+		int ret = run_cycle(&self->cc, variant->phase, i);
+
+		EXPECT_EQ(0, ret) TH_LOG("%s cycle %u: %s", phase_names[variant->phase], i,
+					 self->cc.detail);
+		if (ret)
+			break;
+		if (i == 0 || i + 1 == variant->cycles)
+			ksft_print_msg("%s cycle %u: %s\n", phase_names[variant->phase], i,
+				       self->cc.detail);
+		passed++;
+	}
+	ksft_print_msg("%s: %u of %u cycles passed in %.1f s\n", phase_names[variant->phase],
+		       passed, variant->cycles, (npu_now_ns() - t0) / 1e9);
+}
+
+/* ---- agent mode, for tests/reliability/qmp_reliability.py ---- */
+
+static int agent_main(int argc, char **argv)
+{
+	unsigned int passed = 0, failed = 0;
+	struct cycle_ctx cc;
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (npu_device_present(0) == false) {
+		printf("NPUREL: TOTAL 0 1 no card\n");
+		return 1;
+	}
+	ret = cycle_ctx_init(&cc, 0, true);
+	if (ret) {
+		printf("NPUREL: TOTAL 0 1 card 0: %s\n", strerror(-ret));
+		return 1;
+	}
+	for (int a = 2; a < argc; a++) {
+		char phase[32];
+		unsigned int cycles = 1;
+		int ph = -1;
+
+		if (sscanf(argv[a], "%31[a-z_]:%u", phase, &cycles) < 1)
+			continue;
+		for (int i = 0; i < PH_COUNT; i++)
+			if (!strcmp(phase, phase_names[i]))
+				ph = i;
+		if (ph < 0) {
+			printf("NPUREL: RESULT %s 0 fail unknown phase\n", phase);
+			failed++;
+			continue;
+		}
+		for (unsigned int n = 0; n < cycles; n++) {
+			uint64_t t0 = npu_now_ns();
+
+			ret = run_cycle(&cc, (enum phase)ph, n);
+			printf("NPUREL: RESULT %s %u %s %.1fs %s\n", phase, n, ret ? "fail" : "ok",
+			       (npu_now_ns() - t0) / 1e9, cc.detail);
+			if (ret)
+				failed++;
+			else
+				passed++;
+		}
+	}
+	printf("NPUREL: TOTAL %u %u\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "agent"))
+		return agent_main(argc, argv);
+	return test_harness_run(argc, argv);
+}
