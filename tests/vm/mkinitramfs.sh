@@ -101,7 +101,13 @@ base_key=$(
 base=$out/base${modroot:+-$kver}
 base_root=$base-root
 flock 9
-if [ ! -f "$base.cpio" ] || [ "$(cat "$base.key" 2>/dev/null)" != "$base_key" ]; then
+# The unpacked tree is used again below (depmod): check it, not just the key,
+# since anything that cleans *.ko under the checkout empties it.
+base_ok=1
+for m in $mods; do
+	[ -f "$base_root$moddir/$m" ] || base_ok=0
+done
+if [ $base_ok = 0 ] || [ ! -f "$base.cpio" ] || [ "$(cat "$base.key" 2>/dev/null)" != "$base_key" ]; then
 	log "packing the base archive (busybox, stock modules: $NPU_VM_STOCK_MODULES)"
 	rm -rf "$base_root"
 	mkdir -p "$base_root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,tests,vm}
