@@ -48,4 +48,7 @@ install-hal: hal
 	ln -sf libnpuhal.so.$(HAL_VERSION) $(DESTDIR)$(LIBDIR)/libnpuhal.so.$(HAL_SOVERSION)
 	ln -sf libnpuhal.so.$(HAL_SOVERSION) $(DESTDIR)$(LIBDIR)/libnpuhal.so
 	install -m 644 hal/include/npuhal.h hal/include/npu_program.h $(DESTDIR)$(INCLUDEDIR)/npuhal/
-	install -m 644 $(HAL_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	# Generated here, not copied from build/: PREFIX may differ from the build's.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(HAL_VERSION)|g' \
+		hal/npuhal.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/npuhal.pc

@@ -64,6 +64,8 @@ build_step "module, guest tests, userspace (make all)" make --no-print-directory
 suite "host unit tests (tests/host)" host-tests tests/host/run.sh
 suite "program container fuzzing (tests/fuzz)" fuzz tests/tap-count.sh tests/fuzz/run.sh
 if [ $built = 1 ]; then
+	suite "libnpuhal packaging (make install, pkg-config)" install \
+		tests/tap-count.sh tests/install-check.sh
 	suite "device model qtests (tests/qemu)" qtests \
 		tests/tap-count.sh python3 tests/qemu/npu_qtest.py "$qemu"
 fi

@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Packaging of libnpuhal as a runtime would consume it: `make install` into a
+# scratch DESTDIR, then build the docs/hal.md example against the installed
+# headers through pkg-config, shared and static, and check the shared
+# library's exports. Prints TAP.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+n=0 failed=0
+check() {
+	n=$((n + 1))
+	if "$@" >"$dest/out" 2>&1; then
+		echo "ok $n $what"
+	else
+		echo "not ok $n $what"
+		sed 's/^/# /' "$dest/out" | head -n 20
+		failed=$((failed + 1))
+	fi
+}
+pc() {
+	PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest/usr/lib/pkgconfig pkg-config "$@"
+}
+
+echo "TAP version 13"
+echo "1..5"
+what="make install PREFIX=/usr DESTDIR=<scratch>"
+check make -C "$top" --no-print-directory install PREFIX=/usr DESTDIR="$dest"
+what="the shared library's soname is libnpuhal.so.1"
+check sh -c "objdump -p '$dest/usr/lib/libnpuhal.so.1' | grep -q 'SONAME *libnpuhal.so.1\$'"
+what="it exports only npu_* functions, all at version NPUHAL_1.0"
+check sh -c "nm -D --defined-only '$dest/usr/lib/libnpuhal.so.1' | awk '{print \$3}' |
+	grep -v '^NPUHAL_1.0\$' | grep -qv '^npu_.*@@NPUHAL_1.0\$' && exit 1 || exit 0"
+what="the docs/hal.md example builds against the installed package (shared)"
+check sh -c "cc -std=c11 -Wall -Wextra -Werror '$top/build/examples/hal_example.c' \
+	\$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_LIBDIR='$dest/usr/lib/pkgconfig' \
+	pkg-config --cflags --libs npuhal) -o '$dest/example' &&
+	LD_LIBRARY_PATH='$dest/usr/lib' ldd '$dest/example' | grep -q '$dest/usr/lib/libnpuhal.so.1'"
+what="...and statically (pkg-config --static)"
+check sh -c "cc -std=c11 -Wall -Wextra -Werror -static '$top/build/examples/hal_example.c' \
+	\$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_LIBDIR='$dest/usr/lib/pkgconfig' \
+	pkg-config --static --cflags --libs npuhal) -o '$dest/example-static'"
+[ "$failed" -eq 0 ]
