@@ -52,6 +52,7 @@ struct pe_load {
 	volatile int *stop;
 	bool forever;		/* WAIT with no timeout: the driver must release it */
 	bool done;
+	pid_t tid;		/* for its kernel stack when it hangs */
 	/* results */
 	unsigned long submitted, collected, ok, bad_data, status[8], enodev, other;
 	unsigned long wait_enodev;	/* WAIT on an uncollected job said ENODEV: result lost */
@@ -94,6 +95,8 @@ static void *pe_load_main(void *arg)
 	struct pe_load *pl = arg;
 	uint64_t seq[DEPTH];
 	unsigned int head = 0, n = 0;
+
+	pl->tid = gettid();
 
 	for (;;) {
 		while (!*pl->stop && !pl->lost && !pl->other && n < DEPTH) {
@@ -163,8 +166,15 @@ static int wait_card(const char *busname, bool present, unsigned int ms)
 	for (;;) {
 		int card = card_of_busname(busname);
 
-		if (present && card >= 0)
-			return card;
+		if (present && card >= 0) {
+			char pe0[64], pe1[64];
+
+			/* the PE nodes appear after the management node */
+			npu_file_path(pe0, sizeof(pe0), card, NPU_FILE_PE0);
+			npu_file_path(pe1, sizeof(pe1), card, NPU_FILE_PE1);
+			if (!access(pe0, F_OK) && !access(pe1, F_OK))
+				return card;
+		}
 		if (!present && card < 0)
 			return 0;
 		if (npu_now_ns() > end)
@@ -213,7 +223,23 @@ static int load_join(struct load *l, unsigned int ms, char *err, size_t len)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += ms / 1000;
 		if (pthread_timedjoin_np(l->pe[p].thread, NULL, &ts)) {
-			snprintf(err, len, "pe%u: a waiter did not come back within %u ms", p, ms);
+			char path[64], stack[512] = "";
+			int fd;
+
+			/* where it sleeps in the kernel, for the report */
+			snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)l->pe[p].tid);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t n = read(fd, stack, sizeof(stack) - 1);
+
+				stack[n > 0 ? n : 0] = 0;
+				close(fd);
+				for (char *c = stack; *c; c++)
+					if (*c == '\n')
+						*c = '|';
+			}
+			snprintf(err, len, "pe%u: a waiter did not come back within %u ms; "
+				 "kernel stack: %s", p, ms, stack);
 			return -ETIMEDOUT;
 		}
 	}
@@ -385,9 +411,10 @@ static int debugfs_write(const char *busname, const char *file, const char *val)
  * fault switches survive unbind and every reset, so an unlimited HANG armed
  * for the cycle would hang the rebound card.
  */
-static void disarm_via_bar0(const char *busname)
+static uint32_t disarm_via_bar0(const char *busname)
 {
 	char path[256];
+	uint32_t armed;
 	void *map;
 	int fd;
 
@@ -395,16 +422,18 @@ static void disarm_via_bar0(const char *busname)
 		 NPU_BAR_REGS);
 	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return ~0u;
 	map = mmap(NULL, NPU_REGS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
-		return;
+		return ~0u;
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_DISARM) = NPU_FAULT_ALL;
 	/* back to the power-on arming defaults: all PEs, fire once */
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_PE_MASK) = 3;
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_COUNT) = 1;
+	armed = *(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_ARM);
 	munmap(map, NPU_REGS_SIZE);
+	return armed;	/* what is still armed: 0 */
 }
 
 /* Kernel log lines that show a bug, counted over the whole log buffer. */
@@ -595,7 +624,11 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	switch (ph) {
 	case PH_UNBIND:
 		wait_card(cc->busname, false, 10000);
-		disarm_via_bar0(cc->busname);
+		if (disarm_via_bar0(cc->busname)) {
+			snprintf(err, elen, "faults still armed after disarming through BAR0");
+			ret = -EIO;
+			goto out;
+		}
 		snprintf(path, sizeof(path), "%s/bind", cc->driver_dir);
 		ret = npu_write_file(path, cc->busname);
 		break;

@@ -231,11 +231,16 @@ def main():
             print("%s %d - %s cycle %s: %s" % ("ok" if ok else "not ok", len(results), phase,
                                                n, detail), flush=True)
 
+    total_at = None
     try:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 fail("time limit of %ds reached" % opt.timeout)
+                break
+            if total_at is not None and time.monotonic() - total_at > 90:
+                # e.g. a waiter stuck in the kernel keeps the agent from exiting
+                fail("the VM did not power off within 90 s after the agent finished")
                 break
             try:
                 line = lines.get(timeout=min(left, 5))
@@ -245,11 +250,12 @@ def main():
                 break
             if opt.verbose or line.startswith("vm: "):
                 print("# " + line, flush=True)
-            m = re.search(r"logs in (\S+)$", line)
+            m = re.search(r"console log: (\S+)$", line)
             if m:
-                logs_dir = m.group(1)
+                logs_dir = os.path.dirname(m.group(1))
             if line.startswith("NPUREL: TOTAL"):
                 total_seen = True
+                total_at = time.monotonic()
             try:
                 act(line)
             except (QMPError, OSError) as e:
@@ -257,7 +263,7 @@ def main():
     finally:
         if vm.poll() is None:
             try:
-                vm.wait(timeout=60 if total_seen else 1)
+                vm.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 os.killpg(vm.pid, signal.SIGTERM)
                 vm.wait()
