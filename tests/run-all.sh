@@ -73,6 +73,8 @@ fi
 if [ $built = 1 ]; then
 	suite "guest tests in the VM (tests/guest)" vm-tests \
 		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh test
+	suite "hot-unplug, AER, FLR, link down over QMP (tests/reliability)" reliability \
+		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/reliability/qmp_reliability.py
 else
 	section "guest tests in the VM"
 	echo "FAIL not run: the build failed"
