@@ -247,6 +247,7 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_erase;
 
+	npu_pci_enable_error_reporting(pdev);
 	/* PCI error recovery restores this configuration after a slot reset. */
 	pci_save_state(pdev);
 	npu_recovery_start(ndev);

@@ -323,6 +323,7 @@ int npu_hw_set_fused(struct npu_device *ndev, bool fused);
 
 /* npu_pci_err.c */
 extern const struct pci_error_handlers npu_pci_err_handlers;
+void npu_pci_enable_error_reporting(struct pci_dev *pdev);
 
 /* npu_debugfs.c */
 void npu_debugfs_init(void);

@@ -223,13 +223,22 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			list_add_tail(&job->file_node, &nfile->jobs);
 			mutex_unlock(&nfile->jobs_lock);
 
+			/*
+			 * The push reads SQ_HEAD again: if the link went down
+			 * since the check, it finds no room. Take the job back
+			 * (its seqno stays unused) and wait like on a full ring,
+			 * until recovery declares the device lost.
+			 */
 			ret = npu_ring_push_locked(pe, job);
-			/* Cannot fail: room was checked under the same lock. */
-			WARN_ON(ret);
-			/* The job may be finished and freed once the lock drops. */
-			*seqno = job->seqno;
-			mutex_unlock(&pe->lock);
-			return 0;
+			if (!ret) {
+				/* The job may be finished and freed once the lock drops. */
+				*seqno = job->seqno;
+				mutex_unlock(&pe->lock);
+				return 0;
+			}
+			mutex_lock(&nfile->jobs_lock);
+			list_del(&job->file_node);
+			mutex_unlock(&nfile->jobs_lock);
 		}
 		mutex_unlock(&pe->lock);
 

@@ -74,6 +74,21 @@ static void npu_pci_reset_done(struct pci_dev *pdev)
 		npu_recovery_pci_restart(ndev);
 }
 
+/*
+ * Let the device report errors through AER. 6.1 leaves this to drivers
+ * (pci_enable_pcie_error_reporting(), gone in later kernels, where the PCI
+ * core sets the same bits itself); setting the DEVCTL bits directly works
+ * on both, without a version check.
+ */
+void npu_pci_enable_error_reporting(struct pci_dev *pdev)
+{
+	if (!pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ERR))
+		return;
+	pcie_capability_set_word(pdev, PCI_EXP_DEVCTL,
+				 PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
+				 PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE);
+}
+
 const struct pci_error_handlers npu_pci_err_handlers = {
 	.error_detected = npu_pci_error_detected,
 	.slot_reset = npu_pci_slot_reset,
