@@ -185,6 +185,13 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
 	if (ret)
 		return ret;
+	/*
+	 * A hardware SG entry holds up to 4 GiB - 1 bytes; without this the
+	 * DMA API assumes 64 KiB segments, which our merged SG tables exceed.
+	 */
+	ret = dma_set_max_seg_size(dev, U32_MAX & PAGE_MASK);
+	if (ret)
+		return ret;
 	pci_set_master(pdev);
 
 	ndev = kzalloc(sizeof(*ndev), GFP_KERNEL);
