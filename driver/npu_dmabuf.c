@@ -2,7 +2,8 @@
 /*
  * dma-buf sharing. BO_EXPORT wraps a driver-allocated BO in a new dma-buf
  * (the dma-buf holds a BO reference until its release); BO_IMPORT attaches
- * to any exporter's dma-buf and maps it for this device.
+ * to any exporter's dma-buf and maps it for this device, except for a BO of
+ * this device, which the importer shares.
  *
  * Kernel 6.1 offers the *_unlocked attachment helpers, which take the
  * reservation lock themselves.
@@ -155,6 +156,21 @@ int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
 	ret = npu_bo_charge(nfile, dmabuf->size);
 	if (ret)
 		goto err_put;
+
+	/*
+	 * Our own BO on this device is already mapped for it: share the BO
+	 * (as DRM does for self-imports). Attaching would map the same pages
+	 * twice for one device, which the DMA API does not allow.
+	 */
+	if (dmabuf->ops == &npu_dmabuf_ops) {
+		bo = dmabuf->priv;
+		if (bo->ndev == nfile->ndev) {
+			kref_get(&bo->ref);
+			dma_buf_put(dmabuf);
+			goto add_handle;
+		}
+	}
+
 	bo = npu_bo_new(nfile->ndev, NPU_BO_IMPORT, dmabuf->size);
 	if (!bo) {
 		ret = -ENOMEM;
@@ -175,6 +191,7 @@ int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
 	bo->attach = attach;
 	bo->sgt = sgt;
 
+add_handle:
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
