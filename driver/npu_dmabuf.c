@@ -34,7 +34,13 @@ static struct sg_table *npu_dmabuf_map(struct dma_buf_attachment *attach,
 	ret = sg_alloc_table_from_pages(sgt, bo->pages, bo->npages, 0, bo->size, GFP_KERNEL);
 	if (ret)
 		goto err_free;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	/*
+	 * The pages stay mapped for this device too, so an importer's mapping
+	 * overlaps ours. Without cache maintenance at map time (as DRM's PRIME
+	 * helpers do) the DMA API allows that; CPU access of an imported buffer
+	 * is its exporter's business.
+	 */
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto err_table;
 	return sgt;
@@ -49,7 +55,7 @@ err_free:
 static void npu_dmabuf_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 			     enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
