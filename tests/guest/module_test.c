@@ -280,17 +280,30 @@ static void reload_once(struct __test_metadata *_metadata, FIXTURE_DATA(mod) *se
 	EXPECT_EQ(0, card_works(1, NPU_FILE_FUSED, cycle));
 }
 
+/*
+ * Under the debug kernel (make debug-test: KASAN, kmemleak) a cycle is many
+ * times slower and KASAN's quarantine of freed objects moves the memory
+ * counters by far more than the bounds below; kmemleak checks for leaks
+ * exactly there. So a few cycles run, and the counters are only logged.
+ */
+static bool debug_kernel(void)
+{
+	return access("/sys/kernel/debug/kmemleak", F_OK) == 0;
+}
+
 TEST_F_TIMEOUT(mod, reload_cycles_leave_nothing_behind, 90)
 {
 	struct kmem before, after;
 	int64_t unreclaim_delta, vmalloc_delta, percpu_delta, free_delta;
+	bool debug = debug_kernel();
+	int warmup = debug ? 1 : WARMUP_CYCLES, cycles = debug ? 3 : CYCLES;
 
 	NPU_RETURN_IF_SKIPPED();
 	/* The first cycles fill caches that stay (kernfs, slab pages, module loader). */
-	for (int i = 0; i < WARMUP_CYCLES; i++)
+	for (int i = 0; i < warmup; i++)
 		reload_once(_metadata, self, -1 - i);
 	ASSERT_EQ(0, read_kmem(&before));
-	for (int i = 0; i < CYCLES; i++)
+	for (int i = 0; i < cycles; i++)
 		reload_once(_metadata, self, i);
 	ASSERT_EQ(0, read_kmem(&after));
 
@@ -299,7 +312,7 @@ TEST_F_TIMEOUT(mod, reload_cycles_leave_nothing_behind, 90)
 	percpu_delta = (int64_t)(after.percpu_kb - before.percpu_kb);
 	free_delta = (int64_t)(after.free_kb - before.free_kb);
 	TH_LOG("%d rmmod/modprobe cycles: SUnreclaim %+lld kB, Slab %+lld kB, Percpu %+lld kB, VmallocUsed %+lld kB, MemFree %+lld kB",
-	       CYCLES, (long long)unreclaim_delta,
+	       cycles, (long long)unreclaim_delta,
 	       (long long)(after.slab_kb - before.slab_kb), (long long)percpu_delta,
 	       (long long)vmalloc_delta, (long long)free_delta);
 	/*
@@ -311,6 +324,8 @@ TEST_F_TIMEOUT(mod, reload_cycles_leave_nothing_behind, 90)
 	 * MemFree is only logged: it wanders by up to 3 MB over 30 cycles
 	 * even with bind/unbind alone, then stays flat for the next 30.
 	 */
+	if (debug)
+		return;
 	EXPECT_GT(256, unreclaim_delta) TH_LOG("unreclaimable slab grew");
 	/* vfree'd module areas are purged lazily: +40 kB seen without a leak */
 	EXPECT_GT(128, vmalloc_delta) TH_LOG("vmalloc grew");
