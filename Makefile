@@ -13,7 +13,7 @@ BUILD := $(CURDIR)/build
 KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
-	vm-shell vm-run vm-selftest demo clean
+	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test
 
 all: module hal tools examples guest-tests
 
@@ -32,6 +32,7 @@ help:
 	@echo "make module       build driver/npu.ko against the installed Debian kernel headers"
 	@echo "make module-check checkpatch --strict, sparse and W=1 on the driver"
 	@echo "make qemu         build QEMU with the NPU model (cached in $(NPU_CACHE))"
+	@echo "make debug-test   the guest suite and a fail-nth sweep on a KASAN/lockdep/kmemleak kernel"
 
 setup:
 	scripts/setup.sh
@@ -94,6 +95,15 @@ vm-run: all
 # must each be reported as failures.
 vm-selftest: all
 	NPU_VM_SKIP_BUILD=1 tests/vm/selftest.sh
+
+# The debug kernel (KASAN, lockdep, kmemleak, debug objects, fault injection),
+# built once into $(NPU_CACHE)/debug-kernel, and the whole guest suite on it
+# (README.md, "Debug kernel").
+debug-kernel:
+	scripts/debug-kernel.sh
+
+debug-test:
+	scripts/debug-test.sh
 
 # The newcomer's first command: install, build, boot, show the NPUs.
 demo:
