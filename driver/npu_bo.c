@@ -25,20 +25,61 @@
 
 #include "npu_bo.h"
 
+/* Ends the BO's DMA mapping for its device; the caller holds bos_lock. */
+static void npu_bo_unmap_dma_locked(struct npu_bo *bo)
+{
+	lockdep_assert_held(&bo->ndev->bos_lock);
+
+	if (bo->dma_unmapped)
+		return;
+	if (bo->kind == NPU_BO_IMPORT)
+		npu_dmabuf_unmap_import(bo);
+	else
+		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
+	bo->dma_unmapped = true;
+}
+
+/* The BO is DMA-mapped for its device now: let remove find it. */
+void npu_bo_track(struct npu_bo *bo)
+{
+	mutex_lock(&bo->ndev->bos_lock);
+	list_add_tail(&bo->dev_node, &bo->ndev->bos);
+	mutex_unlock(&bo->ndev->bos_lock);
+}
+
+/*
+ * Remove, after every job ended: files may keep their BOs (and mappings
+ * of the pages) for a while, but not the device's DMA mappings.
+ */
+void npu_device_unmap_bos(struct npu_device *ndev)
+{
+	struct npu_bo *bo;
+
+	mutex_lock(&ndev->bos_lock);
+	list_for_each_entry(bo, &ndev->bos, dev_node)
+		npu_bo_unmap_dma_locked(bo);
+	mutex_unlock(&ndev->bos_lock);
+}
+
 static void npu_bo_release(struct kref *ref)
 {
 	struct npu_bo *bo = container_of(ref, struct npu_bo, ref);
 	unsigned long i;
 
+	mutex_lock(&bo->ndev->bos_lock);
+	if (!list_empty(&bo->dev_node)) {
+		list_del_init(&bo->dev_node);
+		npu_bo_unmap_dma_locked(bo);
+	}
+	mutex_unlock(&bo->ndev->bos_lock);
+
 	switch (bo->kind) {
 	case NPU_BO_KERNEL:
-		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
 		sg_free_table(bo->sgt);
 		for (i = 0; i < bo->npages; i++)
 			__free_page(bo->pages[i]);
 		break;
 	case NPU_BO_USERPTR:
-		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
 		sg_free_table(bo->sgt);
 		unpin_user_pages_dirty_lock(bo->pages, bo->npages, !bo->readonly);
 		account_locked_vm(bo->locked_mm, bo->npages, false);
@@ -97,6 +138,7 @@ struct npu_bo *npu_bo_new(struct npu_device *ndev, enum npu_bo_kind kind, u64 si
 	if (!bo)
 		return NULL;
 	kref_init(&bo->ref);
+	INIT_LIST_HEAD(&bo->dev_node);
 	bo->kind = kind;
 	bo->size = PAGE_ALIGN(size);
 	bo->npages = bo->size >> PAGE_SHIFT;
@@ -138,6 +180,7 @@ static noinline int npu_bo_map_pages(struct npu_bo *bo)
 		return ret;
 	}
 	bo->sgt = &bo->own_sgt;
+	npu_bo_track(bo);
 	return 0;
 }
 

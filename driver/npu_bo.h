@@ -52,7 +52,10 @@ struct npu_bo {
 	struct sg_table *sgt;
 	struct sg_table own_sgt;
 	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;		/* IMPORT: the buffer, referenced until release */
 	struct mm_struct *locked_mm;
+	struct list_head dev_node;	/* on ndev->bos while DMA-mapped */
+	bool dma_unmapped;		/* under ndev->bos_lock: remove unmapped it */
 };
 
 int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg);
@@ -65,11 +68,14 @@ void npu_bo_discard(struct npu_bo *bo);
 int npu_bo_add_handle(struct npu_file *nfile, struct npu_bo *bo, u32 *handle);
 void npu_bo_remove_handle(struct npu_file *nfile, u32 handle);
 void npu_dmabuf_release_import(struct npu_bo *bo);
+void npu_dmabuf_unmap_import(struct npu_bo *bo);
 struct npu_bo *npu_bo_lookup(struct npu_file *nfile, u32 handle);
 void npu_bo_put(struct npu_bo *bo);
 int npu_bo_charge(struct npu_file *nfile, u64 bytes);
 void npu_bo_uncharge(struct npu_file *nfile, u64 bytes);
 int npu_bo_mmap(struct npu_file *nfile, struct vm_area_struct *vma);
 void npu_file_free_bos(struct npu_file *nfile);
+void npu_bo_track(struct npu_bo *bo);
+void npu_device_unmap_bos(struct npu_device *ndev);
 
 #endif /* NPU_BO_H */

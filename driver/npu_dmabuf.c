@@ -128,13 +128,17 @@ int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg)
 	return 0;
 }
 
+/* Ends an import's mapping and attachment (once: see npu_bo_unmap_dma_locked()). */
+void npu_dmabuf_unmap_import(struct npu_bo *bo)
+{
+	dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
+	dma_buf_detach(bo->attach->dmabuf, bo->attach);
+}
+
+/* The rest of an import's release, after its DMA mapping ended. */
 void npu_dmabuf_release_import(struct npu_bo *bo)
 {
-	struct dma_buf *dmabuf = bo->attach->dmabuf;
-
-	dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
-	dma_buf_detach(dmabuf, bo->attach);
-	dma_buf_put(dmabuf);
+	dma_buf_put(bo->dmabuf);
 }
 
 int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
@@ -195,7 +199,9 @@ int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
 		goto err_detach;
 	}
 	bo->attach = attach;
+	bo->dmabuf = dmabuf;
 	bo->sgt = sgt;
+	npu_bo_track(bo);
 
 add_handle:
 	ret = npu_bo_add_handle(nfile, bo, &handle);

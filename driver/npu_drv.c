@@ -13,6 +13,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
+#include "npu_bo.h"
 #include "npu_drv.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
@@ -202,6 +203,8 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ndev->regs = pcim_iomap_table(pdev)[NPU_BAR_REGS];
 	init_rwsem(&ndev->alive_lock);
 	mutex_init(&ndev->owner_lock);
+	mutex_init(&ndev->bos_lock);
+	INIT_LIST_HEAD(&ndev->bos);
 	npu_recovery_init(ndev);
 	for (i = 0; i < NPU_MAX_PES; i++) {
 		ndev->pe[i].ndev = ndev;
@@ -310,6 +313,8 @@ static void npu_remove(struct pci_dev *pdev)
 	}
 	/* Quiesce DMA: rings and SG lists are freed once we return. */
 	npu_wr32(ndev, NPU_REG_DEV_CTRL, NPU_DEV_CTRL_RESET);
+	/* Nothing runs any more: end the DMA mappings of BOs files still hold. */
+	npu_device_unmap_bos(ndev);
 	up_write(&ndev->alive_lock);
 
 	npu_device_put(ndev);

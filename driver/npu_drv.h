@@ -209,6 +209,14 @@ struct npu_device {
 
 	struct mutex owner_lock;	/* see @owner_lock above */
 	u32 owned_mask;
+	/*
+	 * Every BO DMA-mapped for this device, so remove can unmap them while
+	 * files still hold them (the DMA API forbids mappings that outlive the
+	 * driver's binding). bos_lock protects the list and npu_bo.dma_unmapped;
+	 * taken without any other driver lock held.
+	 */
+	struct mutex bos_lock;
+	struct list_head bos;
 	u32 releasing_mask;
 	struct npu_holder holder[NPU_MAX_PES];
 	bool fused;
