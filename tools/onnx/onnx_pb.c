@@ -760,18 +760,29 @@ out:
 	return buf;
 }
 
-bool onnx_read_model(const char *path, struct onnx_model *m, char *err, size_t errlen)
+/* Reads the file at path into a parser positioned on its bytes; NULL on error. */
+static uint8_t *open_pb(const char *path, struct pb *pb, char *err, size_t errlen)
 {
 	size_t size;
 	uint8_t *buf = slurp(path, &size, err, errlen);
-	struct pb pb = { .err = err, .errlen = errlen };
+
+	*pb = (struct pb){ .err = err, .errlen = errlen };
+	if (buf) {
+		pb->p = buf;
+		pb->end = buf + size;
+	}
+	return buf;
+}
+
+bool onnx_read_model(const char *path, struct onnx_model *m, char *err, size_t errlen)
+{
+	struct pb pb;
+	uint8_t *buf = open_pb(path, &pb, err, errlen);
 	bool ok;
 
 	memset(m, 0, sizeof(*m));
 	if (!buf)
 		return false;
-	pb.p = buf;
-	pb.end = buf + size;
 	ok = model(&pb, m);
 	free(buf);
 	if (!ok)
@@ -781,16 +792,13 @@ bool onnx_read_model(const char *path, struct onnx_model *m, char *err, size_t e
 
 bool onnx_read_tensor(const char *path, struct onnx_tensor *t, char *err, size_t errlen)
 {
-	size_t size;
-	uint8_t *buf = slurp(path, &size, err, errlen);
-	struct pb pb = { .err = err, .errlen = errlen };
+	struct pb pb;
+	uint8_t *buf = open_pb(path, &pb, err, errlen);
 	bool ok;
 
 	memset(t, 0, sizeof(*t));
 	if (!buf)
 		return false;
-	pb.p = buf;
-	pb.end = buf + size;
 	ok = tensor(&pb, t);
 	free(buf);
 	return ok;
