@@ -464,28 +464,84 @@ static long kernel_bug_lines(void)
 	return count;
 }
 
-/* Count of kernel log lines naming this PCI function and "AER". */
-static long aer_lines(const char *busname)
+/*
+ * Evidence that an injected AER error arrived. The root port's totals
+ * (aer_rootport_total_err_*) count every message it received, fatal ones
+ * included (the kernel logs those as "Inaccessible" and leaves the device's
+ * own counters alone); unlike kernel log lines they neither race with the
+ * injection nor fall out of a full log buffer.
+ */
+static long long aer_root_port_total(const char *busname)
 {
-	int size = klogctl(10, NULL, 0);
-	char *buf;
-	long count = 0;
-	int n;
+	static const char *const kinds[] = { "cor", "nonfatal", "fatal" };
+	char dev[300], *port;
+	long long total = 0;
 
-	if (size <= 0)
-		return 0;
-	buf = malloc((size_t)size + 1);
-	if (!buf)
-		return 0;
-	n = klogctl(3, buf, size);
-	if (n > 0) {
-		buf[n] = 0;
-		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-			if (strstr(line, "AER") && strstr(line, busname))
-				count++;
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", busname);
+	port = realpath(dev, NULL);
+	if (!port)
+		return -1;
+	*strrchr(port, '/') = 0;	/* the upstream port's sysfs directory */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char path[400];
+		uint64_t v;
+
+		snprintf(path, sizeof(path), "%s/aer_rootport_total_err_%s", port, kinds[i]);
+		if (npu_read_u64(path, &v)) {
+			total = -1;
+			break;
+		}
+		total += (long long)v;
 	}
-	free(buf);
-	return count;
+	free(port);
+	return total;
+}
+
+/*
+ * Offset of the device's Correctable Error Status register (AER extended
+ * capability + 0x10) in its config space, or 0 if it has none.
+ */
+static off_t aer_cor_status_offset(int cfg)
+{
+	off_t off = 0x100;
+
+	for (int hops = 0; off >= 0x100 && hops < 64; hops++) {
+		uint32_t hdr;
+
+		if (pread(cfg, &hdr, sizeof(hdr), off) != (ssize_t)sizeof(hdr) || !hdr)
+			return 0;
+		if ((hdr & 0xffff) == 0x0001)	/* PCI_EXT_CAP_ID_ERR */
+			return off + 0x10;
+		off = (hdr >> 20) & 0xffc;
+	}
+	return 0;
+}
+
+/*
+ * Reads the device's Correctable Error Status and, with clear, writes the
+ * bits back (RW1C). QEMU 7.2 records an injected correctable error there
+ * but forwards only uncorrectable messages to the root port
+ * (pcie_aer_msg_alldev()), so for correctable errors this is the evidence.
+ * Returns the bits, or 0 if unreadable.
+ */
+static uint32_t aer_cor_status(const char *busname, bool clear)
+{
+	char path[300];
+	uint32_t bits = 0;
+	off_t off;
+	int cfg;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", busname);
+	cfg = open(path, clear ? O_RDWR : O_RDONLY);
+	if (cfg < 0)
+		return 0;
+	off = aer_cor_status_offset(cfg);
+	if (off && pread(cfg, &bits, sizeof(bits), off) != (ssize_t)sizeof(bits))
+		bits = 0;
+	if (bits && clear && pwrite(cfg, &bits, sizeof(bits), off) != (ssize_t)sizeof(bits))
+		bits = 0;
+	close(cfg);
+	return bits;
 }
 
 /* ---- cycles ---- */
@@ -493,6 +549,14 @@ static long aer_lines(const char *busname)
 enum phase { PH_UNBIND, PH_FLR, PH_LINK, PH_UNPLUG, PH_AER, PH_LINK_QMP, PH_COUNT };
 static const char *const phase_names[PH_COUNT] = {
 	"unbind", "flr", "link", "unplug", "aer", "link_qmp",
+};
+
+/* What an AER cycle saw of its injected error; the host decides what is enough. */
+enum aer_evidence { AER_NONE, AER_LOGGED_ONLY, AER_REPORTED };
+static const char *const aer_evidence_text[] = {
+	[AER_NONE] = "(no AER report at the root port, nothing in the device's error status) ",
+	[AER_LOGGED_ONLY] = "(no AER report at the root port, only in the device's error status) ",
+	[AER_REPORTED] = "",
 };
 
 struct cycle_ctx {
@@ -536,7 +600,8 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	size_t elen = sizeof(cc->detail);
 	bool removal = ph != PH_FLR && ph != PH_AER;
 	long bugs0 = kernel_bug_lines();
-	bool aer_seen = true;
+	enum aer_evidence aer_evidence = AER_NONE;
+	long long aer_total0 = -1;
 	struct load l;
 	int card, ret;
 
@@ -580,8 +645,14 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		if (!ret)
 			ret = debugfs_write(cc->busname, "fault_arm", "0x40");
 		break;
-	case PH_UNPLUG:
 	case PH_AER:
+		/* before READY: the host injects as soon as it reads it */
+		aer_cor_status(cc->busname, true);
+		aer_total0 = aer_root_port_total(cc->busname);
+		agent_say(cc, "READY %s %u", name, n);
+		ret = 0;
+		break;
+	case PH_UNPLUG:
 	case PH_LINK_QMP:
 		agent_say(cc, "READY %s %u", name, n);
 		ret = 0;
@@ -596,13 +667,22 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		goto out;
 	}
 	if (ph == PH_AER) {
-		long aer0 = aer_lines(cc->busname);
 		uint64_t end = npu_now_ns() + 10000000000ull;
 
-		while (aer_lines(cc->busname) <= aer0 && npu_now_ns() < end)
+		/* The host judges this: see the RESULT line below. */
+		while (npu_now_ns() < end) {
+			long long total = aer_root_port_total(cc->busname);
+
+			if (total >= 0 && aer_total0 >= 0 && total > aer_total0) {
+				aer_evidence = AER_REPORTED;
+				break;
+			}
+			if (aer_cor_status(cc->busname, false)) {
+				aer_evidence = AER_LOGGED_ONLY;
+				break;
+			}
 			usleep(50000);
-		/* The host judges this: a masked correctable error never shows. */
-		aer_seen = aer_lines(cc->busname) > aer0;
+		}
 		usleep(1000000);	/* recovery runs in the AER thread */
 	} else if (!removal) {
 		usleep(500000);
@@ -661,7 +741,7 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		ret = -EPROTO;
 	}
 	if (!ret)
-		snprintf(err, elen, "%s%s", aer_seen ? "" : "(no AER report in the kernel log) ",
+		snprintf(err, elen, "%s%s", ph != PH_AER ? "" : aer_evidence_text[aer_evidence],
 			 sum);
 out:
 	if (l.pe[0].fd >= 0 || l.pe[1].fd >= 0) {
