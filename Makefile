@@ -84,9 +84,12 @@ vm-test: all
 vm-shell: all
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh shell
 
-# CMD reaches the recipe through the environment, so any quoting survives.
+# CMD reaches the recipe through the environment, so any quoting survives;
+# $(value ...) keeps make from expanding its "$" (CMD='echo $HOME' works).
 # make turns a failing command's status into 2; tests/vm/vm.sh run CMD
 # returns the exact status.
+override CMD := $(value CMD)
+export CMD
 vm-run: all
 	@test -n "$$CMD" || { echo "usage: make vm-run CMD='shell command'" >&2; exit 2; }
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh run "$$CMD"
