@@ -337,9 +337,21 @@ typedef struct npu_queue_options {
 
 NPU_API npu_status npu_queue_create(npu_runner *runner, const npu_queue_options *opts,
 				    npu_queue **out);
-/* timeout_ns: how long to wait for a free slot; < 0 forever, 0 not at all. */
+/*
+ * Queues one job; inputs are copied, so the caller may reuse them at once.
+ * timeout_ns: how long to wait for a free slot; < 0 forever, 0 not at all.
+ */
 NPU_API npu_status npu_queue_submit(npu_queue *queue, const void *const *inputs,
 				    void *context, int64_t timeout_ns);
+/*
+ * As npu_queue_submit(), but an input that could be read in place by
+ * npu_runner_run() (page-aligned, at least NPU_IN_PLACE_MIN_BYTES) is not
+ * copied: the device reads it where it is, so the caller must leave it
+ * unchanged and allocated until npu_queue_recv() has returned this job.
+ * Other inputs are copied. npu_run_info.inputs_in_place says how many were not.
+ */
+NPU_API npu_status npu_queue_submit_in_place(npu_queue *queue, const void *const *inputs,
+					     void *context, int64_t timeout_ns);
 /*
  * Waits up to timeout_ns (< 0 forever) for a finished job, copies its
  * outputs into outputs[] and returns its status; *context is set for every

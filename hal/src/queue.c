@@ -33,6 +33,7 @@ struct slot {
 	struct npu_hal_bo *bufs;	/* inputs, then outputs */
 	void *context;
 	uint64_t seqno;
+	unsigned int in_place;		/* inputs the device reads from the caller's memory */
 	npu_status status;
 	char message[256];		/* detail of a failed job */
 	npu_run_info info;
@@ -164,6 +165,7 @@ static void *reaper(void *p)
 		s->info = (npu_run_info){
 			.device_start = w.start_ts, .device_end = w.end_ts,
 			.clock_mhz = su->info.clock_mhz, .unit = (unsigned int)unit,
+			.inputs_in_place = s->in_place,
 		};
 		s->done_ns = npu_prof_now_ns();
 		if (!st)
@@ -277,11 +279,12 @@ npu_status npu_queue_create(npu_runner *r, const npu_queue_options *opts, npu_qu
 	return NPU_OK;
 }
 
-npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *context,
-			    int64_t timeout_ns)
+static npu_status queue_submit(npu_queue *q, const void *const *inputs, void *context,
+			       int64_t timeout_ns, bool in_place)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
-	uint32_t handles[2 * NPU_JOB_MAX_CMDS];
+	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS] = { 0 };
+	const struct npu_session_unit *su;
 	struct timespec deadline = deadline_after(timeout_ns > 0 ? timeout_ns : 0);
 	uint64_t t0 = npu_prof_now_ns(), t1, t2 = 0, seqno = 0;
 	struct slot *s = NULL;
@@ -319,16 +322,28 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 	q->unit_busy[s->unit]++;
 	pthread_mutex_unlock(&q->lock);
 
-	for (size_t i = 0; i < r->input_count; i++)
-		memcpy(s->bufs[i].map, inputs[i], r->inputs[i]->byte_size);
-	/* Queued inputs are always copied: the caller may reuse its buffers at once. */
+	su = r->units[s->unit].su;
 	npu_runner_staging_handles(r, s->bufs, handles);
+	s->in_place = 0;
+	for (size_t i = 0; i < r->input_count; i++) {
+		if (in_place)
+			pinned[i] = npu_runner_pin_input(su, inputs[i], r->inputs[i]->byte_size);
+		if (pinned[i]) {
+			handles[i] = pinned[i];
+			s->in_place++;
+		} else {
+			memcpy(s->bufs[i].map, inputs[i], r->inputs[i]->byte_size);
+		}
+	}
 	n = npu_runner_build_job(r, handles, cmds);
 	t1 = npu_prof_now_ns();
 
 	pthread_mutex_lock(&q->submit_lock[s->unit]);
-	st = npu_job_submit(r->units[s->unit].su, NPU_PE_ANY_IF_ALL(r->units[s->unit].su), cmds,
-			    n, &s->seqno);
+	st = npu_job_submit(su, NPU_PE_ANY_IF_ALL(su), cmds, n, &s->seqno);
+	/* The queued job holds the pinned BOs itself. */
+	for (size_t i = 0; i < r->input_count; i++)
+		if (pinned[i])
+			npu_runner_unpin(su, pinned[i]);
 	pthread_mutex_lock(&q->lock);
 	if (st) {
 		s->state = SLOT_FREE;
@@ -351,6 +366,19 @@ npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *conte
 		npu_prof_host_span("enqueue", t1, t2, seqno);
 	}
 	return st;
+}
+
+npu_status npu_queue_submit(npu_queue *q, const void *const *inputs, void *context,
+			    int64_t timeout_ns)
+{
+	/* Copied: the caller may reuse its buffers as soon as this returns. */
+	return queue_submit(q, inputs, context, timeout_ns, false);
+}
+
+npu_status npu_queue_submit_in_place(npu_queue *q, const void *const *inputs, void *context,
+				     int64_t timeout_ns)
+{
+	return queue_submit(q, inputs, context, timeout_ns, true);
 }
 
 npu_status npu_queue_recv(npu_queue *q, int64_t timeout_ns, void **context,

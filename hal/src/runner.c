@@ -376,7 +376,7 @@ void npu_free_tensor(void *tensor)
  * small or unaligned to be worth it, or the system refuses the pin (the
  * caller then copies). The whole last page is pinned: it is mapped anyway.
  */
-static uint32_t pin_input(const struct npu_session_unit *su, const void *p, uint64_t size)
+uint32_t npu_runner_pin_input(const struct npu_session_unit *su, const void *p, uint64_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct npu_bo_userptr up = { .flags = NPU_BO_USERPTR_READONLY };
@@ -390,7 +390,7 @@ static uint32_t pin_input(const struct npu_session_unit *su, const void *p, uint
 	return up.handle;
 }
 
-static void free_handle(const struct npu_session_unit *su, uint32_t handle)
+void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle)
 {
 	struct npu_bo_free fr = { .handle = handle };
 
@@ -427,7 +427,7 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	t[0] = npu_prof_now_ns();
 	npu_runner_staging_handles(r, ru->staging, handles);
 	for (size_t i = 0; i < r->input_count; i++) {
-		pinned[i] = pin_input(ru->su, inputs[i], r->inputs[i]->byte_size);
+		pinned[i] = npu_runner_pin_input(ru->su, inputs[i], r->inputs[i]->byte_size);
 		if (pinned[i])
 			handles[i] = pinned[i];
 		else
@@ -439,7 +439,7 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	/* A queued job keeps its buffers alive: the handles can go at once. */
 	for (size_t i = 0; i < r->input_count; i++) {
 		if (pinned[i]) {
-			free_handle(ru->su, pinned[i]);
+			npu_runner_unpin(ru->su, pinned[i]);
 			in_place++;
 		}
 	}

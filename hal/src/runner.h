@@ -53,6 +53,14 @@ int64_t npu_run_timeout_ns(void);
 /* The commands of one run; handles[] names the BO of each input, then each output. */
 uint32_t npu_runner_build_job(const npu_runner *r, const uint32_t *handles,
 			      struct npu_job_cmd *cmds);
+/*
+ * A read-only userptr BO over an input the device can read in place
+ * (page-aligned, at least NPU_IN_PLACE_MIN_BYTES), or 0: copy it instead.
+ * A submitted job keeps the BO alive, so npu_runner_unpin() may follow the
+ * SUBMIT at once.
+ */
+uint32_t npu_runner_pin_input(const struct npu_session_unit *su, const void *p, uint64_t size);
+void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle);
 /* handles[] of staging buffers (inputs, then outputs). */
 void npu_runner_staging_handles(const npu_runner *r, const struct npu_hal_bo *staging,
 				uint32_t *handles);

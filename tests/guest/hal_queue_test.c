@@ -191,4 +191,87 @@ TEST_F(queue, recv_times_out_when_nothing_was_submitted)
 	npu_queue_destroy(q);
 }
 
+/*
+ * npu_queue_submit_in_place() lets the device read large page-aligned
+ * inputs where they are; npu_queue_submit() copies, so changing an input
+ * right after submitting it changes nothing.
+ */
+TEST(in_place_submits_read_the_callers_memory)
+{
+	enum { IN_PLACE_JOBS = 4 };
+	const uint64_t big = 256 * 1024;
+	uint8_t *in[IN_PLACE_JOBS + 1] = { NULL }, *raw = malloc(big + 1), *out = malloc(big);
+	uint8_t *snapshot = malloc(big);
+	npu_queue_options opts = { .inflight_per_unit = 4 };
+	npu_program *p;
+	npu_session *s;
+	npu_runner *r;
+	npu_queue *q;
+	struct npu_rng rng;
+	const void *ins[1];
+	void *outs[1] = { out };
+
+	if (!npu_device_present(0))
+		SKIP(return, "no /dev/npu0_mgmt: module not loaded");
+	ASSERT_NE(NULL, raw);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, snapshot);
+	p = hal_test_copy_program(big);
+	ASSERT_NE(NULL, p) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(NPU_OK, npu_session_open("warboy*2", NULL, &s)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(NPU_OK, npu_runner_create(s, p, &r)) TH_LOG("%s", npu_last_error());
+	ASSERT_EQ(NPU_OK, npu_queue_create(r, &opts, &q)) TH_LOG("%s", npu_last_error());
+	npu_rng_seed(&rng, 42);
+	for (int i = 0; i <= IN_PLACE_JOBS; i++) {
+		in[i] = npu_alloc_tensor(big);
+		ASSERT_NE(NULL, in[i]);
+		npu_rng_fill(&rng, in[i], big);
+	}
+	npu_rng_fill(&rng, raw, big + 1);
+
+	/* contexts 1..4: aligned, in place; 5: unaligned, copied */
+	for (uintptr_t i = 0; i < IN_PLACE_JOBS; i++) {
+		ins[0] = in[i];
+		ASSERT_EQ(NPU_OK, npu_queue_submit_in_place(q, ins, (void *)(i + 1), -1))
+			TH_LOG("%s", npu_last_error());
+	}
+	ins[0] = raw + 1;
+	ASSERT_EQ(NPU_OK, npu_queue_submit_in_place(q, ins, (void *)(IN_PLACE_JOBS + 1), -1));
+	/* context 6: aligned through the copying submit, then overwritten */
+	memcpy(snapshot, in[IN_PLACE_JOBS], big);
+	ins[0] = in[IN_PLACE_JOBS];
+	ASSERT_EQ(NPU_OK, npu_queue_submit(q, ins, (void *)(IN_PLACE_JOBS + 2), -1));
+	memset(in[IN_PLACE_JOBS], 0x5a, big);
+
+	for (int k = 0; k < IN_PLACE_JOBS + 2; k++) {
+		npu_run_info info;
+		void *ctx = NULL;
+		uintptr_t id;
+
+		ASSERT_EQ(NPU_OK, npu_queue_recv(q, 30000000000ll, &ctx, outs, &info))
+			TH_LOG("%s", npu_last_error());
+		id = (uintptr_t)ctx;
+		ASSERT_TRUE(id >= 1 && id <= IN_PLACE_JOBS + 2) TH_LOG("context %p", ctx);
+		if (id <= IN_PLACE_JOBS) {
+			EXPECT_EQ(1u, info.inputs_in_place) TH_LOG("job %lu", (unsigned long)id);
+			EXPECT_EQ(-1, npu_first_diff(in[id - 1], out, big));
+		} else if (id == IN_PLACE_JOBS + 1) {
+			EXPECT_EQ(0u, info.inputs_in_place) TH_LOG("unaligned input");
+			EXPECT_EQ(-1, npu_first_diff(raw + 1, out, big));
+		} else {
+			EXPECT_EQ(0u, info.inputs_in_place) TH_LOG("npu_queue_submit()");
+			EXPECT_EQ(-1, npu_first_diff(snapshot, out, big));
+		}
+	}
+	npu_queue_destroy(q);
+	npu_runner_destroy(r);
+	npu_session_close(s);
+	npu_program_free(p);
+	for (int i = 0; i <= IN_PLACE_JOBS; i++)
+		npu_free_tensor(in[i]);
+	free(raw);
+	free(out);
+	free(snapshot);
+}
+
 TEST_HARNESS_MAIN

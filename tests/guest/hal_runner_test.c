@@ -194,44 +194,10 @@ TEST_F(hal, busy_units_name_their_holder)
 	npu_session_close(s);
 }
 
-/* y = x, BYTES bytes, through the device: for in-place inputs. */
-static npu_program *copy_program(uint64_t bytes)
-{
-	enum { IN = 0x1000 };
-	const uint64_t out = IN + bytes;
-	struct npu_insn code[2] = { npu_insn_copy((uint32_t)out, IN, (uint32_t)bytes),
-				    npu_insn_halt() };
-	struct npu_prog_tensor x = {
-		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
-		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 1, .dims = { (uint32_t)bytes },
-		.dram_addr = IN, .byte_size = bytes,
-	};
-	struct npu_prog_tensor y = x;
-	npu_program_builder *b;
-	npu_program *p = NULL;
-	void *data;
-	size_t size;
-
-	y.kind = NPU_TENSOR_OUTPUT;
-	y.name[0] = 'y';
-	y.dram_addr = out;
-	if (npu_program_builder_new("warboy", 1, out + bytes, &b))
-		return NULL;
-	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
-	    !npu_program_builder_add_tensor(b, &x) && !npu_program_builder_add_tensor(b, &y) &&
-	    !npu_program_builder_finish(b, &data, &size)) {
-		if (npu_program_from_bytes(data, size, &p))
-			p = NULL;
-		free(data);
-	}
-	npu_program_builder_free(b);
-	return p;
-}
-
 TEST_F(hal, large_aligned_inputs_are_read_in_place)
 {
 	const uint64_t big = 256 * 1024;
-	npu_program *p = copy_program(big), *small = copy_program(4096);
+	npu_program *p = hal_test_copy_program(big), *small = hal_test_copy_program(4096);
 	uint8_t *aligned = npu_alloc_tensor(big), *raw = malloc(big + 1), *out = malloc(big);
 	const void *ins[1];
 	void *outs[1] = { out };

@@ -45,3 +45,36 @@ npu_program *hal_test_matmul_program(unsigned int pes, uint32_t m, uint32_t k, u
 	npu_program_builder_free(b);
 	return p;
 }
+
+npu_program *hal_test_copy_program(uint64_t bytes)
+{
+	enum { IN = 0x1000 };
+	const uint64_t out = IN + bytes;
+	struct npu_insn code[2] = { npu_insn_copy((uint32_t)out, IN, (uint32_t)bytes),
+				    npu_insn_halt() };
+	struct npu_prog_tensor x = {
+		.name = "x", .kind = NPU_TENSOR_INPUT, .dtype = NPU_PROG_DTYPE_INT8,
+		.host_dtype = NPU_PROG_DTYPE_INT8, .rank = 1, .dims = { (uint32_t)bytes },
+		.dram_addr = IN, .byte_size = bytes,
+	};
+	struct npu_prog_tensor y = x;
+	npu_program_builder *b;
+	npu_program *p = NULL;
+	void *data;
+	size_t size;
+
+	y.kind = NPU_TENSOR_OUTPUT;
+	y.name[0] = 'y';
+	y.dram_addr = out;
+	if (npu_program_builder_new("warboy", 1, out + bytes, &b))
+		return NULL;
+	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
+	    !npu_program_builder_add_tensor(b, &x) && !npu_program_builder_add_tensor(b, &y) &&
+	    !npu_program_builder_finish(b, &data, &size)) {
+		if (npu_program_from_bytes(data, size, &p))
+			p = NULL;
+		free(data);
+	}
+	npu_program_builder_free(b);
+	return p;
+}

@@ -15,4 +15,7 @@
 npu_program *hal_test_matmul_program(unsigned int pes, uint32_t m, uint32_t k, uint32_t n,
 				     const int8_t *w);
 
+/* y = x, `bytes` int8 bytes copied on one PE: for in-place inputs. */
+npu_program *hal_test_copy_program(uint64_t bytes);
+
 #endif /* HAL_TEST_UTIL_H */
