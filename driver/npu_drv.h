@@ -270,6 +270,11 @@ struct npu_device {
  * @finished_events: bumped (under @jobs_lock) whenever a job finishes, so
  *		     sleepers can test for progress without taking the lock
  * @wq: woken when a job of this file finishes
+ * @client_id: unique among the files opened since the module loaded (fdinfo)
+ * @busy_ns: per PE, device time (start to end timestamp) of this file's
+ *	     finished jobs; a fused job counts on both PEs. Atomic: updated
+ *	     under the PE's lock, read by fdinfo without it.
+ * @jobs_finished: jobs of this file that finished, whatever their status
  */
 struct npu_file {
 	struct npu_device *ndev;
@@ -288,6 +293,10 @@ struct npu_file {
 	u64 next_seqno;
 	unsigned long finished_events;
 	wait_queue_head_t wq;
+
+	u64 client_id;
+	atomic64_t busy_ns[NPU_MAX_PES];
+	atomic64_t jobs_finished;
 };
 
 static inline u32 npu_rd32(struct npu_device *ndev, u32 reg)
@@ -339,7 +348,15 @@ void npu_debugfs_exit(void);
 void npu_debugfs_register(struct npu_device *ndev);
 void npu_debugfs_unregister(struct npu_device *ndev);
 
+/* npu_fdinfo.c */
+struct seq_file;
+u64 npu_fdinfo_new_client_id(void);
+void npu_fdinfo_account_job(struct npu_file *nfile, unsigned int pe_index, u64 start_ts,
+			    u64 end_ts);
+void npu_show_fdinfo(struct seq_file *m, struct file *filp);
+
 /* npu_file.c */
+const char *npu_node_format(enum npu_node_kind kind);
 int npu_file_register_chrdev(void);
 void npu_file_unregister_chrdev(void);
 int npu_file_create_nodes(struct npu_device *ndev);

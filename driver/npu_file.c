@@ -33,6 +33,12 @@ static const char * const npu_node_fmt[NPU_NODE_COUNT] = {
 	[NPU_NODE_FUSED] = "npu%upe0-1",
 };
 
+/* printf format of a device file's name, e.g. "npu%upe0" */
+const char *npu_node_format(enum npu_node_kind kind)
+{
+	return npu_node_fmt[kind];
+}
+
 static const u32 npu_node_pe_mask[NPU_NODE_COUNT] = {
 	[NPU_NODE_MGMT] = 0,
 	[NPU_NODE_ALL] = BIT(0) | BIT(1),
@@ -162,6 +168,7 @@ static int npu_open(struct inode *inode, struct file *filp)
 	INIT_LIST_HEAD(&nfile->jobs);
 	nfile->next_seqno = 1;
 	init_waitqueue_head(&nfile->wq);
+	nfile->client_id = npu_fdinfo_new_client_id();
 
 	ret = npu_file_own(nfile);
 	if (ret)
@@ -332,6 +339,7 @@ static const struct file_operations npu_fops = {
 	.poll = npu_poll,
 	.mmap = npu_mmap,
 	.llseek = no_llseek,
+	.show_fdinfo = npu_show_fdinfo,
 };
 
 int npu_file_register_chrdev(void)

@@ -349,6 +349,7 @@ void npu_job_finish(struct npu_job *job, u32 status, u32 info, u64 start_ts, u64
 	job->start_ts = start_ts;
 	job->end_ts = end_ts;
 	job->state = NPU_JOB_STATE_DONE;
+	npu_fdinfo_account_job(nfile, job->pe->index, start_ts, end_ts);
 	nfile->inflight_count--;
 	nfile->finished_events++;
 	wake_up_all(&nfile->wq);
