@@ -39,7 +39,7 @@
 #define NPU_MAX_PES			2
 #define NPU_MAGIC			0x3055504eu	/* "NPU0" */
 #define NPU_HW_REV_MAJOR		1
-#define NPU_HW_REV_MINOR		0
+#define NPU_HW_REV_MINOR		1
 
 /* ---- Global registers (BAR0) -------------------------------------------- */
 
@@ -140,6 +140,7 @@
 #define NPU_PE_CQ_SIZE			0x048	/* RW, entries, power of two */
 #define NPU_PE_CQ_HEAD			0x04c	/* RW, free-running consumer index */
 #define NPU_PE_CQ_TAIL			0x050	/* RO, free-running producer index */
+#define NPU_PE_PROGRESS			0x054	/* RO, cycles of command work done (1.1) */
 
 /* Performance counters: 64-bit, read-only, cleared by PE or device reset. */
 #define NPU_PE_PERF_CYCLES		0x100	/* PE clock cycles since reset */

@@ -692,6 +692,28 @@ static uint32_t pe_status(NpuPe *pe)
     return v;
 }
 
+/*
+ * PE_PROGRESS: command cycles done, the running command's elapsed share
+ * included. Frozen when no completion is on its way: hung (no timer and no
+ * worker), stopped, or past the modelled end.
+ */
+static uint32_t pe_progress(NpuPe *pe)
+{
+    NpuState *s = pe_dev(pe);
+    uint64_t done = pe->perf[NPU_PERF_INDEX(NPU_PE_PERF_TASK_CYCLES)];
+    uint64_t ran;
+
+    if (!pe->busy || npu_engine_stopped(s) ||
+        (!pe->exec_async && !timer_pending(pe->cmd_timer))) {
+        return (uint32_t)done;
+    }
+    ran = npu_ns_to_cycles(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - pe->cmd_start_ns);
+    if (!pe->exec_async) {
+        ran = MIN(ran, pe->run.cycles);
+    }
+    return (uint32_t)(done + ran);
+}
+
 static uint32_t pe_read32(NpuPe *pe, hwaddr reg)
 {
     switch (reg) {
@@ -711,6 +733,8 @@ static uint32_t pe_read32(NpuPe *pe, hwaddr reg)
         return pe->cq_head;
     case NPU_PE_CQ_TAIL:
         return pe->cq_tail;
+    case NPU_PE_PROGRESS:
+        return pe_progress(pe);
     default:
         return 0;       /* write-only (doorbell) and unassigned offsets */
     }

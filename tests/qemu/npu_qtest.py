@@ -34,7 +34,7 @@ REG = dict(MAGIC=0x000, HW_REV=0x004, PE_COUNT=0x008, CAPS=0x00c, DRAM_SIZE=0x01
            FAULT_DELAY_US=0x0b0, FAULT_FIRED=0x0b4)
 PE = dict(CTRL=0x000, STATUS=0x004, DRAM_BASE=0x008, DRAM_SIZE=0x010, SQ_BASE=0x020,
           SQ_SIZE=0x028, SQ_HEAD=0x02c, SQ_TAIL=0x030, SQ_DOORBELL=0x034, CQ_BASE=0x040,
-          CQ_SIZE=0x048, CQ_HEAD=0x04c, CQ_TAIL=0x050)
+          CQ_SIZE=0x048, CQ_HEAD=0x04c, CQ_TAIL=0x050, PROGRESS=0x054)
 PERF = dict(CYCLES=0x100, TASK_CYCLES=0x108, TENSOR_CYCLES=0x110, DMA_CYCLES=0x118,
             INSTRUCTIONS=0x120, COMMANDS=0x128, JOBS=0x130, ERRORS=0x138,
             DMA_TO_DEV_BYTES=0x140, DMA_FROM_DEV_BYTES=0x148, DMA_COMMANDS=0x150)
@@ -308,6 +308,7 @@ def eq(seen, want, what):
 def test_header_constants(qemu):
     text = open(HDR).read()
     for name, val in [("NPU_REG_UUID", 0x140), ("NPU_PE_CQ_TAIL", 0x050),
+                      ("NPU_PE_PROGRESS", PE["PROGRESS"]),
                       ("NPU_PE_PERF_DMA_COMMANDS", 0x150), ("NPU_IRQ_RESET_DONE", None)]:
         expect(name in text, name + " missing from npu_hw.h")
         if val is not None:
@@ -338,7 +339,7 @@ def test_identity_and_two_cards_differ(qemu):
         a = Card(q, 3)
         b = Card(q, 4, bar0=BAR0 + 0x200000, bar2=BAR2 + 0x10000000, bar4=BAR4 + 0x200000)
         eq(a.r(REG["MAGIC"]), 0x3055504e, "magic")
-        eq(a.r(REG["HW_REV"]), 0x10000, "hw rev")
+        eq(a.r(REG["HW_REV"]), 0x10001, "hw rev")
         eq(a.r(REG["PE_COUNT"]), 2, "PE count")
         eq(a.r(REG["CAPS"]), 1, "caps")
         eq(a.r64(REG["DRAM_SIZE"]), 256 << 20, "dram size")
@@ -626,6 +627,44 @@ def test_timing_matmul_and_fused(qemu):
         eq(a.pr(0, PE["CQ_TAIL"]), 2, "fused finished in half the MAC time")
         eq(a.completion(1)["status"], ST_OK, "fused status")
         eq(a.pr64(1, PERF["INSTRUCTIONS"]), 1, "PE1 counters advance")
+    finally:
+        q.close()
+
+
+@test
+def test_progress_moves_while_a_command_runs(qemu):
+    q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
+    try:
+        a = Card(q, 3)
+        prog = insn(ISA_MATMUL, dst=0x20000, src0=0x0, src1=0x10000, args=[64, 64, 64])
+        q.write(a.bar2 + 0x30000, prog)
+        a.setup_pe(0)
+        eq(a.pr(0, PE["PROGRESS"]), 0, "idle PE")
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64)])
+        cost = 32 + 8 + 1024
+        q.step(500)             # 1 GHz: 1 cycle per ns
+        eq(a.pr(0, PE["PROGRESS"]), 500, "halfway through the EXEC")
+        q.step(cost - 500)
+        eq((a.pr(0, PE["CQ_TAIL"]), a.pr(0, PE["PROGRESS"])), (1, cost), "done")
+        eq(a.pr64(0, PERF["TASK_CYCLES"]), cost, "equals TASK_CYCLES when idle")
+        # a hung command makes no progress
+        a.arm(FAULT["HANG"], pe_mask=1, count=1)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 2)])
+        q.step(1_000_000)
+        eq((a.pr(0, PE["STATUS"]) & PE_BUSY, a.pr(0, PE["PROGRESS"])), (PE_BUSY, cost),
+           "hung: busy, progress frozen")
+        a.pw(0, PE["CTRL"], 2)
+        a.setup_pe(0)
+        # a late one stops at its modelled end
+        a.arm(FAULT["LATE"], pe_mask=1, count=1, delay_us=1000)
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(2)
+        eq(a.pr(0, PE["PROGRESS"]), 2, "NOP under way")
+        q.step(500_000)
+        eq((a.pr(0, PE["CQ_TAIL"]), a.pr(0, PE["PROGRESS"])), (0, 4),
+           "late: not finished, progress at the NOP's 4 cycles")
+        q.step(500_002)         # 2 + 500000 + 500002 = 4 cycles + 1000 us
+        eq(a.pr(0, PE["CQ_TAIL"]), 1, "the late completion arrives")
     finally:
         q.close()
 
