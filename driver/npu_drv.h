@@ -104,6 +104,8 @@ struct npu_holder {
  * @stale_completions: completions dropped because they predate a reset
  * @wd_sq_head: under @lock: SQ_HEAD at the last progress the watchdog saw
  * @wd_cq_tail: under @lock: CQ_TAIL at the last progress the watchdog saw
+ * @wd_work_done: under @lock: PE_PROGRESS at the last progress the watchdog
+ *		  saw (moves during a long command; always 0 before HW 1.1)
  * @wd_progress_at: under @lock: jiffies of the last progress (or of the
  *		    first job on an idle ring, or of the last reset)
  * @wd_cq_head: under @lock: @cq_head when completions were seen waiting
@@ -137,6 +139,7 @@ struct npu_pe {
 
 	u32 wd_sq_head;
 	u32 wd_cq_tail;
+	u32 wd_work_done;
 	unsigned long wd_progress_at;
 	u32 wd_cq_head;
 	bool wd_cq_waiting;

@@ -461,7 +461,7 @@ static void npu_watchdog_arm(struct npu_device *ndev)
 static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned int timeout_ms)
 {
 	struct npu_device *ndev = pe->ndev;
-	u32 sq_head, cq_tail, status;
+	u32 sq_head, cq_tail, status, work_done;
 	unsigned int found;
 
 	mutex_lock(&pe->lock);
@@ -473,6 +473,7 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 	sq_head = npu_pe_rd32(pe, NPU_PE_SQ_HEAD);
 	cq_tail = npu_pe_rd32(pe, NPU_PE_CQ_TAIL);
 	status = npu_pe_rd32(pe, NPU_PE_STATUS);
+	work_done = npu_pe_rd32(pe, NPU_PE_PROGRESS);
 	if (sq_head == ~0u && cq_tail == ~0u) {
 		npu_recovery_trigger(ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
 		goto out;
@@ -499,9 +500,12 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 		pe->wd_progress_at = now;
 		goto out;
 	}
-	if (sq_head != pe->wd_sq_head || cq_tail != pe->wd_cq_tail) {
+	/* A long command that is still working moves PE_PROGRESS. */
+	if (sq_head != pe->wd_sq_head || cq_tail != pe->wd_cq_tail ||
+	    work_done != pe->wd_work_done) {
 		pe->wd_sq_head = sq_head;
 		pe->wd_cq_tail = cq_tail;
+		pe->wd_work_done = work_done;
 		pe->wd_progress_at = now;
 		goto out;
 	}

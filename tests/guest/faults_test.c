@@ -491,4 +491,49 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 	npu_vjob_fini(&ctx);
 }
 
+/*
+ * A single EXEC that runs for many job timeouts but keeps working is not a
+ * hang: the watchdog sees PE_PROGRESS move, the job completes OK and
+ * nothing is reset. (Before PE_PROGRESS, such a command was reset.)
+ */
+TEST(long_command_that_works_is_not_a_hang)
+{
+	enum { MATMULS = 16, TIMEOUT = 100 };
+	struct npu_insn code[MATMULS + 1];
+	struct npu_fault_dev dev;
+	uint64_t resets0 = 0, resets1 = 0, t0, ms;
+	unsigned int old_ms;
+	struct npu_wait w;
+	int fd, ret;
+
+	if (!npu_device_present(CARD))
+		SKIP(return, "/dev/npu%d_mgmt missing", CARD);
+	ASSERT_EQ(0, npu_fault_dev_open(CARD, &dev));
+	if (npu_job_timeout_get(&dev, &old_ms) || npu_reset_total(&dev, &resets0)) {
+		npu_fault_dev_close(&dev);
+		SKIP(return, "no sysfs job_timeout_ms or reset_count");
+	}
+	fd = npu_open(CARD, NPU_FILE_PE0, 0);
+	ASSERT_LE(0, fd) TH_LOG("open pe0: %s", strerror(-fd));
+	/* 16 matmuls of 2^26 MACs: seconds of host work in the model's worker */
+	for (int i = 0; i < MATMULS; i++)
+		code[i] = npu_insn_matmul(0x200000, 0x0, 0x100000, 256, 256, 1024, false);
+	code[MATMULS] = npu_insn_halt();
+	ASSERT_EQ(0, npu_job_timeout_set(&dev, TIMEOUT));
+	t0 = npu_now_ns();
+	ret = npu_run_program(fd, 0, 0x300000, code, MATMULS + 1, &w);
+	ms = (npu_now_ns() - t0) / 1000000;
+	npu_job_timeout_set(&dev, old_ms);
+	npu_reset_total(&dev, &resets1);
+	close(fd);
+	npu_fault_dev_close(&dev);
+
+	EXPECT_EQ(0, ret) TH_LOG("job status %u after %llu ms: %s", w.status,
+				 (unsigned long long)ms, strerror(-ret));
+	EXPECT_EQ(resets0, resets1) TH_LOG("a working command was reset");
+	/* Meaningless unless the command outlasted the timeout several times. */
+	EXPECT_LT(3 * TIMEOUT, ms) TH_LOG("the command took only %llu ms",
+					  (unsigned long long)ms);
+}
+
 TEST_HARNESS_MAIN
