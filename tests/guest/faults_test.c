@@ -498,7 +498,7 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
  */
 TEST(long_command_that_works_is_not_a_hang)
 {
-	enum { MATMULS = 16, TIMEOUT = 100 };
+	enum { MATMULS = 32, TIMEOUT = 100 };
 	struct npu_insn code[MATMULS + 1];
 	struct npu_fault_dev dev;
 	uint64_t resets0 = 0, resets1 = 0, t0, ms;
@@ -515,7 +515,7 @@ TEST(long_command_that_works_is_not_a_hang)
 	}
 	fd = npu_open(CARD, NPU_FILE_PE0, 0);
 	ASSERT_LE(0, fd) TH_LOG("open pe0: %s", strerror(-fd));
-	/* 16 matmuls of 2^26 MACs: seconds of host work in the model's worker */
+	/* 32 matmuls of 2^26 MACs: seconds of host work in the model's worker */
 	for (int i = 0; i < MATMULS; i++)
 		code[i] = npu_insn_matmul(0x200000, 0x0, 0x100000, 256, 256, 1024, false);
 	code[MATMULS] = npu_insn_halt();
