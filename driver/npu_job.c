@@ -442,11 +442,17 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 				  MAX_SCHEDULE_TIMEOUT - 1);
 
 	for (;;) {
+		/*
+		 * Nothing will ever finish on a removed device. Sampled before
+		 * collecting: a job that remove finishes (DEVICE_LOST) after a
+		 * look at its state must still be returned, not ENODEV.
+		 */
+		bool gone = READ_ONCE(nfile->ndev->dying) && !READ_ONCE(nfile->inflight_count);
+
 		job = npu_wait_collect(nfile, args.seqno, &events);
 		if (job)
 			break;
-		/* Nothing will ever finish on a removed device. */
-		if (READ_ONCE(nfile->ndev->dying) && !READ_ONCE(nfile->inflight_count))
+		if (gone)
 			return -ENODEV;
 		if (!remaining)
 			return -ETIME;
