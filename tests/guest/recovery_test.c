@@ -409,9 +409,10 @@ static int debugfs_write(const char *busname, const char *file, const char *val)
 /*
  * Disarms every fault through BAR0 (sysfs resource0 works without a driver):
  * fault switches survive unbind and every reset, so an unlimited HANG armed
- * for the cycle would hang the rebound card.
+ * for the cycle would hang the rebound card. Returns what FAULT_ARM still
+ * reads (0 when done), or ~0u when BAR0 cannot be mapped.
  */
-static uint32_t disarm_via_bar0(const char *busname)
+static uint32_t disarm_via_bar0_once(const char *busname)
 {
 	char path[256];
 	uint32_t armed;
@@ -427,13 +428,37 @@ static uint32_t disarm_via_bar0(const char *busname)
 	close(fd);
 	if (map == MAP_FAILED)
 		return ~0u;
+	/* remove's DEV_CTRL.RESET: writes are ignored until READY again */
+	for (int i = 0; i < 100; i++) {
+		if (*(volatile uint32_t *)((uint8_t *)map + NPU_REG_DEV_STATUS) &
+		    NPU_DEV_STATUS_READY)
+			break;
+		usleep(1000);
+	}
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_DISARM) = NPU_FAULT_ALL;
 	/* back to the power-on arming defaults: all PEs, fire once */
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_PE_MASK) = 3;
 	*(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_COUNT) = 1;
 	armed = *(volatile uint32_t *)((uint8_t *)map + NPU_REG_FAULT_ARM);
 	munmap(map, NPU_REGS_SIZE);
-	return armed;	/* what is still armed: 0 */
+	return armed;
+}
+
+/*
+ * Unbind resets the device, which ignores register writes until it is READY
+ * again: a disarm written in that window was lost once in 150 cycles. So
+ * wait for READY, and check and retry for up to a second.
+ */
+static uint32_t disarm_via_bar0(const char *busname)
+{
+	uint32_t armed = ~0u;
+
+	for (int tries = 0; tries < 50 && armed; tries++) {
+		if (tries)
+			usleep(20000);
+		armed = disarm_via_bar0_once(busname);
+	}
+	return armed;
 }
 
 /* Kernel log lines that show a bug, counted over the whole log buffer. */
@@ -601,6 +626,7 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	bool removal = ph != PH_FLR && ph != PH_AER;
 	long bugs0 = kernel_bug_lines();
 	enum aer_evidence aer_evidence = AER_NONE;
+	uint32_t armed;
 	long long aer_total0 = -1;
 	struct load l;
 	int card, ret;
@@ -704,8 +730,10 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	switch (ph) {
 	case PH_UNBIND:
 		wait_card(cc->busname, false, 10000);
-		if (disarm_via_bar0(cc->busname)) {
-			snprintf(err, elen, "faults still armed after disarming through BAR0");
+		armed = disarm_via_bar0(cc->busname);
+		if (armed) {
+			snprintf(err, elen, "faults still armed after disarming through BAR0 "
+				 "(FAULT_ARM reads %#x)", armed);
 			ret = -EIO;
 			goto out;
 		}
