@@ -776,6 +776,9 @@ out:
 		l.stop = 1;
 		load_close(&l);
 	}
+	/* A failed cycle must not leave PE0 hanging for the tests after it. */
+	if (ret && removal && ph != PH_LINK && ph != PH_LINK_QMP)
+		disarm_via_bar0(cc->busname);
 	return ret;
 }
 
