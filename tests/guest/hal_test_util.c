@@ -1,9 +1,26 @@
 // SPDX-License-Identifier: MIT
 /* Programs the libnpuhal guest tests run. */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "hal_test_util.h"
 #include "npu_util.h"
+
+/* The container b built (if ok so far) parsed back into a program; frees b. */
+static npu_program *finish(npu_program_builder *b, bool ok)
+{
+	npu_program *p = NULL;
+	void *data;
+	size_t size;
+
+	if (ok && !npu_program_builder_finish(b, &data, &size)) {
+		if (npu_program_from_bytes(data, size, &p))
+			p = NULL;
+		free(data);
+	}
+	npu_program_builder_free(b);
+	return p;
+}
 
 npu_program *hal_test_matmul_program(unsigned int pes, uint32_t m, uint32_t k, uint32_t n,
 				     const int8_t *w)
@@ -28,22 +45,14 @@ npu_program *hal_test_matmul_program(unsigned int pes, uint32_t m, uint32_t k, u
 		.dram_addr = yaddr, .byte_size = ysz,
 	};
 	npu_program_builder *b;
-	npu_program *p = NULL;
-	void *data;
-	size_t size;
 
 	if (npu_program_builder_new("warboy", pes, dram, &b))
 		return NULL;
-	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
-	    !npu_program_builder_add_section(b, NPU_PROG_SECTION_CONST, waddr, w, wsz) &&
-	    !npu_program_builder_add_tensor(b, &x) && !npu_program_builder_add_tensor(b, &y) &&
-	    !npu_program_builder_finish(b, &data, &size)) {
-		if (npu_program_from_bytes(data, size, &p))
-			p = NULL;
-		free(data);
-	}
-	npu_program_builder_free(b);
-	return p;
+	return finish(b, !npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code,
+							  sizeof(code)) &&
+		      !npu_program_builder_add_section(b, NPU_PROG_SECTION_CONST, waddr, w, wsz) &&
+		      !npu_program_builder_add_tensor(b, &x) &&
+		      !npu_program_builder_add_tensor(b, &y));
 }
 
 npu_program *hal_test_copy_program(uint64_t bytes)
@@ -59,22 +68,14 @@ npu_program *hal_test_copy_program(uint64_t bytes)
 	};
 	struct npu_prog_tensor y = x;
 	npu_program_builder *b;
-	npu_program *p = NULL;
-	void *data;
-	size_t size;
 
 	y.kind = NPU_TENSOR_OUTPUT;
 	y.name[0] = 'y';
 	y.dram_addr = out;
 	if (npu_program_builder_new("warboy", 1, out + bytes, &b))
 		return NULL;
-	if (!npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code, sizeof(code)) &&
-	    !npu_program_builder_add_tensor(b, &x) && !npu_program_builder_add_tensor(b, &y) &&
-	    !npu_program_builder_finish(b, &data, &size)) {
-		if (npu_program_from_bytes(data, size, &p))
-			p = NULL;
-		free(data);
-	}
-	npu_program_builder_free(b);
-	return p;
+	return finish(b, !npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code,
+							  sizeof(code)) &&
+		      !npu_program_builder_add_tensor(b, &x) &&
+		      !npu_program_builder_add_tensor(b, &y));
 }

@@ -591,17 +591,22 @@ def test_irq_enable_sends_pending(qemu):
         q.close()
 
 
+def submit_matmul_64(q, a):
+    """Job 1 on PE0: one 64x64x64 MATMUL program at DRAM 0x30000; (program, cycles)."""
+    # 262144 MACs, 1024 cycles at 256 MACs/cycle
+    prog = insn(ISA_MATMUL, dst=0x20000, src0=0x0, src1=0x10000, args=[64, 64, 64])
+    q.write(a.bar2 + 0x30000, prog)
+    a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64)])
+    return prog, 32 + 8 + 1024    # launch + issue + MACs
+
+
 @test
 def test_timing_matmul_and_fused(qemu):
     q = Qtest(qemu, ["npu,addr=03.0"])
     try:
         a = Card(q, 3)
-        # 64x64x64 MATMUL: 262144 MACs, 1024 cycles at 256 MACs/cycle
-        prog = insn(ISA_MATMUL, dst=0x20000, src0=0x0, src1=0x10000, args=[64, 64, 64])
-        q.write(a.bar2 + 0x30000, prog)
         a.setup_pe(0)
-        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64)])
-        cost = 32 + 8 + 1024    # launch + issue + MACs
+        prog, cost = submit_matmul_64(q, a)
         q.step(cost - 1)        # 1 GHz: 1 ns per cycle
         eq(a.pr(0, PE["CQ_TAIL"]), 0, "not finished one ns early")
         q.step(1)
@@ -636,12 +641,9 @@ def test_progress_moves_while_a_command_runs(qemu):
     q = Qtest(qemu, ["npu,addr=03.0,faults=on"])
     try:
         a = Card(q, 3)
-        prog = insn(ISA_MATMUL, dst=0x20000, src0=0x0, src1=0x10000, args=[64, 64, 64])
-        q.write(a.bar2 + 0x30000, prog)
         a.setup_pe(0)
         eq(a.pr(0, PE["PROGRESS"]), 0, "idle PE")
-        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x30000, length=64)])
-        cost = 32 + 8 + 1024
+        _, cost = submit_matmul_64(q, a)
         q.step(500)             # 1 GHz: 1 cycle per ns
         eq(a.pr(0, PE["PROGRESS"]), 500, "halfway through the EXEC")
         q.step(cost - 500)
