@@ -30,15 +30,11 @@ struct npu_debugfs_reg {
 static int npu_debugfs_reg_get(void *data, u64 *val)
 {
 	struct npu_debugfs_reg *r = data;
-	struct npu_device *ndev = r->ndev;
-	int ret = 0;
+	u32 v;
+	int ret = npu_hw_read_reg(r->ndev, r->reg, &v);
 
-	down_read(&ndev->alive_lock);
-	if (ndev->alive)
-		*val = npu_rd32(ndev, r->reg);
-	else
-		ret = -ENODEV;
-	up_read(&ndev->alive_lock);
+	if (!ret)
+		*val = v;
 	return ret;
 }
 

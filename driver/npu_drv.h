@@ -340,6 +340,7 @@ extern unsigned int npu_max_bo_mb_per_file;
 int npu_hw_reset_device(struct npu_device *ndev);
 int npu_hw_read_identity(struct npu_device *ndev);
 int npu_hw_set_fused(struct npu_device *ndev, bool fused);
+int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val);
 
 /* npu_pci_err.c */
 extern const struct pci_error_handlers npu_pci_err_handlers;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Device-level hardware operations: reset, identity, fused mode. */
+/* Device-level hardware operations: reset, identity, fused mode, register reads. */
 
 #include <linux/error-injection.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
@@ -131,5 +131,22 @@ int npu_hw_set_fused(struct npu_device *ndev, bool fused)
 		if (err && !ret)
 			ret = err;
 	}
+	return ret;
+}
+
+/*
+ * Reads a global register for sysfs, hwmon or debugfs, or fails with
+ * -ENODEV once the device is gone (remove or link loss).
+ */
+int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val)
+{
+	int ret = 0;
+
+	down_read(&ndev->alive_lock);
+	if (ndev->alive)
+		*val = npu_rd32(ndev, reg);
+	else
+		ret = -ENODEV;
+	up_read(&ndev->alive_lock);
 	return ret;
 }

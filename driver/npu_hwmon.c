@@ -38,16 +38,14 @@ static int npu_hwmon_read(struct device *dev, enum hwmon_sensor_types type, u32 
 {
 	struct npu_device *ndev = dev_get_drvdata(dev);
 	int i = npu_hwmon_sensor(type);
-	int ret = 0;
+	u32 raw;
+	int ret;
 
 	if (i < 0)
 		return i;
-	down_read(&ndev->alive_lock);
-	if (ndev->alive)
-		*val = npu_rd32(ndev, npu_sensors[i].reg);
-	else
-		ret = -ENODEV;
-	up_read(&ndev->alive_lock);
+	ret = npu_hw_read_reg(ndev, npu_sensors[i].reg, &raw);
+	if (!ret)
+		*val = raw;
 	return ret;
 }
 

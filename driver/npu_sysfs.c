@@ -99,24 +99,10 @@ static ssize_t version_show(struct device *dev, struct device_attribute *attr, c
 }
 static DEVICE_ATTR_RO(version);
 
-/* Read a global register, or fail with -ENODEV once the device is gone. */
-static int npu_sysfs_read_reg(struct npu_device *ndev, u32 reg, u32 *val)
-{
-	int ret = 0;
-
-	down_read(&ndev->alive_lock);
-	if (ndev->alive)
-		*val = npu_rd32(ndev, reg);
-	else
-		ret = -ENODEV;
-	up_read(&ndev->alive_lock);
-	return ret;
-}
-
 static ssize_t heartbeat_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	u32 val;
-	int ret = npu_sysfs_read_reg(npu_node_device(dev), NPU_REG_HEARTBEAT, &val);
+	int ret = npu_hw_read_reg(npu_node_device(dev), NPU_REG_HEARTBEAT, &val);
 
 	return ret ? ret : sysfs_emit(buf, "%u\n", val);
 }
@@ -133,7 +119,7 @@ static ssize_t alive_show(struct device *dev, struct device_attribute *attr, cha
 {
 	struct npu_device *ndev = npu_node_device(dev);
 	u32 status;
-	int ret = npu_sysfs_read_reg(ndev, NPU_REG_DEV_STATUS, &status);
+	int ret = npu_hw_read_reg(ndev, NPU_REG_DEV_STATUS, &status);
 
 	if (ret == -ENODEV)
 		return sysfs_emit(buf, "0\n");
