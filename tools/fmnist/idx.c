@@ -54,22 +54,37 @@ static gzFile open_idx(const char *path)
 	return f;
 }
 
+/* Opens path and reads its header, which must start with magic; NULL (said why) if not. */
+static gzFile open_with_header(const char *path, uint8_t *head, size_t size, uint32_t magic,
+			       const char *what)
+{
+	gzFile f = open_idx(path);
+
+	if (!f)
+		return NULL;
+	if (read_exact(f, path, head, size)) {
+		gzclose(f);
+		return NULL;
+	}
+	if (be32(head) != magic) {
+		fprintf(stderr, "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)\n", path,
+			what, be32(head), magic);
+		gzclose(f);
+		return NULL;
+	}
+	return f;
+}
+
 int idx_read_images(const char *path, struct idx_images *out)
 {
 	uint8_t head[16];
 	size_t bytes;
-	gzFile f = open_idx(path);
+	gzFile f;
 
 	memset(out, 0, sizeof(*out));
+	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_3D, "image");
 	if (!f)
 		return -1;
-	if (read_exact(f, path, head, sizeof(head)))
-		goto fail;
-	if (be32(head) != IDX_MAGIC_U8_3D) {
-		fprintf(stderr, "%s: not an IDX image file (magic 0x%08x, expected 0x%08x)\n",
-			path, be32(head), IDX_MAGIC_U8_3D);
-		goto fail;
-	}
 	out->count = be32(head + 4);
 	out->rows = be32(head + 8);
 	out->cols = be32(head + 12);
@@ -98,18 +113,12 @@ fail:
 int idx_read_labels(const char *path, struct idx_labels *out)
 {
 	uint8_t head[8];
-	gzFile f = open_idx(path);
+	gzFile f;
 
 	memset(out, 0, sizeof(*out));
+	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_1D, "label");
 	if (!f)
 		return -1;
-	if (read_exact(f, path, head, sizeof(head)))
-		goto fail;
-	if (be32(head) != IDX_MAGIC_U8_1D) {
-		fprintf(stderr, "%s: not an IDX label file (magic 0x%08x, expected 0x%08x)\n",
-			path, be32(head), IDX_MAGIC_U8_1D);
-		goto fail;
-	}
 	out->count = be32(head + 4);
 	if (!out->count || out->count > IDX_MAX_ITEMS) {
 		fprintf(stderr, "%s: bad label count %u\n", path, out->count);
