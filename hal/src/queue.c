@@ -283,7 +283,7 @@ static npu_status queue_submit(npu_queue *q, const void *const *inputs, void *co
 			       int64_t timeout_ns, bool in_place)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
-	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS] = { 0 };
+	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS];
 	const struct npu_session_unit *su;
 	struct timespec deadline = deadline_after(timeout_ns > 0 ? timeout_ns : 0);
 	uint64_t t0 = npu_prof_now_ns(), t1, t2 = 0, seqno = 0;
@@ -324,26 +324,14 @@ static npu_status queue_submit(npu_queue *q, const void *const *inputs, void *co
 
 	su = r->units[s->unit].su;
 	npu_runner_staging_handles(r, s->bufs, handles);
-	s->in_place = 0;
-	for (size_t i = 0; i < r->input_count; i++) {
-		if (in_place)
-			pinned[i] = npu_runner_pin_input(su, inputs[i], r->inputs[i]->byte_size);
-		if (pinned[i]) {
-			handles[i] = pinned[i];
-			s->in_place++;
-		} else {
-			memcpy(s->bufs[i].map, inputs[i], r->inputs[i]->byte_size);
-		}
-	}
+	s->in_place = npu_runner_feed_inputs(r, su, s->bufs, inputs, in_place, handles, pinned);
 	n = npu_runner_build_job(r, handles, cmds);
 	t1 = npu_prof_now_ns();
 
 	pthread_mutex_lock(&q->submit_lock[s->unit]);
 	st = npu_job_submit(su, NPU_PE_ANY_IF_ALL(su), cmds, n, &s->seqno);
 	/* The queued job holds the pinned BOs itself. */
-	for (size_t i = 0; i < r->input_count; i++)
-		if (pinned[i])
-			npu_runner_unpin(su, pinned[i]);
+	npu_runner_unpin_inputs(r, su, pinned);
 	pthread_mutex_lock(&q->lock);
 	if (st) {
 		s->state = SLOT_FREE;

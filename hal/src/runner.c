@@ -390,19 +390,46 @@ uint32_t npu_runner_pin_input(const struct npu_session_unit *su, const void *p, 
 	return up.handle;
 }
 
-void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle)
+static void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle)
 {
 	struct npu_bo_free fr = { .handle = handle };
 
 	ioctl(su->fd, NPU_IOCTL_BO_FREE, &fr);
 }
 
+unsigned int npu_runner_feed_inputs(const npu_runner *r, const struct npu_session_unit *su,
+				    const struct npu_hal_bo *staging, const void *const *inputs,
+				    bool in_place, uint32_t *handles, uint32_t *pinned)
+{
+	unsigned int count = 0;
+
+	for (size_t i = 0; i < r->input_count; i++) {
+		pinned[i] = in_place ? npu_runner_pin_input(su, inputs[i],
+							    r->inputs[i]->byte_size) : 0;
+		if (pinned[i]) {
+			handles[i] = pinned[i];
+			count++;
+		} else {
+			memcpy(staging[i].map, inputs[i], r->inputs[i]->byte_size);
+		}
+	}
+	return count;
+}
+
+void npu_runner_unpin_inputs(const npu_runner *r, const struct npu_session_unit *su,
+			     const uint32_t *pinned)
+{
+	for (size_t i = 0; i < r->input_count; i++)
+		if (pinned[i])
+			npu_runner_unpin(su, pinned[i]);
+}
+
 npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const *outputs,
 			  npu_run_info *info)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
-	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS] = { 0 };
-	unsigned int in_place = 0;
+	uint32_t handles[2 * NPU_JOB_MAX_CMDS], pinned[NPU_JOB_MAX_CMDS];
+	unsigned int in_place;
 	struct npu_runner_unit *ru;
 	struct npu_wait w;
 	uint64_t seqno = 0, t[5];
@@ -426,23 +453,12 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	pthread_mutex_lock(&ru->lock);
 	t[0] = npu_prof_now_ns();
 	npu_runner_staging_handles(r, ru->staging, handles);
-	for (size_t i = 0; i < r->input_count; i++) {
-		pinned[i] = npu_runner_pin_input(ru->su, inputs[i], r->inputs[i]->byte_size);
-		if (pinned[i])
-			handles[i] = pinned[i];
-		else
-			memcpy(ru->staging[i].map, inputs[i], r->inputs[i]->byte_size);
-	}
+	in_place = npu_runner_feed_inputs(r, ru->su, ru->staging, inputs, true, handles, pinned);
 	n = npu_runner_build_job(r, handles, cmds);
 	t[1] = npu_prof_now_ns();
 	st = npu_job_submit(ru->su, NPU_PE_ANY_IF_ALL(ru->su), cmds, n, &seqno);
 	/* A queued job keeps its buffers alive: the handles can go at once. */
-	for (size_t i = 0; i < r->input_count; i++) {
-		if (pinned[i]) {
-			npu_runner_unpin(ru->su, pinned[i]);
-			in_place++;
-		}
-	}
+	npu_runner_unpin_inputs(r, ru->su, pinned);
 	t[2] = npu_prof_now_ns();
 	if (!st)
 		st = npu_job_wait(ru->su, seqno, npu_run_timeout_ns(), &w);

@@ -60,7 +60,17 @@ uint32_t npu_runner_build_job(const npu_runner *r, const uint32_t *handles,
  * SUBMIT at once.
  */
 uint32_t npu_runner_pin_input(const struct npu_session_unit *su, const void *p, uint64_t size);
-void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle);
+/*
+ * Puts a run's inputs where the job reads them: pinned in place (in_place
+ * and npu_runner_pin_input() agrees; pinned[i] and handles[i] name the BO)
+ * or copied into staging (pinned[i] = 0). Returns how many are in place.
+ */
+unsigned int npu_runner_feed_inputs(const npu_runner *r, const struct npu_session_unit *su,
+				    const struct npu_hal_bo *staging, const void *const *inputs,
+				    bool in_place, uint32_t *handles, uint32_t *pinned);
+/* Frees the pinned BOs' handles, e.g. right after SUBMIT. */
+void npu_runner_unpin_inputs(const npu_runner *r, const struct npu_session_unit *su,
+			     const uint32_t *pinned);
 /* handles[] of staging buffers (inputs, then outputs). */
 void npu_runner_staging_handles(const npu_runner *r, const struct npu_hal_bo *staging,
 				uint32_t *handles);
