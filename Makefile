@@ -3,7 +3,12 @@
 # Top-level build. `make help` lists the targets. Build outputs go to build/
 # (userspace) and next to the sources (the kernel module, as kbuild does).
 
-KVER ?= $(shell scripts/kver.sh)
+# Expanded where it is used, not when make reads this file: `make demo` runs
+# setup, which installs the kernel, after this line was read. An empty KVER
+# in the environment (an outer make that ran before setup) is recomputed too.
+ifeq ($(strip $(KVER)),)
+KVER = $(shell scripts/kver.sh 2>/dev/null)
+endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 NPU_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/npu-stack
 export NPU_CACHE KVER
@@ -40,6 +45,7 @@ setup:
 
 # ---- kernel module -------------------------------------------------------
 module:
+	@test -n "$(KVER)" || { scripts/kver.sh; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 module-check:
@@ -109,8 +115,9 @@ debug-test:
 	scripts/debug-test.sh
 
 # The newcomer's first command: install, build, boot, show the NPUs.
-demo:
-	$(MAKE) --no-print-directory setup
+# setup is a prerequisite, not a recipe line, so the environment of the lines
+# below (KVER among it) is computed after setup has installed the kernel.
+demo: setup
 	$(MAKE) --no-print-directory all
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh demo
 
