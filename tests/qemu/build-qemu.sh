@@ -81,7 +81,23 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 
 log "building (incremental)"
-ninja -C "$build" qemu-system-x86_64 >"$build/ninja.log" 2>&1 || {
+# A cold build is some 2,500 steps and minutes long: show ninja's step counter
+# every 5 % on stderr (stdout carries only the binary's path), keep the log whole.
+progress() {
+	awk '
+	match($0, /^\[[0-9]+\/[0-9]+\]/) {
+		split(substr($0, 2, RLENGTH - 2), n, "/")
+		pct = int(n[1] * 100 / n[2])
+		if (pct >= next_pct) {
+			printf "build-qemu: %3d%% (%d/%d steps)\n", pct, n[1], n[2] > "/dev/stderr"
+			next_pct = pct - pct % 5 + 5
+		}
+	}'
+}
+# sh has no pipefail: ninja's status travels through a file.
+(ninja -C "$build" qemu-system-x86_64 2>&1; echo $? >"$build/ninja.status") |
+	tee "$build/ninja.log" | progress
+[ "$(cat "$build/ninja.status")" = 0 ] || {
 	log "build failed; see $build/ninja.log"
 	grep -E 'error|Error' "$build/ninja.log" | head -n 30 >&2
 	exit 1
