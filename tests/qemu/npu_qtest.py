@@ -10,15 +10,19 @@ masked) to see which interrupts the device sent.
 
     tests/qemu/npu_qtest.py [path/to/qemu-system-x86_64]
 
-Prints TAP; exits non-zero if a test fails.
+Prints TAP; exits non-zero if a test fails. A command QEMU does not answer
+within NPU_QTEST_TIMEOUT seconds (default 60) fails its test and QEMU is killed.
 """
 import json
 import os
+import select
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -63,30 +67,61 @@ def pe_base(pe):
     return 0x1000 + pe * 0x1000
 
 
+# Seconds one qtest command or QMP reply may take. Every command here answers
+# in milliseconds, so this is only ever reached by a hung or stopped QEMU: the
+# test then fails naming the command and QEMU is killed, instead of the run
+# eating the whole CI budget. NPU_QTEST_TIMEOUT=<seconds> overrides it.
+TIMEOUT = float(os.environ.get("NPU_QTEST_TIMEOUT", "60"))
+
+
+class QtestTimeout(RuntimeError):
+    """QEMU did not answer a command in time (it has been killed)."""
+
+
 class Qmp:
     """A minimal QMP client on a unix socket (events are skipped)."""
 
-    def __init__(self, path):
-        for _ in range(100):
+    def __init__(self, path, proc, timeout):
+        self.proc, self.timeout = proc, timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 self.sock.connect(path)
                 break
             except OSError:
                 self.sock.close()
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("cannot connect to QMP at " + path)
+            if proc.poll() is not None:
+                raise RuntimeError("QEMU exited (status %s) before QMP was up" % proc.returncode)
+            if time.monotonic() > deadline:
+                self.hung("connect to " + path)
+            time.sleep(0.05)        # poll until the socket exists, up to the deadline
+        self.sock.settimeout(timeout)
         self.f = self.sock.makefile("rw")
-        json.loads(self.f.readline())           # greeting
+        self.readline("greeting")
         self.execute("qmp_capabilities")
+
+    def hung(self, what):
+        self.proc.kill()
+        self.proc.wait()
+        raise QtestTimeout("QMP %s: no answer within %gs; QEMU (pid %d) killed" %
+                           (what, self.timeout, self.proc.pid))
+
+    def readline(self, what):
+        try:
+            line = self.f.readline()
+        except socket.timeout:
+            self.hung(what)
+        if not line:
+            raise RuntimeError("QMP %s: QEMU closed the socket" % what)
+        return json.loads(line)
 
     def call(self, cmd, **args):
         """Returns the whole reply: {"return": ...} or {"error": ...}."""
         self.f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
         self.f.flush()
         while True:
-            reply = json.loads(self.f.readline())
+            reply = self.readline(cmd)
             if "event" not in reply:
                 return reply
 
@@ -97,12 +132,16 @@ class Qmp:
         return reply["return"]
 
     def close(self):
-        self.f.close()
+        try:
+            self.f.close()
+        except OSError:
+            pass                    # a killed QEMU: the unflushed rest is moot
         self.sock.close()
 
 
 class Qtest:
-    def __init__(self, qemu, devices, qmp=False, extra=()):
+    def __init__(self, qemu, devices, qmp=False, extra=(), timeout=None):
+        self.timeout = TIMEOUT if timeout is None else timeout
         fw = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
         args = [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio", "-display", "none",
                 "-nodefaults", "-m", "512M", "-qtest-log", "/dev/null"] + fw
@@ -113,17 +152,60 @@ class Qtest:
         if qmp:
             path = os.path.join(self.tmp.name, "qmp.sock")
             args += ["-qmp", "unix:%s,server=on,wait=off" % path]
+        # stderr to a file: a pipe nobody reads could fill and stall QEMU
+        self.err = open(os.path.join(self.tmp.name, "stderr"), "w+b")
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, bufsize=1)
-        self.qmp = Qmp(path) if qmp else None
+                                  stderr=self.err)
+        self.buf = b""
+        os.set_blocking(self.p.stdin.fileno(), False)
+        self.qmp = None
+        if qmp:
+            try:
+                self.qmp = Qmp(path, self.p, self.timeout)
+            except BaseException:
+                self.close()
+                raise
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode(errors="replace")
+
+    def hung(self, line):
+        self.p.kill()
+        self.p.wait()
+        raise QtestTimeout("qtest %r: no answer within %gs; QEMU (pid %d) killed" %
+                           (line, self.timeout, self.p.pid))
 
     def cmd(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
+        """Sends one command and waits, at most self.timeout seconds, for its answer."""
+        deadline = time.monotonic() + self.timeout
+        out = (line + "\n").encode()
+        while out:
+            ready = select.select([], [self.p.stdin], [], max(0, deadline - time.monotonic()))
+            if not ready[1]:
+                self.hung(line)
+            try:
+                out = out[os.write(self.p.stdin.fileno(), out):]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                self.p.wait()
+                raise RuntimeError("QEMU exited (status %s) before %r: %s" %
+                                   (self.p.returncode, line, self.stderr()))
         while True:
-            resp = self.p.stdout.readline()
-            if not resp:
-                raise RuntimeError("QEMU exited: " + self.p.stderr.read())
+            while b"\n" not in self.buf:
+                ready = select.select([self.p.stdout], [], [],
+                                      max(0, deadline - time.monotonic()))
+                if not ready[0]:
+                    self.hung(line)
+                data = os.read(self.p.stdout.fileno(), 65536)
+                if not data:
+                    self.p.wait()
+                    raise RuntimeError("QEMU exited (status %s) during %r: %s" %
+                                       (self.p.returncode, line, self.stderr()))
+                self.buf += data
+            resp, self.buf = self.buf.split(b"\n", 1)
+            resp = resp.decode()
             if resp.startswith("OK") or resp.startswith("FAIL") or resp.startswith("ERR"):
                 break
         if not resp.startswith("OK"):
@@ -133,11 +215,19 @@ class Qtest:
     def close(self):
         if self.qmp:
             self.qmp.close()
-        self.p.stdin.close()
-        self.p.terminate()      # qtest does not exit on EOF
-        self.p.wait(timeout=10)
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        if self.p.poll() is None:
+            self.p.terminate()      # qtest does not exit on EOF
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()       # e.g. stopped: SIGTERM waits for a SIGCONT
+                self.p.wait()
         self.p.stdout.close()
-        self.p.stderr.close()
+        self.err.close()
         self.tmp.cleanup()
 
     def readl(self, a): return int(self.cmd("readl 0x%x" % a), 16)
@@ -327,6 +417,38 @@ def test_header_constants(qemu):
     eq(int(defs["NPU_FAULT_BAD_JOB_ID_XOR"].rstrip("ul"), 16), BAD_JOB_ID_XOR, "XOR")
     eq(defs["NPU_ERR_FATAL"], str(ERR_FATAL), "NPU_ERR_FATAL")
     eq(defs["NPU_CAP_FAULTS"], "(1u << 1)", "NPU_CAP_FAULTS")
+
+
+@test
+def test_a_hung_qemu_fails_in_bounded_time(qemu):
+    """A stopped QEMU fails the qtest command or QMP call after the timeout, and is killed."""
+    for via in ("qtest", "qmp"):
+        q = Qtest(qemu, ["npu,addr=03.0"], qmp=via == "qmp", timeout=1)
+        # Were the timeout broken, this kill ends the wait below in "QEMU exited",
+        # which fails this test, instead of the run hanging.
+        watchdog = threading.Timer(20, q.p.kill)
+        try:
+            q.step(1000)
+            if q.qmp:
+                q.qmp.execute("query-status")
+            os.kill(q.p.pid, signal.SIGSTOP)
+            watchdog.start()
+            t0 = time.monotonic()
+            try:
+                if q.qmp:
+                    q.qmp.execute("query-status")
+                else:
+                    q.step(1000)
+                raise AssertionError("%s: a stopped QEMU answered" % via)
+            except QtestTimeout as e:
+                took, msg = time.monotonic() - t0, str(e)
+            expect(1 <= took < 20, "%s: the 1 s timeout fired after %.1f s" % (via, took))
+            name = "query-status" if q.qmp else "'clock_step 1000'"
+            expect(name in msg and "killed" in msg, "%s: message %r" % (via, msg))
+            eq(q.p.returncode, -signal.SIGKILL, via + ": QEMU killed")
+        finally:
+            watchdog.cancel()
+            q.close()
 
 
 @test
