@@ -793,10 +793,34 @@ def test_progress_moves_while_a_command_runs(qemu):
         q.close()
 
 
+def wait_for(what, cond, timeout=None):
+    """Polls cond() until it holds; fails naming `what` after a generous wall-clock wait."""
+    timeout = TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("not reached within %gs: %s" % (timeout, what))
+        time.sleep(0.001)
+
+
+def worker_state(q, pe):
+    """Scheduler state (R, S, ...) of PE `pe`'s worker thread; QEMU needs -name debug-threads=on."""
+    tasks = "/proc/%d/task" % q.p.pid
+    for tid in os.listdir(tasks):
+        try:
+            with open(os.path.join(tasks, tid, "comm")) as f:
+                if f.read().strip() != "npu-pe%d" % pe:
+                    continue
+            with open(os.path.join(tasks, tid, "stat")) as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            continue
+    raise AssertionError("QEMU has no thread npu-pe%d" % pe)
+
+
 @test
 def test_big_program_runs_in_the_worker(qemu):
-    import time
-    q = Qtest(qemu, ["npu,addr=03.0"])
+    q = Qtest(qemu, ["npu,addr=03.0"], extra=["-name", "debug-threads=on"])
     try:
         a = Card(q, 3)
         M, N, K = 256, 256, 1024      # 2^26 MACs = 2^18 cycles: above the inline slice
@@ -806,9 +830,23 @@ def test_big_program_runs_in_the_worker(qemu):
                 insn(ISA_MATMUL, dst=0x200000, src0=0, src1=0x100000, args=[M, N, K]) +
                 insn(ISA_HALT))
         q.write(a.bar2 + 0x400000, prog)
+
+        def out(i):             # the MATMUL writes its M*N int32 results in order
+            return struct.unpack("<i", q.read(a.bar2 + 0x200000 + 4 * i, 4))[0]
+
+        def worker_done():
+            # the last result is written, then the worker schedules its bottom half
+            # and goes back to sleep on its condition variable
+            return out(M * N - 1) == K and worker_state(q, 0) == "S"
+
         a.setup_pe(0)
         a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x400000, length=len(prog))])
-        time.sleep(1.0)                # the worker computes in host time
+        # The worker needs host time (about 0.3 s) that no clock step gives it.
+        # Run inline, the doorbell write would have returned with the result there.
+        eq(out(M * N - 1), 0, "not computed in the doorbell write")
+        wait_for("the worker finished job 1", worker_done)
+        # Its bottom half runs before the next command after this one, so it
+        # arms the completion before virtual time reaches the modelled end.
         cost = 32 + (8 + 1) + (8 + M * N * K // 256) + 8
         q.step(cost - 1)
         eq(a.pr(0, PE["CQ_TAIL"]), 0, "not finished early")
@@ -820,13 +858,23 @@ def test_big_program_runs_in_the_worker(qemu):
         eq(struct.unpack("<2i", q.read(a.bar2 + 0x200000 + 4 * (M * N - 2), 8)), (K, K),
            "matmul result")
         eq(a.pr64(0, PERF["INSTRUCTIONS"]), 3, "instructions")
-        # a PE reset drops a program still in the worker
+        # A PE reset drops a program still in the worker: reset once the worker
+        # has begun job 2, set the PE up again, let the worker finish, and no
+        # completion may follow.
+        q.cmd("memset 0x%x %d 0" % (a.bar2 + 0x200000, 4 * M * N))
         a.submit(0, [cmd(OP_EXEC, F_EOJ, 2, dram=0x400000, length=len(prog))])
+        wait_for("the worker began job 2", lambda: out(0) == K)
         a.pw(0, PE["CTRL"], 2)
-        time.sleep(1.0)
+        eq(out(M * N - 1), 0, "job 2 still in the worker after the reset")
+        a.setup_pe(0)
+        wait_for("the worker finished job 2", worker_done)
+        a.pr(0, PE["STATUS"])   # one more command: the bottom half has run
         q.step(10_000_000)
-        eq(a.pr(0, PE["CQ_TAIL"]), 0, "no completion after reset")
-        eq(a.pr(0, PE["STATUS"]), 0, "idle")
+        eq((a.pr(0, PE["SQ_HEAD"]), a.pr(0, PE["CQ_TAIL"])), (0, 0), "no completion after reset")
+        eq(a.pr(0, PE["STATUS"]), PE_ENABLED, "idle")
+        a.submit(0, [cmd(OP_NOP, F_EOJ, 3)])
+        q.step(1000)
+        eq((a.pr(0, PE["CQ_TAIL"]), a.completion(0)["job_id"]), (1, 3), "the next job's completion")
     finally:
         q.close()
 
