@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_sys_util.h"
 #include "npu_util.h"
 
 #define PROGRAM "/usr/share/npu/programs/matmul_relu.npuprog"
@@ -119,6 +120,38 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
+/*
+ * Sum of a perf_regs counter (the device's own count, e.g. "JobCount") over
+ * the given nodes; -1 if one cannot be read.
+ */
+static long long perf_sum(const char *const *nodes, const char *name)
+{
+	long long sum = 0;
+
+	for (; *nodes; nodes++) {
+		char text[4096], bad[128];
+		struct npu_perf perf;
+		uint64_t v;
+
+		if (npu_node_attr(*nodes, "perf_regs", text, sizeof(text)) < 0 ||
+		    npu_perf_parse(text, &perf, bad, sizeof(bad)) || !npu_perf_get(&perf, name, &v))
+			return -1;
+		sum += (long long)v;
+	}
+	return sum;
+}
+
+/* Every PE once: a fused unit counts in both of its PEs' counters, so no npuNpe0-1. */
+static const char *const all_pes[] = { "npu0pe0", "npu0pe1", "npu1pe0", "npu1pe1", NULL };
+
+/* The number after `label` in out, or -1. */
+static double number_after(const char *out, const char *label)
+{
+	const char *p = strstr(out, label);
+
+	return p ? strtod(p + strlen(label), NULL) : -1;
+}
+
 FIXTURE(tools)
 {
 	char *out;
@@ -126,8 +159,8 @@ FIXTURE(tools)
 
 FIXTURE_SETUP(tools)
 {
-	if (access("/usr/bin/npuctl", X_OK))
-		SKIP(return, "npuctl is not installed in the VM");
+	/* The VM installs build/bin (make all builds the tools): missing is a failure. */
+	ASSERT_EQ(0, access("/usr/bin/npuctl", X_OK)) TH_LOG("npuctl is not installed in the VM");
 	self->out = malloc(OUT_MAX);
 	ASSERT_NE(NULL, self->out);
 }
@@ -229,18 +262,49 @@ TEST_F_TIMEOUT(tools, the_documented_hal_example_runs, 120)
 
 TEST_F_TIMEOUT(tools, bench_reports_throughput_and_the_trace_has_one_device_span_per_job, 120)
 {
+	long long jobs0, insns0;
+	double wall, jobs, elapsed, qps;
+	uint64_t t0;
 	char *trace;
 	FILE *f;
 	size_t n;
 
 	NPU_RETURN_IF_SKIPPED();
+	/*
+	 * The figures npu-bench prints against the device's own counts: each
+	 * inference is one job with one run of the 4-instruction program, and
+	 * loading the program is one more job per unit ('warboy*2': two single
+	 * PEs). Rate: the QPS printed is jobs / elapsed, and elapsed lies within
+	 * the test's own measure of the run.
+	 */
+	jobs0 = perf_sum(all_pes, "JobCount");
+	insns0 = perf_sum(all_pes, "InstructionCount");
+	ASSERT_LE(0, jobs0);
+	ASSERT_LE(0, insns0);
+	t0 = npu_now_ns();
 	ASSERT_EQ(0, run("npu-bench -d 'warboy*2' -n 300 -q 4 " PROGRAM, self->out, OUT_MAX))
 		TH_LOG("%s", self->out);
+	wall = (npu_now_ns() - t0) / 1e9;
 	EXPECT_NE(NULL, strstr(self->out, "Throughput (QPS)"));
-	EXPECT_NE(NULL, strstr(self->out, "Jobs             : 300 (0 failed)"));
+	EXPECT_NE(NULL, strstr(self->out, "Jobs             : 300 (0 failed)")) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "99.9 percentile latency (ns)"));
+	EXPECT_EQ(300 + 2, perf_sum(all_pes, "JobCount") - jobs0) TH_LOG("device jobs");
+	EXPECT_EQ(300 * 4, perf_sum(all_pes, "InstructionCount") - insns0);
+	jobs = number_after(self->out, "Jobs             : ");
+	elapsed = number_after(self->out, "Elapsed          : ");
+	qps = number_after(self->out, "Throughput (QPS) : ");
+	EXPECT_EQ(300, (long)jobs);
+	EXPECT_LT(0, elapsed);
+	EXPECT_GE(wall, elapsed) TH_LOG("elapsed %.3f s, the test measured %.3f s", elapsed, wall);
+	/* elapsed is printed to 1 ms, QPS to 0.01 */
+	EXPECT_GE(0.01 + jobs / (elapsed - 0.0005), qps) TH_LOG("%.2f QPS for %.0f jobs in %.3f s",
+								  qps, jobs, elapsed);
+	EXPECT_LE(-0.01 + jobs / (elapsed + 0.0005), qps) TH_LOG("%.2f QPS for %.0f jobs in %.3f s",
+								   qps, jobs, elapsed);
+	jobs0 = perf_sum(all_pes, "JobCount");
 	ASSERT_EQ(0, run("NPU_PROFILER_OUTPUT_PATH=/tmp/trace.json npu-bench -d npu:0:1 -n 50 -q 2 "
 			 PROGRAM, self->out, OUT_MAX)) TH_LOG("%s", self->out);
+	EXPECT_EQ(50 + 1, perf_sum(all_pes, "JobCount") - jobs0) TH_LOG("device jobs");
 	f = fopen("/tmp/trace.json", "r");
 	ASSERT_NE(NULL, f);
 	trace = malloc(16 << 20);
