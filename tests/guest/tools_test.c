@@ -321,9 +321,13 @@ TEST_F_TIMEOUT(tools, bench_reports_throughput_and_the_trace_has_one_device_span
 
 TEST_F_TIMEOUT(tools, top_shows_a_busy_process, 120)
 {
+	static const char *const fused[] = { "npu0pe0-1", NULL };
+	long long jobs0, jobs = -1;
 	pid_t bench;
 
 	NPU_RETURN_IF_SKIPPED();
+	jobs0 = perf_sum(fused, "JobCount");
+	ASSERT_LE(0, jobs0);
 	bench = fork();
 	ASSERT_LE(0, bench);
 	if (bench == 0) {
@@ -334,7 +338,17 @@ TEST_F_TIMEOUT(tools, top_shows_a_busy_process, 120)
 		       "/usr/share/npu/programs/matmul_relu_fused.npuprog", (char *)NULL);
 		_exit(127);
 	}
-	usleep(2500 * 1000);	/* let it open the device and start */
+	/*
+	 * Until it runs: the load job and one inference have finished (its -t
+	 * 12 s starts before the first job, so top's 2 s fall inside it).
+	 */
+	for (int i = 0; i < 3000 && jobs - jobs0 < 2 && waitpid(bench, NULL, WNOHANG) == 0; i++) {
+		usleep(10000);
+		jobs = perf_sum(fused, "JobCount");
+	}
+	if (jobs - jobs0 < 2)
+		kill(bench, SIGTERM);
+	ASSERT_LE(2, jobs - jobs0) TH_LOG("npu-bench ran no job in 30 s, or exited");
 	EXPECT_EQ(0, run("npuctl top --interval 500 --count 4", self->out, OUT_MAX))
 		TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "npu0pe0-1")) TH_LOG("%s", self->out);
