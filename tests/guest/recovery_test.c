@@ -18,8 +18,9 @@
  * Agent mode: `recovery_test agent PHASE:CYCLES...` with PHASE one of
  * unbind, flr, link, unplug, aer, link_qmp; prints "NPUREL: READY phase n"
  * when the host may act, "NPUREL: GONE phase n" when the host may re-add the
- * device, "NPUREL: RESULT phase n ok|fail detail" per cycle, and finally
- * "NPUREL: TOTAL passed failed".
+ * device, "NPUREL: RESULT phase n ok|fail detail" per cycle (for aer, the
+ * detail starts "aer=KIND:", the kind of error that arrived, which the host
+ * compares with what it injected), and finally "NPUREL: TOTAL passed failed".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -467,6 +468,7 @@ static long kernel_bug_lines(void)
 	static const char *const pats[] = {
 		"WARNING:", "BUG:", "Oops", "general protection fault", "UBSAN:",
 		"circular locking dependency", "suspicious RCU usage", "Call Trace:",
+		"device recovery failed",	/* the AER core gave up on a device */
 	};
 	int size = klogctl(10, NULL, 0);
 	char *buf;
@@ -494,32 +496,37 @@ static long kernel_bug_lines(void)
  * (aer_rootport_total_err_*) count every message it received, fatal ones
  * included (the kernel logs those as "Inaccessible" and leaves the device's
  * own counters alone); unlike kernel log lines they neither race with the
- * injection nor fall out of a full log buffer.
+ * injection nor fall out of a full log buffer. Which of the three rose
+ * names the kind of error that arrived. Also gives the port's name.
  */
-static long long aer_root_port_total(const char *busname)
+enum { AER_COR, AER_NONFATAL, AER_FATAL, AER_KINDS };
+
+static int aer_root_port_counts(const char *busname, long long v[AER_KINDS], char *port_name,
+				size_t name_len)
 {
-	static const char *const kinds[] = { "cor", "nonfatal", "fatal" };
+	static const char *const kinds[AER_KINDS] = { "cor", "nonfatal", "fatal" };
 	char dev[300], *port;
-	long long total = 0;
+	int ret = 0;
 
 	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", busname);
 	port = realpath(dev, NULL);
 	if (!port)
-		return -1;
+		return -errno;
 	*strrchr(port, '/') = 0;	/* the upstream port's sysfs directory */
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	if (port_name)
+		snprintf(port_name, name_len, "%s", strrchr(port, '/') + 1);
+	for (size_t i = 0; i < AER_KINDS; i++) {
 		char path[400];
-		uint64_t v;
+		uint64_t u;
 
 		snprintf(path, sizeof(path), "%s/aer_rootport_total_err_%s", port, kinds[i]);
-		if (npu_read_u64(path, &v)) {
-			total = -1;
+		ret = npu_read_u64(path, &u);
+		if (ret)
 			break;
-		}
-		total += (long long)v;
+		v[i] = (long long)u;
 	}
 	free(port);
-	return total;
+	return ret;
 }
 
 /*
@@ -569,6 +576,197 @@ static uint32_t aer_cor_status(const char *busname, bool clear)
 	return bits;
 }
 
+/* ---- AER: what arrived, and what the driver and the AER core did with it ---- */
+
+/* What arrived of an injected error; the RESULT line says "aer=<name>" for the host. */
+enum aer_seen { SEEN_NONE, SEEN_COR_DEVICE, SEEN_COR, SEEN_NONFATAL, SEEN_FATAL };
+static const char *const aer_seen_name[] = {
+	[SEEN_NONE] = "none", [SEEN_COR_DEVICE] = "cor-device", [SEEN_COR] = "cor",
+	[SEEN_NONFATAL] = "nonfatal", [SEEN_FATAL] = "fatal",
+};
+
+struct aer_watch {
+	char port[NPU_STRING_LEN];	/* the root port's busname */
+	long long port0[AER_KINDS];	/* its counters before the injection */
+	uint64_t resets0;		/* the card's device resets before */
+	int kmsg;			/* /dev/kmsg, positioned at the injection */
+	enum aer_seen seen;
+	int channel_state;		/* from the driver's "PCI error, channel state N" */
+	int restarted;			/* resume: "device restarted after a PCI reset" 1, "... failed" -1 */
+	int recovery;			/* the AER core: "device recovery successful" 1, "failed" -1 */
+};
+
+static int device_resets(int card, uint64_t *count)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/npu_mgmt/npu%d_mgmt/reset_count", card);
+	return npu_read_u64(path, count);
+}
+
+/*
+ * Before READY: from here on every kernel log record is read through
+ * /dev/kmsg (opened at its end, so nothing logged before counts and nothing
+ * logged after is missed, however fast the host injects).
+ */
+static int aer_watch_begin(struct aer_watch *w, const char *busname, int card)
+{
+	int ret;
+
+	aer_cor_status(busname, true);
+	w->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (w->kmsg < 0)
+		return -errno;
+	if (lseek(w->kmsg, 0, SEEK_END) < 0)
+		return -errno;
+	ret = aer_root_port_counts(busname, w->port0, w->port, sizeof(w->port));
+	return ret ?: device_resets(card, &w->resets0);
+}
+
+/* Notes what the records logged since aer_watch_begin() say about this card. */
+static void aer_watch_scan(struct aer_watch *w, const char *busname)
+{
+	char rec[2048], dev[NPU_STRING_LEN + 4], port[NPU_STRING_LEN + 4];
+
+	snprintf(dev, sizeof(dev), "%s: ", busname);
+	snprintf(port, sizeof(port), "%s: ", w->port);
+	for (;;) {
+		ssize_t n = read(w->kmsg, rec, sizeof(rec) - 1);
+		const char *msg, *p;
+
+		/* EPIPE: records were overwritten unread; what they said stays unseen (a fail) */
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;	/* EAGAIN: nothing more yet */
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		if ((p = strstr(msg, dev))) {
+			p += strlen(dev);
+			if (!strncmp(p, "PCI error, channel state ", 25))
+				w->channel_state = atoi(p + 25);
+			else if (!strncmp(p, "device restarted after a PCI reset", 34))
+				w->restarted = strstr(p, "failed") ? -1 : 1;
+		} else if ((p = strstr(msg, port))) {
+			if (strstr(p, "device recovery successful"))
+				w->recovery = 1;
+			else if (strstr(p, "device recovery failed"))
+				w->recovery = -1;
+		}
+	}
+}
+
+/*
+ * After READY: waits for the error to arrive (a root port counter, or for a
+ * correctable error under QEMU 7.2 the device's status bit) and, for an
+ * uncorrectable one, for the AER core's last word on its recovery. The
+ * deadlines are generous; the waits end at the event.
+ */
+static void aer_watch_wait(struct aer_watch *w, const char *busname)
+{
+	uint64_t end = npu_now_ns() + 30000000000ull;
+
+	while (w->seen == SEEN_NONE && npu_now_ns() < end) {
+		long long v[AER_KINDS];
+
+		if (!aer_root_port_counts(busname, v, NULL, 0)) {
+			if (v[AER_FATAL] > w->port0[AER_FATAL])
+				w->seen = SEEN_FATAL;
+			else if (v[AER_NONFATAL] > w->port0[AER_NONFATAL])
+				w->seen = SEEN_NONFATAL;
+			else if (v[AER_COR] > w->port0[AER_COR])
+				w->seen = SEEN_COR;
+		}
+		if (w->seen == SEEN_NONE && aer_cor_status(busname, false))
+			w->seen = SEEN_COR_DEVICE;
+		if (w->seen == SEEN_NONE)
+			usleep(20000);
+	}
+	end = npu_now_ns() + 30000000000ull;
+	while ((w->seen == SEEN_NONFATAL || w->seen == SEEN_FATAL) && !w->recovery &&
+	       npu_now_ns() < end) {
+		aer_watch_scan(w, busname);
+		if (!w->recovery)
+			usleep(20000);
+	}
+	aer_watch_scan(w, busname);
+}
+
+/*
+ * Did the driver do its part? Non-fatal: error_detected(normal) ran, no
+ * reset. Fatal: error_detected(frozen) quiesced, slot_reset found the device
+ * answering and resume restarted it: one device reset, and the AER core
+ * reports the recovery successful.
+ */
+static int aer_watch_check(const struct aer_watch *w, int card, char *err, size_t len)
+{
+	const char *name = aer_seen_name[w->seen];
+	uint64_t resets;
+	long long delta;
+	int ret = device_resets(card, &resets);
+
+	if (ret) {
+		snprintf(err, len, "aer=%s: reading reset_count: %s", name, strerror(-ret));
+		return ret;
+	}
+	delta = (long long)(resets - w->resets0);
+	switch (w->seen) {
+	case SEEN_NONE:
+		snprintf(err, len, "aer=none: no AER report at the root port, nothing in the "
+			 "device's error status");
+		return -EPROTO;
+	case SEEN_COR_DEVICE:
+	case SEEN_COR:
+		/*
+		 * The driver has no part in a correctable error: 6.1 calls no
+		 * recovery callback for one (only cor_error_detected, which
+		 * the driver does not implement), and QEMU 7.2 does not even
+		 * forward it to the root port (pcie_aer_msg_alldev()). So this
+		 * is a device-level check: recorded, no reset, card working.
+		 */
+		if (w->channel_state || delta) {
+			snprintf(err, len, "aer=%s: a correctable error made the driver act "
+				 "(channel state %d, %lld device resets)", name, w->channel_state,
+				 delta);
+			return -EPROTO;
+		}
+		snprintf(err, len, "aer=%s: device-level check only (%s), no reset; ", name,
+			 w->seen == SEEN_COR ? "reported at the root port" :
+			 "only in the device's error status");
+		return 0;
+	case SEEN_NONFATAL:
+	case SEEN_FATAL:
+		break;
+	}
+	if (w->channel_state != (w->seen == SEEN_FATAL ? 2 : 1)) {
+		snprintf(err, len, "aer=%s: error_detected did not run with channel state %s "
+			 "(%d seen)", name, w->seen == SEEN_FATAL ? "frozen (2)" : "normal (1)",
+			 w->channel_state);
+		return -EPROTO;
+	}
+	if (w->recovery != 1) {
+		snprintf(err, len, "aer=%s: the AER core did not report \"device recovery "
+			 "successful\" (%s)", name, w->recovery ? "it failed" : "no word in 30 s");
+		return -EPROTO;
+	}
+	if (w->seen == SEEN_FATAL && w->restarted != 1) {
+		snprintf(err, len, "aer=fatal: resume did not restart the device (%s)",
+			 w->restarted ? "restart failed" : "no \"device restarted\" line");
+		return -EPROTO;
+	}
+	if (delta != (w->seen == SEEN_FATAL)) {
+		snprintf(err, len, "aer=%s: %lld device resets, expected %d", name, delta,
+			 w->seen == SEEN_FATAL);
+		return -EPROTO;
+	}
+	snprintf(err, len, "aer=%s: driver recovery: error_detected(%s)%s, %lld device "
+		 "reset, recovery successful; ", name, w->seen == SEEN_FATAL ? "frozen" : "normal",
+		 w->seen == SEEN_FATAL ? ", slot_reset, resume" : "", delta);
+	return 0;
+}
+
 /* ---- cycles ---- */
 
 enum phase { PH_UNBIND, PH_FLR, PH_LINK, PH_UNPLUG, PH_AER, PH_LINK_QMP, PH_COUNT };
@@ -576,19 +774,11 @@ static const char *const phase_names[PH_COUNT] = {
 	"unbind", "flr", "link", "unplug", "aer", "link_qmp",
 };
 
-/* What an AER cycle saw of its injected error; the host decides what is enough. */
-enum aer_evidence { AER_NONE, AER_LOGGED_ONLY, AER_REPORTED };
-static const char *const aer_evidence_text[] = {
-	[AER_NONE] = "(no AER report at the root port, nothing in the device's error status) ",
-	[AER_LOGGED_ONLY] = "(no AER report at the root port, only in the device's error status) ",
-	[AER_REPORTED] = "",
-};
-
 struct cycle_ctx {
 	char busname[NPU_STRING_LEN];
 	char driver_dir[256];
 	bool agent;		/* print NPUREL lines for the host */
-	char detail[512];
+	char detail[768];
 };
 
 static void agent_say(const struct cycle_ctx *cc, const char *fmt, ...)
@@ -625,9 +815,9 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	size_t elen = sizeof(cc->detail);
 	bool removal = ph != PH_FLR && ph != PH_AER;
 	long bugs0 = kernel_bug_lines();
-	enum aer_evidence aer_evidence = AER_NONE;
+	struct aer_watch aw = { .kmsg = -1 };
+	char aer_sum[200] = "";
 	uint32_t armed;
-	long long aer_total0 = -1;
 	struct load l;
 	int card, ret;
 
@@ -673,10 +863,9 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		break;
 	case PH_AER:
 		/* before READY: the host injects as soon as it reads it */
-		aer_cor_status(cc->busname, true);
-		aer_total0 = aer_root_port_total(cc->busname);
-		agent_say(cc, "READY %s %u", name, n);
-		ret = 0;
+		ret = aer_watch_begin(&aw, cc->busname, card);
+		if (!ret)
+			agent_say(cc, "READY %s %u", name, n);
 		break;
 	case PH_UNPLUG:
 	case PH_LINK_QMP:
@@ -692,32 +881,23 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		load_join(&l, 60000, sum, sizeof(sum));
 		goto out;
 	}
-	if (ph == PH_AER) {
-		uint64_t end = npu_now_ns() + 10000000000ull;
-
-		/* The host judges this: see the RESULT line below. */
-		while (npu_now_ns() < end) {
-			long long total = aer_root_port_total(cc->busname);
-
-			if (total >= 0 && aer_total0 >= 0 && total > aer_total0) {
-				aer_evidence = AER_REPORTED;
-				break;
-			}
-			if (aer_cor_status(cc->busname, false)) {
-				aer_evidence = AER_LOGGED_ONLY;
-				break;
-			}
-			usleep(50000);
-		}
-		usleep(1000000);	/* recovery runs in the AER thread */
-	} else if (!removal) {
+	if (ph == PH_AER)
+		aer_watch_wait(&aw, cc->busname);	/* its end, not a time */
+	else if (!removal)
 		usleep(500000);
-	}
 	if (!removal)
 		l.stop = 1;
 	ret = load_join(&l, removal ? 60000 : 60000, err, elen) ?: ret;
 	if (ret)
 		goto out;
+	if (ph == PH_AER) {
+		/* the kind that arrived, for the host to compare with what it injected */
+		ret = aer_watch_check(&aw, card, aer_sum, sizeof(aer_sum));
+		if (ret) {
+			snprintf(err, elen, "%s", aer_sum);
+			goto out;
+		}
+	}
 	ret = load_verify(&l, removal, err, elen);
 	if (!ret && removal)
 		ret = check_dead_files(&l, err, elen);
@@ -769,9 +949,10 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 		ret = -EPROTO;
 	}
 	if (!ret)
-		snprintf(err, elen, "%s%s", ph != PH_AER ? "" : aer_evidence_text[aer_evidence],
-			 sum);
+		snprintf(err, elen, "%s%s", aer_sum, sum);
 out:
+	if (aw.kmsg >= 0)
+		close(aw.kmsg);
 	if (l.pe[0].fd >= 0 || l.pe[1].fd >= 0) {
 		l.stop = 1;
 		load_close(&l);
