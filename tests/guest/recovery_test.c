@@ -1074,13 +1074,52 @@ TEST_F_TIMEOUT(recovery, cycles, 110)
 
 /* ---- agent mode, for tests/reliability/qmp_reliability.py ---- */
 
+/* "PHASE:CYCLES", CYCLES 1..10000: the phase's index, or -1. */
+static int parse_phase(const char *arg, unsigned int *cycles)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long v;
+	char *end;
+
+	if (!colon || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(colon + 1, &end, 10);
+	if (errno || *end || v < 1 || v > 10000)
+		return -1;
+	*cycles = (unsigned int)v;
+	for (int i = 0; i < PH_COUNT; i++)
+		if (strlen(phase_names[i]) == (size_t)(colon - arg) &&
+		    !strncmp(arg, phase_names[i], colon - arg))
+			return i;
+	return -1;
+}
+
+/*
+ * Every argument is checked before any cycle runs: a typo must fail the
+ * run, not shorten it. A failure before the first cycle says why on the
+ * TOTAL line; the host also compares the cycles reported with those asked.
+ */
 static int agent_main(int argc, char **argv)
 {
-	unsigned int passed = 0, failed = 0;
+	unsigned int passed = 0, failed = 0, cycles[64];
+	int phases[64];
 	struct cycle_ctx cc;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 3 || argc - 2 > 64) {
+		printf("NPUREL: TOTAL 0 1 give 1 to 64 PHASE:CYCLES arguments\n");
+		return 2;
+	}
+	for (int a = 2; a < argc; a++) {
+		phases[a - 2] = parse_phase(argv[a], &cycles[a - 2]);
+		if (phases[a - 2] < 0) {
+			printf("NPUREL: TOTAL 0 1 unparsable phase argument '%s' (PHASE:CYCLES, "
+			       "PHASE one of unbind flr link unplug aer link_qmp)\n", argv[a]);
+			return 2;
+		}
+	}
 	if (npu_device_present(0) == false) {
 		printf("NPUREL: TOTAL 0 1 no card\n");
 		return 1;
@@ -1090,25 +1129,13 @@ static int agent_main(int argc, char **argv)
 		printf("NPUREL: TOTAL 0 1 card 0: %s\n", strerror(-ret));
 		return 1;
 	}
-	for (int a = 2; a < argc; a++) {
-		char phase[32];
-		unsigned int cycles = 1;
-		int ph = -1;
+	for (int a = 0; a < argc - 2; a++) {
+		const char *phase = phase_names[phases[a]];
 
-		if (sscanf(argv[a], "%31[a-z_]:%u", phase, &cycles) < 1)
-			continue;
-		for (int i = 0; i < PH_COUNT; i++)
-			if (!strcmp(phase, phase_names[i]))
-				ph = i;
-		if (ph < 0) {
-			printf("NPUREL: RESULT %s 0 fail unknown phase\n", phase);
-			failed++;
-			continue;
-		}
-		for (unsigned int n = 0; n < cycles; n++) {
+		for (unsigned int n = 0; n < cycles[a]; n++) {
 			uint64_t t0 = npu_now_ns();
 
-			ret = run_cycle(&cc, (enum phase)ph, n);
+			ret = run_cycle(&cc, (enum phase)phases[a], n);
 			printf("NPUREL: RESULT %s %u %s %.1fs %s\n", phase, n, ret ? "fail" : "ok",
 			       (npu_now_ns() - t0) / 1e9, cc.detail);
 			if (ret)
