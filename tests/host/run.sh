@@ -28,7 +28,10 @@ mapfile -t hal_srcs < <(find hal -name '*.c' 2>/dev/null | LC_ALL=C sort)
 mapfile -t hal_incs < <(find hal -name '*.h' -printf '-I%h\n' 2>/dev/null | LC_ALL=C sort -u)
 cflags=(-std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined
 	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iuapi -isystem "$cache/kselftest" -pthread)
-# Leaks are bugs too; abort on the first sanitizer report.
+# Leaks are bugs too; abort on the first sanitizer report. The harness ends
+# each case with _exit(), which skips LSan's exit-time check: lsan_exit.c
+# wraps _exit() to run it (checked by lsan_negative.c below).
+leakcheck=(tests/host/lsan_exit.c -Wl,--wrap=_exit)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -40,11 +43,25 @@ if [ ${#tests[@]} -eq 0 ]; then
 	fail=1
 fi
 
+# A leak in a test body must fail that case, and only that one.
+neg=$out/lsan_negative
+if ! "$cc" "${cflags[@]}" -o "$neg" tests/host/lsan_negative.c "${leakcheck[@]}" >"$neg.build.log" 2>&1; then
+	echo "FAIL lsan_negative: does not compile:"
+	head -n 30 "$neg.build.log" | sed 's/^/    /'
+	fail=$((fail + 1))
+elif timeout --kill-after=5 "$limit" "$neg" >"$neg.log" 2>&1 </dev/null ||
+     ! grep -q '^not ok .*leaks_in_body' "$neg.log" ||
+     ! grep -q '^ok .*frees_in_body' "$neg.log" ||
+     ! grep -q 'ERROR: LeakSanitizer: detected memory leaks' "$neg.log"; then
+	echo "FAIL lsan_negative: a leak in a test body is not reported (output: $neg.log)"
+	fail=$((fail + 1))
+fi
+
 for src in "${tests[@]}"; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
 	log=$out/$name.log
-	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" -lm >"$out/$name.build.log" 2>&1; then
+	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
 		echo "FAIL $name: does not compile:"
 		head -n 30 "$out/$name.build.log" | sed 's/^/    /'
 		fail=$((fail + 1))
