@@ -7,6 +7,16 @@
  * predictions must equal the ones the host computed when it wrote the image
  * set, and the accuracy must be above a threshold. docs/fashion-mnist.md.
  *
+ * The device model runs a copy of the interpreter npu_cpu_run uses
+ * (hal/src/isa_exec.c), and the host's predictions came from npu_cpu_run
+ * too, so those two comparisons check the transport (queue, driver, DMA,
+ * the model's program fetch), not the arithmetic: an interpreter bug gives
+ * the same wrong logits on both sides. The arithmetic is checked against
+ * independent references on the host (tests/host/isa_ref_test.c lists
+ * where), and npu-fmnist-train fails the build unless npu_cpu_run gives
+ * exactly the logits of its own integer model (tools/fmnist/qmlp.c). Only
+ * the accuracy here is measured against something independent: the labels.
+ *
  * Environment: FMNIST_PROGRAM, FMNIST_SET (default: the 1000-image subset;
  * `make fmnist-full` passes the 10,000-image set), FMNIST_DEVICES (a device
  * spec, default warboy(1)*2), FMNIST_MIN_ACCURACY (percent, default 84).
@@ -201,9 +211,10 @@ static npu_status receive_one(npu_queue *q, int32_t *out, size_t job_words, unsi
 
 /*
  * All images on the NPU through a queue (jobs on every unit of the session),
- * then the same device inputs on the CPU reference runner: identical logits.
+ * then the same device inputs on the CPU reference runner: identical logits,
+ * which proves the bytes survive the driver and DMA path (see the top).
  */
-TEST_F_TIMEOUT(fmnist, classify_bit_exact, 1800)
+TEST_F_TIMEOUT(fmnist, classify_logits_survive_the_driver_path, 1800)
 {
 	size_t job_words = (size_t)self->batch * self->classes;
 	int32_t *dev_out = calloc((size_t)self->jobs * job_words, sizeof(int32_t));
@@ -211,7 +222,7 @@ TEST_F_TIMEOUT(fmnist, classify_bit_exact, 1800)
 	const char *min_text = getenv("FMNIST_MIN_ACCURACY");
 	double min_acc = min_text && *min_text ? atof(min_text) : DEFAULT_MIN_ACCURACY;
 	unsigned int submitted = 0, done = 0, failed = 0;
-	size_t correct = 0, host_disagree = 0, mismatched_images = 0;
+	size_t correct = 0, build_disagree = 0, mismatched_images = 0;
 	double t0, t_npu, t_cpu;
 	npu_queue *q;
 
@@ -261,7 +272,7 @@ TEST_F_TIMEOUT(fmnist, classify_bit_exact, 1800)
 			}
 			guess = argmax(dev, self->classes);
 			correct += guess == self->labels[image];
-			host_disagree += guess != self->predicted[image];
+			build_disagree += guess != self->predicted[image];
 		}
 	}
 	t_cpu = now() - t0;
@@ -270,12 +281,13 @@ TEST_F_TIMEOUT(fmnist, classify_bit_exact, 1800)
 		       "NPU %.2f s, CPU reference %.2f s\n",
 		       self->count, self->batch, self->jobs,
 		       env_or("FMNIST_DEVICES", DEFAULT_DEVICES), self->quantize_s, t_npu, t_cpu);
-	ksft_print_msg("fmnist: int8 accuracy on the NPU %.2f%% (%zu/%u); %zu images differ "
-		       "from the CPU reference, %zu predictions from the host's\n",
+	ksft_print_msg("fmnist: int8 accuracy on the NPU %.2f%% (%zu/%u) against the labels; "
+		       "transport check (same interpreter on both sides): %zu images differ "
+		       "from npu_cpu_run, %zu predictions from the build-time npu_cpu_run\n",
 		       100.0 * (double)correct / self->count, correct, self->count,
-		       mismatched_images, host_disagree);
+		       mismatched_images, build_disagree);
 	EXPECT_EQ(0, mismatched_images);
-	EXPECT_EQ(0, host_disagree);
+	EXPECT_EQ(0, build_disagree);
 	EXPECT_GE(100.0 * (double)correct / self->count, min_acc)
 		TH_LOG("accuracy below FMNIST_MIN_ACCURACY %.2f%%", min_acc);
 	free(dev_out);

@@ -8,6 +8,13 @@
  * HAL's CPU runner uses (hal/src/isa_exec.c, npu_cpu_run) on the same bytes;
  * the whole region (outputs, and everything around them) must be equal bit
  * for bit. A long CNN-layer program checks the model's worker-thread path.
+ *
+ * The device model is built from a copy of that same interpreter, so this is
+ * a transport and driver check (programs and data survive the driver, DMA,
+ * the PE windows and the model's threads), not a check of the arithmetic: a
+ * wrong result in isa_exec.c would be wrong on both sides. The arithmetic of
+ * every opcode is checked against hand-computed values and independent
+ * references on the host: see the table in tests/host/isa_ref_test.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -113,7 +120,8 @@ static void relocate(struct npu_isa_insn *in, uint32_t base)
 
 /*
  * Runs the program (plus HALT) on the CPU interpreter and on the device and
- * compares the whole region. Returns the CPU's cycle count through *cycles.
+ * compares the whole region (same interpreter on both sides: a transport
+ * check). Returns the CPU's cycle count through *cycles.
  */
 static void run_both(struct __test_metadata *_metadata, FIXTURE_DATA(isa2) *self,
 		     const char *what, uint64_t *cycles)
@@ -147,7 +155,8 @@ static void run_both(struct __test_metadata *_metadata, FIXTURE_DATA(isa2) *self
 				 wait.status, wait.info);
 	ASSERT_EQ(0, npu_read_dram(self->fd, 0, self->base, self->got, REGION));
 	diff = npu_first_diff(self->want + DATA_OFF, self->got + DATA_OFF, REGION - DATA_OFF);
-	EXPECT_EQ(-1, diff) TH_LOG("%s: first difference at region offset %#zx: cpu %#x device %#x",
+	EXPECT_EQ(-1, diff) TH_LOG("%s: device differs from the same interpreter on the CPU "
+				   "(transport/driver path) at region offset %#zx: cpu %#x device %#x",
 				   what, (size_t)diff + DATA_OFF,
 				   diff >= 0 ? self->want[DATA_OFF + diff] : 0,
 				   diff >= 0 ? self->got[DATA_OFF + diff] : 0);
