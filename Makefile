@@ -18,7 +18,7 @@ BUILD := $(CURDIR)/build
 KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
-	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test
+	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test fresh-check
 
 all: module hal tools examples guest-tests
 
@@ -38,6 +38,7 @@ help:
 	@echo "make module-check checkpatch --strict, sparse and W=1 on the driver"
 	@echo "make qemu         build QEMU with the NPU model (cached in $(NPU_CACHE))"
 	@echo "make debug-test   the guest suite and a fail-nth sweep on a KASAN/lockdep/kmemleak kernel"
+	@echo "make fresh-check  make demo, then make test, in a fresh Debian 12 root (mmdebstrap)"
 
 setup:
 	scripts/setup.sh
@@ -120,6 +121,11 @@ debug-test:
 demo: setup
 	$(MAKE) --no-print-directory all
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh demo
+
+# The README's two commands, in order, in a fresh minimal Debian 12 root made
+# with mmdebstrap (tests/fresh-root/run.sh): proves a newcomer's start works.
+fresh-check:
+	tests/fresh-root/run.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
