@@ -3,8 +3,9 @@
 #
 # `make test`: builds everything (QEMU with the NPU model, the module, guest
 # tests, userspace), runs the host unit tests, then the guest tests in the VM.
-# The last line is always "N passed, N failed" (test cases, host + guest;
-# a build step or a suite that could not run counts as one failure).
+# The last line is always "N passed, N failed, N skipped" (test cases of
+# every suite added up; a build step or a suite that could not run counts as
+# one failure; what counts as a skip and not a failure: README.md, "Skips").
 # Exits 1 on any failure.
 set -uo pipefail
 
@@ -12,8 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 mkdir -p build
 start=$(date +%s)
-pass=0 fail=0
+pass=0 fail=0 skip=0
 failed_steps=()
+timings=()
 
 section() { printf '\n==== %s\n' "$*"; }
 
@@ -30,23 +32,26 @@ build_step() {
 	fi
 }
 
-# Runs a suite that ends with "N passed, N failed" and adds its counts.
+# Runs a suite that ends with "N passed, N failed" or "N passed, N failed,
+# N skipped", adds its counts and says how long it took.
 suite() {
-	local what=$1 log=build/$2.log
+	local what=$1 log=build/$2.log t0
 	shift 2
 	section "$what"
+	t0=$(date +%s)
 	"$@" 2>&1 | tee "$log"
-	local rc=${PIPESTATUS[0]} last p f
+	local rc=${PIPESTATUS[0]} last p f s=0
 	last=$(tail -n 1 "$log")
-	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[4]:-0}
 	else
 		echo "FAIL $what: did not report its results (exit status $rc)"
 		p=0 f=1
 	fi
 	# A suite that fails must never be counted as all-passing.
 	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-	pass=$((pass + p)) fail=$((fail + f))
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	timings+=("$what: $(($(date +%s) - t0))s")
 	[ "$f" -eq 0 ] || failed_steps+=("$what")
 }
 
@@ -83,9 +88,10 @@ else
 fi
 
 section "summary ($(($(date +%s) - start))s)"
+printf '%s\n' "${timings[@]}"
 if [ ${#failed_steps[@]} -gt 0 ]; then
 	printf 'failed: %s\n' "${failed_steps[@]}"
 	echo "logs: build/host-tests.log, build/vm-tests.log, build/vm/last/"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -4,7 +4,8 @@
 # Host unit tests: builds every tests/host/*_test.c together with all HAL
 # sources (hal/**/*.c) under ASan and UBSan, runs each one with a time limit
 # and counts its TAP results (kselftest harness). Prints one line per test
-# program and, last, "N passed, N failed". Exits 1 on any failure.
+# program and, last, "N passed, N failed, N skipped"; a program that skips
+# every case fails. Exits 1 on any failure.
 #
 # Binaries go to build/host/. NPU_HOST_TEST_TIMEOUT (seconds, default 300)
 # bounds each program; CC overrides the compiler.
@@ -82,6 +83,8 @@ for src in "${tests[@]}"; do
 		why=" exited with status $rc"
 	fi
 	[ $rc -ne 0 ] || [ $((p + f + s)) -ne 0 ] || why=" reported no test cases"
+	# A program whose every case skipped tested nothing.
+	[ $rc -ne 0 ] || [ "$s" -eq 0 ] || [ $((p + f)) -ne 0 ] || why=" skipped every test case"
 	grep -q -e '^==[0-9]*==ERROR: ' -e 'runtime error:' "$log" && why="$why, sanitizer report"
 	extra=0
 	[ -z "$why" ] || extra=1
@@ -97,6 +100,5 @@ for src in "${tests[@]}"; do
 	fi
 done
 
-[ "$skip" -eq 0 ] || echo "($skip test cases skipped)"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
