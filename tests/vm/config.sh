@@ -24,6 +24,21 @@
 # Upper bound for `vm.sh run` and `vm.sh demo` (the command's own time included).
 : "${NPU_VM_RUN_TIMEOUT:=900}"
 
+# Skip policy. In the test VM every feature the project ships is present:
+# two cards with faults=on, vgem, npuctl and the tools, the module's
+# parameters, the ONNX cases. So a test case that skips counts as a failure
+# unless it is listed here, for the kernel being booted, as one line
+# "TEST CASE WHY" (CASE as kselftest names it on its RUN line); listed skips
+# are counted as skipped. A test binary whose every case skipped is reported
+# SKIP, never PASS.
+# Debian's stock kernel has no fault injection (failslab, fail_function):
+# fail_nth_test runs under make debug-test instead.
+: "${NPU_VM_EXPECTED_SKIPS_STOCK=fail_nth_test fail_nth.ioctls no failslab/fail_function in the stock kernel
+fail_nth_test fail_nth.probe no failslab/fail_function in the stock kernel}"
+# Another kernel (NPU_VM_KERNEL set: the debug kernel of make debug-test) has
+# everything the tests need: nothing may skip.
+: "${NPU_VM_EXPECTED_SKIPS_DEBUG=}"
+
 # Stock modules of the Debian kernel put into the initramfs (with their
 # dependencies), loaded on demand by the tests with modprobe.
 : "${NPU_VM_STOCK_MODULES:=vgem}"

@@ -165,7 +165,7 @@ done
 # tests) replaces build/guest, without that check; NPU_VM_TESTS="a_test b_test"
 # selects some tests.
 tests_dir=${NPU_VM_TESTS_DIR:-$top/build/guest}
-ntests=0
+ntests=0 packed=
 for bin in "$tests_dir"/*_test; do
 	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
@@ -175,6 +175,19 @@ for bin in "$tests_dir"/*_test; do
 	fi
 	install_exe "$payload_root" "$bin" "/tests/$name"
 	ntests=$((ntests + 1))
+	packed="$packed $name"
+done
+# What was asked for must all be there: every test named in NPU_VM_TESTS,
+# and, from build/guest, a binary for every tests/guest/*_test.c (the
+# selected ones). A missing one would otherwise just not run.
+wanted=${NPU_VM_TESTS:-}
+if [ -z "$wanted" ] && [ -z "${NPU_VM_TESTS_DIR:-}" ]; then
+	for src in "$top"/tests/guest/*_test.c; do
+		[ -f "$src" ] && wanted="$wanted $(basename "$src" .c)"
+	done
+fi
+for name in $wanted; do
+	case "$packed " in *" $name "*) ;; *) die "no test program $tests_dir/$name (make all?)" ;; esac
 done
 # Programs to run in the guest (HAL tools, demos): every executable in the
 # directories of NPU_VM_TOOL_DIRS goes to /usr/bin.

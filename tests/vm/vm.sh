@@ -5,7 +5,8 @@
 # kernel, and an initramfs with busybox, npu.ko, the guest tests and tools.
 #
 #   vm.sh test       run every guest test; print per-test results and, last,
-#                    "N passed, N failed"; exit 1 on any failure
+#                    "N passed, N failed, N skipped"; exit 1 on any failure
+#                    (a skip not listed in tests/vm/config.sh is a failure)
 #   vm.sh shell      interactive busybox shell on the console, module loaded
 #   vm.sh run CMD    run the shell command CMD as root in the guest, print its
 #                    output, exit with its exit status
@@ -196,6 +197,19 @@ show_console_tail() {
 
 kernel_bugs=$("$here/scan-kernel-log.sh" "$console" | tr -d '\r' | head -n 20) || true
 
+# Once the guest is DONE, QEMU must exit 0 and have printed nothing (it
+# prints nothing on a clean run): an assertion or abort in the device model
+# at shutdown is seen only here, not by the guest.
+qemu_problem=
+if [ -n "$done_line" ]; then
+	qemu_said=$(grep -av '^[[:space:]]*$' "$run/qemu.log" | tr -d '\r' | head -n 5 | tr '\n' ' ') || true
+	if [ $qrc -ne 0 ]; then
+		qemu_problem="QEMU exited with status $qrc after the guest finished${qemu_said:+: $qemu_said}"
+	elif [ -n "$qemu_said" ]; then
+		qemu_problem="QEMU printed to $run/qemu.log: $qemu_said"
+	fi
+fi
+
 timing="wall ${elapsed}s"
 if [ -n "$booted" ]; then
 	timing="$timing, /init reached at guest uptime $(echo "$booted" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p')s"
@@ -218,6 +232,10 @@ if [ "$mode" != test ]; then
 		echo "$kernel_bugs" | sed 's/^/vm:   /' >&2
 		[ "$mode" = demo ] && status=1
 	fi
+	if [ -n "$qemu_problem" ]; then
+		log "error: $qemu_problem"
+		[ "$status" -ne 0 ] || status=1
+	fi
 	if [ -n "$problem" ]; then
 		log "error: $problem"
 		show_console_tail >&2
@@ -227,30 +245,57 @@ if [ "$mode" != test ]; then
 fi
 
 # ---- test mode: count results ---------------------------------------------
+# The skips this kernel may have (tests/vm/config.sh); any other skip fails.
+if [ -n "${NPU_VM_KERNEL:-}" ]; then
+	expected_skips=$NPU_VM_EXPECTED_SKIPS_DEBUG
+else
+	expected_skips=$NPU_VM_EXPECTED_SKIPS_STOCK
+fi
 # Counts the TAP results of every test section (between BEGIN and END) and
-# turns anything else that went wrong into failures. Prints a summary line per
-# test, then "TOTALS pass fail skip".
-summary=$(tr -d '\r' <"$output" | awk '
-function close_test(   verdict, why) {
+# turns anything else that went wrong into failures: a skip not listed in
+# expected_skips, a result count that differs from the TAP plan ("1..N"), a
+# crash, a timeout. Prints a summary line per test, then
+# "TOTALS pass fail skip klog-lines unfinished tests-begun module-failed".
+summary=$(tr -d '\r' <"$output" | EXPECTED_SKIPS=$expected_skips awk '
+BEGIN {
+	# One "TEST CASE WHY" per line.
+	n = split(ENVIRON["EXPECTED_SKIPS"], lines, "\n")
+	for (i = 1; i <= n; i++)
+		if (split(lines[i], w, " ") >= 2) expected[w[1] " " w[2]] = 1
+}
+function close_test(   verdict, why, nres) {
 	why = ""
+	nres = tpass + tnotok + tunexp + tskip
 	if (timedout) why = sprintf(", killed after %ss (NPU_TEST_TIMEOUT)", timedout)
 	else if (!ended) why = ", did not finish"
-	else if (rc != 0 && tfail == 0) why = sprintf(", exited with status %s", rc)
-	else if (rc == 0 && tpass + tfail + tskip == 0) why = ", reported no test cases"
+	else if (rc != 0 && tnotok == 0) why = sprintf(", exited with status %s", rc)
+	else if (rc == 0 && nres == 0) why = ", reported no test cases"
+	# A binary that stops half-way, or prints results it did not plan, has
+	# not run what it declares.
+	if (ended && !timedout && nres > 0) {
+		if (plan == "") why = why ", no TAP plan line (1..N)"
+		else if (plan != nres) why = why sprintf(", planned %d test cases but reported %d", plan, nres)
+		if (nplans > 1) why = why sprintf(", %d TAP plan lines", nplans)
+	}
 	if (klog) why = why ", the kernel log shows a bug (see below)"
 	extra = (why != "") ? 1 : 0
-	pass += tpass; fail += tfail + extra; skip += tskip
-	verdict = (tfail + extra) ? "FAIL" : "PASS"
-	printf "%s %s: %d passed, %d failed, %d skipped%s%s\n", verdict, cur, tpass, tfail, tskip,
-		secs != "" ? sprintf(", %.1fs", secs) : "", why
+	# Each unexpected skip is a failed case of its own (listed below).
+	if (tunexp) why = why sprintf(", %d unexpected skip%s", tunexp, tunexp > 1 ? "s" : "")
+	pass += tpass; fail += tnotok + tunexp + extra; skip += tskip
+	if (tnotok + tunexp + extra) verdict = "FAIL"
+	else if (tpass == 0 && tskip > 0) verdict = "SKIP"	# nothing ran: never PASS
+	else verdict = "PASS"
+	printf "%s %s: %d passed, %d failed, %d skipped%s%s\n", verdict, cur, tpass,
+		tnotok + tunexp, tskip, secs != "" ? sprintf(", %.1fs", secs) : "", why
 	for (i = 1; i <= nbad; i++) print "    " bad[i]
 	cur = ""
 }
-/^NPUVM: MODULE-FAIL / { sub(/^NPUVM: MODULE-FAIL /, ""); print "FAIL module npu failed to load: " $0; fail++; next }
+/^NPUVM: MODULE-FAIL / { sub(/^NPUVM: MODULE-FAIL /, ""); print "FAIL module npu failed to load: " $0; fail++; modfail = 1; next }
 /^NPUVM: NO-TESTS/ { sub(/^NPUVM: NO-TESTS /, ""); print "FAIL no tests found: " $0; fail++; next }
 /^NPUVM: BEGIN / {
 	if (cur != "") close_test()
-	cur = $3; tpass = tfail = tskip = 0; timedout = 0; ended = 0; klog = 0; nbad = 0
+	cur = $3; tpass = tnotok = tunexp = tskip = 0; timedout = 0; ended = 0; klog = 0; nbad = 0
+	plan = ""; nplans = 0; rcase = ""; begun++
 	secs = ""; t0 = $4; sub(/uptime=/, "", t0); next
 }
 /^NPUVM: TIMEOUT / { if ($3 == cur) timedout = $4; next }
@@ -265,17 +310,34 @@ function close_test(   verdict, why) {
 	close_test(); next
 }
 /^NPUVM: / { next }
-cur != "" && /^ok / { if ($0 ~ /# SKIP/) tskip++; else tpass++; next }
-cur != "" && /^not ok / { tfail++; if (nbad < 10) bad[++nbad] = $0; next }
+cur == "" { next }
+/^1\.\.[0-9]+$/ { nplans++; if (plan == "") plan = substr($0, 4) + 0; next }
+# kselftest names the case on its RUN line; its skip line has only the reason.
+/^# +RUN +/ { rcase = $3; next }
+/^ok / && /# SKIP/ {
+	name = $0; sub(/^ok [0-9]+ */, "", name); sub(/ *# SKIP.*/, "", name)
+	if (name == "") name = rcase
+	reason = $0; sub(/^.*# SKIP */, "", reason)
+	if ((cur " " name) in expected) {
+		tskip++
+		if (nbad < 10) bad[++nbad] = "skipped " name ": " reason " (expected, tests/vm/config.sh)"
+	} else {
+		tunexp++
+		if (nbad < 10) bad[++nbad] = "unexpected skip " name ": " reason
+	}
+	rcase = ""; next
+}
+/^ok / { tpass++; rcase = ""; next }
+/^not ok / { tnotok++; if (nbad < 10) bad[++nbad] = $0; rcase = ""; next }
 END {
 	unfinished = (cur != "")
 	if (unfinished) close_test()
-	printf "TOTALS %d %d %d %d %d\n", pass, fail, skip, nklog, unfinished
+	printf "TOTALS %d %d %d %d %d %d %d\n", pass, fail, skip, nklog, unfinished, begun, modfail
 }')
 echo
 echo "==== guest test results ($timing; logs in $run)"
 echo "$summary" | sed '$d'
-read -r _ pass fail skip attributed_klog test_unfinished <<<"$(echo "$summary" | tail -n 1)"
+read -r _ pass fail skip attributed_klog test_unfinished begun module_failed <<<"$(echo "$summary" | tail -n 1)"
 
 # One event, one failure: a VM that stopped early is counted against the test
 # it was running, and a kernel bug against the test after which the guest saw
@@ -297,10 +359,19 @@ if [ -n "$kernel_bugs" ]; then
 	fi
 	echo "$kernel_bugs" | sed 's/^/    /'
 fi
-[ "$skip" -eq 0 ] || echo "($skip test cases skipped)"
+# Every test binary packed into the initramfs must have begun (unless the
+# module did not load, which is counted above, and no test runs).
+if [ -n "$done_line" ] && [ "$module_failed" -eq 0 ] && [ "$begun" -ne "$ntests" ]; then
+	echo "FAIL VM: $begun test programs ran, but the initramfs holds $ntests"
+	fail=$((fail + 1))
+fi
+if [ -n "$qemu_problem" ]; then
+	echo "FAIL VM: $qemu_problem"
+	fail=$((fail + 1))
+fi
 if [ "$fail" -ne 0 ]; then
 	show_console_tail
 	echo "full kernel log: $console"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
