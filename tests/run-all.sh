@@ -80,6 +80,11 @@ if [ $built = 1 ]; then
 		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh test
 	suite "hot-unplug, AER, FLR, link down over QMP (tests/reliability)" reliability \
 		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/reliability/qmp_reliability.py
+	# The VM loop's own checks: throwaway tests that fail, crash, hang, skip,
+	# break their plan, panic the guest, and a QEMU failing at exit must each
+	# be reported (make vm-selftest).
+	suite "the VM loop reports every kind of failure (make vm-selftest)" vm-selftest \
+		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/vm/selftest.sh
 else
 	section "guest tests in the VM"
 	echo "FAIL not run: the build failed"

@@ -5,7 +5,8 @@
 # guest tests that pass, fail, crash, hang, print nothing, skip, break their
 # TAP plan, vanish before they run, make the kernel print a stack trace, or
 # panic it, and with a QEMU that fails at exit, and checks that vm.sh reports
-# each case with a non-zero exit status and a clear message.
+# each case with a non-zero exit status and a clear message. About 2 minutes
+# (10 boots) on two shared cores.
 # Uses the real module and QEMU (built as for make vm-test).
 set -uo pipefail
 
