@@ -3,7 +3,8 @@
  * Job bookkeeping: 1000 jobs per PE with several in flight, collected with
  * WAIT_ANY, each exactly once and with its own result; seqnos; WAIT on
  * unknown or collected jobs; timeouts; poll() readiness; O_NONBLOCK
- * submission on a full ring; closing a file with jobs in flight.
+ * submission on a full ring; closing a file with jobs in flight; a signal
+ * interrupting WAIT on a job hung on purpose (the model's HANG fault).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fault_util.h"
 #include "npu_util.h"
 
 #define JOBS		1000
@@ -472,34 +474,117 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-/* A signal interrupts a blocked WAIT with EINTR; the job stays collectable. */
-TEST_F_TIMEOUT(jobs, wait_interrupted_by_signal, 120)
+/*
+ * A job that provably runs until the test lets it end: its command hangs
+ * (the model's HANG fault, armed once on PE0), and the job timeout is long,
+ * so only the watchdog, which the test then hurries, can finish it.
+ */
+#define HUNG_TIMEOUT_MS	20000	/* the window: a WAIT that sleeps through it fails */
+#define REAP_TIMEOUT_MS	200	/* then the watchdog ends the hung job quickly */
+
+FIXTURE(hung)
+{
+	int fd;
+	struct npu_fault_dev dev;
+	unsigned int old_timeout_ms;
+	bool timeout_changed;
+};
+
+FIXTURE_SETUP(hung)
+{
+	int ret;
+
+	self->fd = -1;
+	if (!npu_device_present(0))
+		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
+	ret = npu_fault_dev_open(0, &self->dev);
+	ASSERT_EQ(0, ret) TH_LOG("BAR0 of card 0: %s", strerror(-ret));
+	/* The VM's NPUs have faults=on (tests/vm/config.sh). */
+	if (!npu_fault_supported(&self->dev))
+		SKIP(return, "no NPU_CAP_FAULTS: boot with -device npu,faults=on");
+	ASSERT_EQ(0, npu_fault_disarm(&self->dev, NPU_FAULT_ALL));
+	ASSERT_EQ(0, npu_wait_ready(&self->dev, 10000));
+	ret = npu_job_timeout_get(&self->dev, &self->old_timeout_ms);
+	ASSERT_EQ(0, ret) TH_LOG("job_timeout_ms: %s", strerror(-ret));
+	ret = npu_job_timeout_set(&self->dev, HUNG_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("setting job_timeout_ms: %s", strerror(-ret));
+	self->timeout_changed = true;
+	self->fd = npu_open(0, NPU_FILE_PE0, 0);
+	ASSERT_LE(0, self->fd) TH_LOG("open npu0pe0: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(hung)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (self->dev.regs) {
+		if (npu_fault_supported(&self->dev))
+			npu_fault_disarm(&self->dev, NPU_FAULT_ALL);
+		if (self->timeout_changed)
+			npu_job_timeout_set(&self->dev, REAP_TIMEOUT_MS);
+		/* closing with a hung job resets PE0; wait that out too */
+		if (self->fd >= 0)
+			close(self->fd);
+		npu_wait_ready(&self->dev, 30000);
+		if (self->timeout_changed)
+			npu_job_timeout_set(&self->dev, self->old_timeout_ms);
+		npu_fault_dev_close(&self->dev);
+	} else if (self->fd >= 0) {
+		close(self->fd);
+	}
+}
+
+/*
+ * A signal interrupts a blocked WAIT with EINTR; the job stays collectable.
+ * The job is hung for the whole window, so a WAIT that returns anything but
+ * EINTR slept through the signals: an uninterruptible wait.
+ */
+TEST_F_TIMEOUT(hung, wait_interrupted_by_signal, 120)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
-	struct npu_insn prog[65];
-	struct npu_job_cmd cmds[4];
-	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+	struct npu_insn prog[2] = { npu_insn_copy(0x2000, 0x1000, 4096), npu_insn_halt() };
+	/*
+	 * Repeated: a signal that lands before the thread sleeps in WAIT is
+	 * lost, the next one finds it asleep.
+	 */
+	struct itimerval it = { .it_interval = { .tv_usec = 50000 },
+				.it_value = { .tv_usec = 20000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct npu_job_cmd cmd;
 	struct npu_wait wait;
-	uint64_t seq;
+	uint64_t seq, t0, ms;
+	uint32_t fired0;
 	int ret;
 
 	NPU_RETURN_IF_SKIPPED();
-	for (int i = 0; i < 64; i++)
-		prog[i] = npu_insn_copy(0x1000000, 0x2000000, 16u << 20);
-	prog[64] = npu_insn_halt();
 	ASSERT_EQ(0, npu_write_dram(self->fd, 0, 0, prog, sizeof(prog)));
-	for (int i = 0; i < 4; i++)
-		cmds[i] = npu_cmd_exec(0, sizeof(prog), 0);
+	cmd = npu_cmd_exec(0, sizeof(prog), 0);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
-	ASSERT_EQ(0, npu_submit(self->fd, 0, cmds, 4, &seq));
+	fired0 = npu_fault_fired(&self->dev);
+	ASSERT_EQ(0, npu_fault_arm(&self->dev, NPU_FAULT_HANG, 1u << 0, 1, 0))
+		TH_LOG("arming the hang via %s", npu_fault_via(&self->dev));
+	ASSERT_EQ(0, npu_submit(self->fd, 0, &cmd, 1, &seq));
+	t0 = npu_now_ns();
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	ret = npu_wait(self->fd, seq, -1, &wait);
-	if (ret == 0) {
-		SKIP(return, "4 GiB of copies finished within 20 ms: no window for a signal");
-	}
-	EXPECT_EQ(-EINTR, ret) TH_LOG("WAIT interrupted: %s", strerror(-ret));
-	EXPECT_EQ(0, npu_wait(self->fd, seq, -1, &wait));
+	ms = (npu_now_ns() - t0) / 1000000;
+	setitimer(ITIMER_REAL, &off, NULL);
+	ASSERT_EQ(-EINTR, ret)
+		TH_LOG("WAIT on a hung job returned %s (status %s) after %llu ms, signals every "
+		       "50 ms: not interrupted", ret ? strerror(-ret) : "0",
+		       npu_job_status_name(wait.status), (unsigned long long)ms);
+	/* The window was real: the hang fired and the job is still running. */
+	EXPECT_NE(fired0, npu_fault_fired(&self->dev)) TH_LOG("the hang never fired");
+	EXPECT_EQ(-ETIME, npu_wait(self->fd, seq, 0, &wait));
+
+	/* Collectable after the interruption: the watchdog ends it as hung. */
+	ASSERT_EQ(0, npu_job_timeout_set(&self->dev, REAP_TIMEOUT_MS));
+	ret = npu_wait(self->fd, seq, 60ll * 1000000000, &wait);
+	EXPECT_EQ(-EIO, ret) TH_LOG("WAIT after the interruption: %s", strerror(-ret));
 	EXPECT_EQ(seq, wait.seqno);
+	EXPECT_EQ(NPU_JOB_HANG, wait.status) TH_LOG("status %s",
+						     npu_job_status_name(wait.status));
 }
 
 
