@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,51 @@ static unsigned int uevent_count(int fd, const char *busname, char *last, size_t
 		}
 	}
 	return count;
+}
+
+/*
+ * Waits up to timeout_ms until `want` change uevents of the card came
+ * (counting from the last uevent_count), for an event the driver sends
+ * after it finished a reset; returns how many came.
+ */
+static unsigned int uevent_wait(int fd, const char *busname, char *last, size_t last_len,
+				unsigned int want, unsigned int timeout_ms)
+{
+	uint64_t end = npu_now_ns() + (uint64_t)timeout_ms * 1000000;
+	unsigned int count = uevent_count(fd, busname, last, last_len);
+
+	while (fd >= 0 && count < want) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = npu_now_ns();
+
+		if (now >= end)
+			break;
+		poll(&pfd, 1, (int)((end - now) / 1000000) + 1);
+		count += uevent_count(fd, busname, last, last_len);
+	}
+	return count;
+}
+
+/* The innocent thread's counters, read while it runs. */
+static unsigned long peek(const unsigned long *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/*
+ * Waits up to timeout_ms for the innocent PE to complete a job OK after
+ * `ok0` of them: it works after the guilty PE's recovery.
+ */
+static bool innocent_progresses(struct innocent *in, unsigned long ok0, unsigned int timeout_ms)
+{
+	uint64_t end = npu_now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	while (peek(&in->tally.ok) <= ok0) {
+		if (__atomic_load_n(&in->err, __ATOMIC_RELAXED) || npu_now_ns() >= end)
+			return false;
+		usleep(1000);
+	}
+	return true;
 }
 
 /*
@@ -321,6 +367,9 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 		size_t dump_bytes = 0;
 		char dump_head[128], uevent_last[256] = "";
 		int st[BATCH];
+		unsigned long in_bad0, in_ok_ready;
+		bool fired, guilty_ok, in_time = true, behind_ok = true, nothing_left, pe0_works = true;
+		bool reset_ok, innocent_ok;
 
 		/* Warm up: the PE is healthy before the fault. */
 		for (unsigned int i = 0; i < 2; i++) {
@@ -334,6 +383,7 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 		npu_reset_total(&self->dev, &resets0);
 		npu_reset_count(&self->dev, GUILTY_PE, &pe_resets0);
 		fired0 = npu_fault_fired(&self->dev);
+		in_bad0 = peek(&in.tally.bad_data);
 
 		delay_us = variant->delay_pct * self->timeout_ms * 10;
 		ASSERT_EQ(0, npu_fault_arm(&self->dev, variant->bit, 1u << GUILTY_PE, 1, delay_us))
@@ -380,27 +430,35 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 		ASSERT_EQ(0, npu_wait_ready(&self->dev, deadline_ms))
 			TH_LOG("%s round %u: device never became ready again", name, round);
 		fired1 = npu_fault_fired(&self->dev);
+		in_ok_ready = peek(&in.tally.ok);
 
+		/*
+		 * Each piece of evidence below is checked, and the round counts
+		 * as recovered only when all of it holds.
+		 */
 		switch (variant->expect) {
 		case EXPECT_OK:
-			EXPECT_EQ(NPU_JOB_OK, st[0]);
+			guilty_ok = st[0] == NPU_JOB_OK;
 			break;
 		case EXPECT_STATUS:
-			EXPECT_EQ(variant->status, (uint32_t)st[0])
-				TH_LOG("%s: guilty job %s, expected %s", name,
-				       npu_job_status_name(st[0]),
-				       npu_job_status_name(variant->status));
+			guilty_ok = (uint32_t)st[0] == variant->status;
 			break;
 		case EXPECT_ERROR:
-			EXPECT_NE(NPU_JOB_OK, st[0]);
+			guilty_ok = st[0] != NPU_JOB_OK;
 			break;
-		case EXPECT_ANY:
+		default:	/* EXPECT_ANY: the reset and the jobs after it tell */
+			guilty_ok = true;
 			break;
 		}
+		EXPECT_TRUE(guilty_ok) TH_LOG("%s: guilty job %s, expected %s", name,
+					      npu_job_status_name(st[0]),
+					      variant->expect == EXPECT_STATUS ?
+					      npu_job_status_name(variant->status) :
+					      variant->expect == EXPECT_OK ? "OK" : "an error");
 		if (variant->expect != EXPECT_ANY && variant->expect != EXPECT_OK)
-			EXPECT_GE(self->timeout_ms * 3 + 3000, first_ms)
-				TH_LOG("%s: the guilty job's error came after %llu ms", name,
-				       (unsigned long long)first_ms);
+			in_time = first_ms <= self->timeout_ms * 3 + 3000;
+		EXPECT_TRUE(in_time) TH_LOG("%s: the guilty job's error came after %llu ms", name,
+					    (unsigned long long)first_ms);
 		for (unsigned int i = 1; i < batch; i++) {
 			bool fine = st[i] == NPU_JOB_OK ||
 				(variant->resets && st[i] == NPU_JOB_CANCELLED) ||
@@ -408,53 +466,76 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 
 			EXPECT_TRUE(fine) TH_LOG("%s: job %u behind the guilty one: %s", name, i,
 						 npu_job_status_name(st[i]));
+			behind_ok &= fine;
 		}
 		/* Nothing left over: no completion delivered twice. */
-		EXPECT_EQ(-ENOENT, npu_wait(self->fd_guilty, NPU_WAIT_ANY, 0, &w));
+		nothing_left = npu_wait(self->fd_guilty, NPU_WAIT_ANY, 0, &w) == -ENOENT;
+		EXPECT_TRUE(nothing_left) TH_LOG("%s: a completion was left to collect", name);
 
 		/* PE0 works again. */
 		for (unsigned int i = 0; i < 3; i++) {
+			int ret;
+
 			ASSERT_EQ(0, npu_vjob_submit(&ctx, i, &seq[i]));
 			guilty.submitted++;
-			EXPECT_EQ(NPU_JOB_OK, npu_tally_wait(&guilty, self->fd_guilty, seq[i],
-							      deadline_ms, &w))
-				TH_LOG("%s round %u: PE0 after recovery: %s", name, round,
-				       npu_job_status_name(w.status));
-			EXPECT_EQ(0, npu_vjob_check(&ctx, i));
+			ret = npu_tally_wait(&guilty, self->fd_guilty, seq[i], deadline_ms, &w);
+			EXPECT_EQ(NPU_JOB_OK, ret) TH_LOG("%s round %u: PE0 after recovery: %s",
+							  name, round, npu_job_status_name(w.status));
+			pe0_works &= ret == NPU_JOB_OK;
+			ret = npu_vjob_check(&ctx, i);
+			EXPECT_EQ(0, ret);
+			pe0_works &= ret == 0;
 		}
 
-		injected += fired1 != fired0 || fired1 < fired0;
-		EXPECT_NE(fired0, fired1) TH_LOG("%s: FAULT_FIRED did not move (%u)", name, fired0);
+		fired = fired1 != fired0;
+		injected += fired;
+		EXPECT_TRUE(fired) TH_LOG("%s: FAULT_FIRED did not move (%u)", name, fired0);
 
 		npu_reset_total(&self->dev, &resets1);
 		npu_reset_count(&self->dev, GUILTY_PE, &pe_resets1);
 		npu_coredump_collect(&self->dev, &dumps, &dump_bytes, dump_head, sizeof(dump_head));
-		usleep(50000);	/* uevents are sent after the reset finished */
-		uevents = uevent_count(self->uevent_fd, self->dev.busname, uevent_last,
-				       sizeof(uevent_last));
+		/*
+		 * The uevent is sent after the reset finished, so it may come
+		 * after device_state said ready: wait for it, not for a time.
+		 * Without a reset none is expected, and none is waited for.
+		 */
+		uevents = uevent_wait(self->uevent_fd, self->dev.busname, uevent_last,
+				      sizeof(uevent_last), variant->resets ? 1 : 0, deadline_ms);
 		dumps_total += dumps;
 		uevents_total += uevents;
 		if (variant->resets) {
+			bool pe_reset = variant->device_wide || pe_resets0 < pe_resets1;
+
 			EXPECT_LT(resets0, resets1) TH_LOG("%s: reset_count did not increase", name);
-			if (!variant->device_wide)
-				EXPECT_LT(pe_resets0, pe_resets1)
-					TH_LOG("%s: pe%d reset_count did not increase", name,
-					       GUILTY_PE);
+			EXPECT_TRUE(pe_reset) TH_LOG("%s: pe%d reset_count did not increase", name,
+						     GUILTY_PE);
 			EXPECT_LE(1, dumps) TH_LOG("%s: no devcoredump of %s", name,
 						   self->dev.busname);
 			EXPECT_LT(0, dump_bytes);
 			EXPECT_LE(1, uevents) TH_LOG("%s: no change uevent", name);
+			reset_ok = resets0 < resets1 && pe_reset && dumps >= 1 && dump_bytes > 0 &&
+				   uevents >= 1;
 		} else {
 			EXPECT_EQ(resets0, resets1) TH_LOG("%s: recovered with a reset", name);
+			reset_ok = resets0 == resets1;
 		}
+		/* PE1: nothing corrupted this round, and it works after the recovery. */
+		innocent_ok = innocent_progresses(&in, in_ok_ready, deadline_ms) &&
+			      peek(&in.tally.bad_data) == in_bad0;
+		EXPECT_TRUE(innocent_ok) TH_LOG("%s round %u: innocent PE%d: %lu -> %lu jobs OK, "
+						"%lu -> %lu with wrong data, error %s", name,
+						round, INNOCENT_PE, in_ok_ready,
+						peek(&in.tally.ok), in_bad0,
+						peek(&in.tally.bad_data), strerror(-in.err));
 		ksft_print_msg("%s round %u: guilty job %s after %llu ms; resets %llu -> %llu; "
 			       "dumps %u (%zu bytes: %s); uevents %u%s%s\n", name, round,
 			       npu_job_status_name(st[0]), (unsigned long long)first_ms,
 			       (unsigned long long)resets0, (unsigned long long)resets1, dumps,
 			       dump_bytes, dump_head, uevents, uevents ? ": " : "", uevent_last);
+		recovered += fired && guilty_ok && in_time && behind_ok && nothing_left &&
+			     pe0_works && reset_ok && innocent_ok;
 		if (!_metadata->passed)
 			break;
-		recovered++;
 	}
 
 	in.stop = 1;
@@ -484,6 +565,8 @@ TEST_F_TIMEOUT(fault, injected_under_load, 90)
 		       guilty.status[NPU_JOB_HANG], guilty.status[NPU_JOB_CANCELLED],
 		       guilty.status[NPU_JOB_DMA_FAULT], INNOCENT_PE, in.tally.submitted,
 		       in.tally.completed, in.tally.ok, in.tally.status[NPU_JOB_CANCELLED]);
+	/* Every round fires the fault once: recovered counts the rounds proved recovered. */
+	EXPECT_EQ(self->rounds, injected);
 	EXPECT_EQ(injected, recovered);
 	npu_tally_add(&guilty, &in.tally);
 	tally_append(name, injected, recovered, &guilty);
