@@ -10,6 +10,13 @@
  * kmemleak, lockdep and debug objects of the debug kernel watch for that;
  * the VM loop fails on any report), and the device must work afterwards.
  *
+ * A sweep that injects nothing must not pass: setup fails when npu.ko has no
+ * injectable function, more than MAX_FUNCS, or one no swept call claims; and
+ * before a call is swept, each driver function it claims (sweep_case.reach)
+ * is registered alone, slab failures filtered out, and the call must pass
+ * through it. A function fail_function cannot fail (inlined into its caller,
+ * renamed) is a failure, not 0 injection points.
+ *
  * Needs the debug kernel (scripts/debug-kernel.sh, `make debug-test`); SKIPs
  * on the stock Debian kernel, which has no failslab or fail_function.
  *
@@ -46,7 +53,10 @@
 #define PROBE_CARD 1
 /* More points than any call passes through: a sweep this long is a bug. */
 #define MAX_NTH 20000
-#define MAX_FUNCS 32
+/* npu.ko has 11; more fail setup rather than being cut off unseen. */
+#define MAX_FUNCS 64
+/* Driver functions one swept call must pass through (see sweep_case.reach). */
+#define MAX_REACH 6
 #define NKNOBS (sizeof(knobs) / sizeof(knobs[0]))
 #define BO_SIZE (64 * 1024)
 
@@ -97,6 +107,14 @@ static const struct knob knobs[] = {
 	{ .path = DBG "/fail_function/times", .value = "-1" },
 	{ .path = DBG "/fail_function/space", .value = "0" },
 	{ .path = DBG "/fail_function/verbose", .value = "0" },
+	/*
+	 * fail-nth counts every allocation fail_page_alloc looks at, whatever
+	 * its probability: SLUB's high-order tries without reclaim, which fall
+	 * back to order 0, come and go with the slabs' state. No order
+	 * qualifies, so the count is of slab allocations and driver functions
+	 * only, the same on every run.
+	 */
+	{ .path = DBG "/fail_page_alloc/min-order", .value = "99" },
 };
 
 FIXTURE(fail_nth)
@@ -106,6 +124,7 @@ FIXTURE(fail_nth)
 	bool changed[NKNOBS];
 	unsigned int nfuncs;
 	char funcs[MAX_FUNCS][64];
+	bool errno_type[MAX_FUNCS];	/* ERRNO (fails with -ENOMEM), else NULL */
 };
 
 static void restore_knobs(struct _test_data_fail_nth *self)
@@ -119,48 +138,87 @@ static void restore_knobs(struct _test_data_fail_nth *self)
 }
 
 /*
- * Adds every ALLOW_ERROR_INJECTION function of npu.ko to fail_function,
- * failing with -ENOMEM (ERRNO type) or NULL (NULL type).
+ * Reads every ALLOW_ERROR_INJECTION function of npu.ko from
+ * error_injection/list into self->funcs.
  */
-static int add_driver_functions(struct _test_data_fail_nth *self,
-				struct __test_metadata *_metadata)
+static int read_driver_functions(struct _test_data_fail_nth *self,
+				 struct __test_metadata *_metadata)
 {
-	char line[256], path[PATH_MAX];
+	char line[256];
 	FILE *list = fopen(DBG "/error_injection/list", "re");
 
 	if (!list)
 		return -errno;
-	while (fgets(line, sizeof(line), list) && self->nfuncs < MAX_FUNCS) {
+	while (fgets(line, sizeof(line), list)) {
 		char name[64], type[16];
-		int ret;
 
 		/* "npu_bo_new [npu]\tNULL" */
 		if (!strstr(line, "[npu]") || sscanf(line, "%63s [npu] %15s", name, type) != 2)
 			continue;
-		ret = write_file(DBG "/fail_function/inject", name);
-		if (ret) {
-			TH_LOG("fail_function/inject %s: %s", name, strerror(-ret));
+		if (self->nfuncs == MAX_FUNCS) {
+			TH_LOG("more than %d injectable functions in npu.ko: raise MAX_FUNCS",
+			       MAX_FUNCS);
 			fclose(list);
-			return ret;
+			return -E2BIG;
 		}
-		if (!strcmp(type, "ERRNO")) {
-			snprintf(path, sizeof(path), DBG "/fail_function/%s/retval", name);
-			ret = write_file(path, RETVAL_ENOMEM);
-			if (ret) {
-				TH_LOG("%s: %s", path, strerror(-ret));
-				fclose(list);
-				return ret;
-			}
-		}
+		self->errno_type[self->nfuncs] = !strcmp(type, "ERRNO");
 		snprintf(self->funcs[self->nfuncs++], sizeof(self->funcs[0]), "%s", name);
 	}
 	fclose(list);
 	return 0;
 }
 
+static int find_function(const struct _test_data_fail_nth *self, const char *name)
+{
+	for (unsigned int i = 0; i < self->nfuncs; i++)
+		if (!strcmp(self->funcs[i], name))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Sets fail_function's list to the driver's functions, failing with -ENOMEM
+ * (ERRNO type) or NULL (NULL type): all of them (only == NULL), only one
+ * (its name), or none ("").
+ */
+static int register_functions(struct _test_data_fail_nth *self,
+			      struct __test_metadata *_metadata, const char *only)
+{
+	char path[PATH_MAX];
+	int ret = write_file(DBG "/fail_function/inject", "\n");
+
+	if (ret) {
+		TH_LOG("clearing fail_function/inject: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < self->nfuncs; i++) {
+		const char *name = self->funcs[i];
+
+		if (only && strcmp(only, name))
+			continue;
+		ret = write_file(DBG "/fail_function/inject", name);
+		if (ret) {
+			TH_LOG("fail_function/inject %s: %s", name, strerror(-ret));
+			return ret;
+		}
+		if (self->errno_type[i]) {
+			snprintf(path, sizeof(path), DBG "/fail_function/%s/retval", name);
+			ret = write_file(path, RETVAL_ENOMEM);
+			if (ret) {
+				TH_LOG("%s: %s", path, strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static int unclaimed_functions(const struct _test_data_fail_nth *self,
+			       struct __test_metadata *_metadata);
+
 FIXTURE_SETUP(fail_nth)
 {
-	char path[64], list[MAX_FUNCS * 24] = "";
+	char path[64], list[MAX_FUNCS * 32] = "";
 	int ret;
 
 	self->nth_fd = -1;
@@ -182,10 +240,14 @@ FIXTURE_SETUP(fail_nth)
 		ASSERT_EQ(0, ret) TH_LOG("%s = %s: %s", k->path, k->value, strerror(-ret));
 		self->changed[i] = true;
 	}
-	ASSERT_EQ(0, add_driver_functions(self, _metadata));
+	ASSERT_EQ(0, read_driver_functions(self, _metadata));
 	for (unsigned int i = 0; i < self->nfuncs; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s", self->funcs[i]);
 	TH_LOG("injectable driver functions (%u):%s", self->nfuncs, list);
+	/* None found: the probe sweep would inject nothing and pass. */
+	ASSERT_LT(0, self->nfuncs) TH_LOG("no [npu] function in %s/error_injection/list", DBG);
+	ASSERT_EQ(0, unclaimed_functions(self, _metadata));
+	ASSERT_EQ(0, register_functions(self, _metadata, NULL));
 }
 
 static void disarm(int nth_fd)
@@ -226,6 +288,13 @@ struct sweep_case {
 	int (*prepare)(struct sweep_ctx *c);
 	int (*op)(struct sweep_ctx *c);
 	int (*undo)(struct sweep_ctx *c, bool ok);
+	/*
+	 * The driver's injectable functions the call passes through. Each must
+	 * be where fail_function can fail it: a function inlined into its
+	 * caller (or renamed) leaves a kprobe that never fires, and a sweep
+	 * that injects nothing there.
+	 */
+	const char *reach[MAX_REACH];
 };
 
 static int ioctl_ret(int fd, unsigned long req, void *arg)
@@ -554,19 +623,122 @@ static void check_device_works(struct __test_metadata *_metadata, int fd)
 }
 
 /* Runs before the files below are open: /dev/npuN takes both PEs. */
-static const struct sweep_case open_case = { "open", nothing, op_open, undo_fd };
+static const struct sweep_case open_case = { "open", nothing, op_open, undo_fd, { NULL } };
 
 static const struct sweep_case ioctl_cases[] = {
-	{ "VERSION", nothing, op_version, undo_nothing },
-	{ "DEVICE_INFO", nothing, op_device_info, undo_nothing },
-	{ "BO_CREATE", nothing, op_bo_create, undo_handle },
-	{ "BO_USERPTR", nothing, op_bo_userptr, undo_handle },
-	{ "BO_FREE", prepare_bo, op_bo_free, undo_bo_free },
-	{ "BO_EXPORT", prepare_bo, op_bo_export, undo_bo_export },
-	{ "BO_IMPORT", prepare_import, op_bo_import, undo_bo_import },
-	{ "SUBMIT", prepare_bo, op_submit, undo_submit },
-	{ "WAIT", prepare_wait, op_wait, undo_wait },
+	{ "VERSION", nothing, op_version, undo_nothing, { NULL } },
+	{ "DEVICE_INFO", nothing, op_device_info, undo_nothing, { NULL } },
+	{ "BO_CREATE", nothing, op_bo_create, undo_handle,
+	  { "npu_bo_charge", "npu_bo_new", "npu_bo_map_pages" } },
+	{ "BO_USERPTR", nothing, op_bo_userptr, undo_handle,
+	  { "npu_bo_charge", "npu_bo_new", "npu_bo_map_pages" } },
+	{ "BO_FREE", prepare_bo, op_bo_free, undo_bo_free, { NULL } },
+	{ "BO_EXPORT", prepare_bo, op_bo_export, undo_bo_export, { NULL } },
+	/* a BO of the same device: shared, so no npu_bo_new */
+	{ "BO_IMPORT", prepare_import, op_bo_import, undo_bo_import, { "npu_bo_charge" } },
+	{ "SUBMIT", prepare_bo, op_submit, undo_submit,
+	  { "npu_file_reserve_job", "npu_job_build_sg" } },
+	{ "WAIT", prepare_wait, op_wait, undo_wait, { NULL } },
 };
+#define NCASES (sizeof(ioctl_cases) / sizeof(ioctl_cases[0]))
+
+static const struct sweep_case probe_case = {
+	"probe", nothing, op_bind, undo_bind,
+	{ "npu_hw_reset_device", "npu_hw_read_identity", "npu_ring_init", "npu_ring_start",
+	  "npu_hwmon_register", "npu_file_create_nodes" },
+};
+
+/* VERSION touches no BO: check_reach must reject this claim. */
+static const struct sweep_case not_reached = {
+	"VERSION", nothing, op_version, undo_nothing, { "npu_bo_new" },
+};
+
+static bool reaches(const struct sweep_case *sc, const char *name)
+{
+	for (int i = 0; i < MAX_REACH && sc->reach[i]; i++)
+		if (!strcmp(sc->reach[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * Every injectable function must be claimed by a swept call, so that a new
+ * one is either proved reachable below or noticed. Returns how many are not.
+ */
+static int unclaimed_functions(const struct _test_data_fail_nth *self,
+			       struct __test_metadata *_metadata)
+{
+	int unclaimed = 0;
+
+	for (unsigned int i = 0; i < self->nfuncs; i++) {
+		bool claimed = reaches(&open_case, self->funcs[i]) ||
+			       reaches(&probe_case, self->funcs[i]);
+
+		for (size_t k = 0; k < NCASES; k++)
+			claimed |= reaches(&ioctl_cases[k], self->funcs[i]);
+		if (!claimed) {
+			TH_LOG("%s is injectable but no swept call lists it in .reach",
+			       self->funcs[i]);
+			unclaimed++;
+		}
+	}
+	return unclaimed;
+}
+
+/*
+ * Proves that fail_function fires in each function the call is meant to
+ * reach: with slab failures filtered out, the call passes through no
+ * injection point, and with only that function registered, through at
+ * least one. Leaves no function registered; the caller registers them again.
+ */
+static int check_reach(struct _test_data_fail_nth *self, struct __test_metadata *_metadata,
+		       struct sweep_ctx *c, const struct sweep_case *sc)
+{
+	struct sweep_case one = *sc;
+	char label[96];
+	int base, points, ret;
+
+	if (!sc->reach[0])
+		return 0;
+	ret = write_file(DBG "/failslab/cache-filter", "Y");
+	if (ret) {
+		TH_LOG("failslab/cache-filter: %s", strerror(-ret));
+		return -1;
+	}
+	if (register_functions(self, _metadata, ""))
+		return -1;
+	snprintf(label, sizeof(label), "%s [no slab, no function]", sc->name);
+	one.name = label;
+	base = sweep(_metadata, self->nth_fd, c, &one);
+	if (base < 0)
+		return -1;
+	if (base) {
+		TH_LOG("%s: %d points with no slab and no function: fail-nth counts something "
+		       "else (see the knobs)", sc->name, base);
+		return -1;
+	}
+	for (int i = 0; i < MAX_REACH && sc->reach[i]; i++) {
+		const char *fn = sc->reach[i];
+
+		if (find_function(self, fn) < 0) {
+			TH_LOG("%s: %s is not in error_injection/list (renamed? no "
+			       "ALLOW_ERROR_INJECTION?)", sc->name, fn);
+			return -1;
+		}
+		if (register_functions(self, _metadata, fn))
+			return -1;
+		snprintf(label, sizeof(label), "%s [%s only]", sc->name, fn);
+		points = sweep(_metadata, self->nth_fd, c, &one);
+		if (points < 0)
+			return -1;
+		if (!points) {
+			TH_LOG("%s never reached %s: fail_function injected nothing there "
+			       "(inlined into its caller?)", sc->name, fn);
+			return -1;
+		}
+	}
+	return register_functions(self, _metadata, "") ? -1 : 0;
+}
 
 TEST_F_TIMEOUT(fail_nth, ioctls, 1800)
 {
@@ -586,9 +758,23 @@ TEST_F_TIMEOUT(fail_nth, ioctls, 1800)
 	memset(c.user, 0x5a, BO_SIZE);
 	ASSERT_EQ(0, npu_pinned_pages(&pinned_before));
 
-	for (size_t i = 0; i < sizeof(ioctl_cases) / sizeof(ioctl_cases[0]); i++) {
-		int points = sweep(_metadata, self->nth_fd, &c, &ioctl_cases[i]);
+	/* Negative self-check: a function the call never passes through is caught. */
+	TH_LOG("self-check: VERSION must be found not to reach npu_bo_new");
+	EXPECT_NE(0, check_reach(self, _metadata, &c, &not_reached));
 
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct sweep_case *sc = &ioctl_cases[i];
+		int points, ret;
+
+		ASSERT_EQ(0, check_reach(self, _metadata, &c, sc));
+		ret = write_file(DBG "/failslab/cache-filter", "N");
+		ASSERT_EQ(0, ret) TH_LOG("failslab/cache-filter: %s", strerror(-ret));
+		ASSERT_EQ(0, register_functions(self, _metadata, NULL));
+		points = sweep(_metadata, self->nth_fd, &c, sc);
+		/*
+		 * 0 is right for a call with no fallible point (VERSION); one
+		 * that reaches driver functions was proved to reach them above.
+		 */
 		ASSERT_LE(0, points);
 		total += points;
 		check_device_works(_metadata, c.fd);
@@ -596,8 +782,9 @@ TEST_F_TIMEOUT(fail_nth, ioctls, 1800)
 	/* failed USERPTRs unpinned what they had pinned */
 	ASSERT_EQ(0, npu_pinned_pages(&pinned_after));
 	EXPECT_EQ(pinned_before, pinned_after);
-	TH_LOG("%d injection points over open and %zu ioctls", total,
-	       sizeof(ioctl_cases) / sizeof(ioctl_cases[0]));
+	TH_LOG("%d injection points over open and %zu ioctls", total, NCASES);
+	/* open and BO_CREATE allocate at least: none at all means nothing fired */
+	EXPECT_LT(0, total);
 	munmap(c.user, BO_SIZE);
 	close(c.peer_fd);
 	close(c.fd);
@@ -616,11 +803,10 @@ static bool wait_present(unsigned int card)
 
 TEST_F_TIMEOUT(fail_nth, probe, 1800)
 {
-	static const struct sweep_case probe_case = { "probe", nothing, op_bind, undo_bind };
 	struct sweep_ctx c = { .out_fd = -1 };
 	struct npu_device_info info;
 	char path[PATH_MAX], link[PATH_MAX];
-	int fd, ret, points;
+	int fd, ret, points, reach;
 	ssize_t n;
 
 	NPU_RETURN_IF_SKIPPED();
@@ -645,11 +831,18 @@ TEST_F_TIMEOUT(fail_nth, probe, 1800)
 	}
 	ret = sysfs_driver_write(&c, "unbind");
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", c.busname, strerror(-ret));
-	points = sweep(_metadata, self->nth_fd, &c, &probe_case);
+	reach = check_reach(self, _metadata, &c, &probe_case);
+	if (!reach && getenv("NPU_FAIL_NTH_PROBE_SLAB"))
+		reach = write_file(DBG "/failslab/cache-filter", "N");
+	if (!reach)
+		reach = register_functions(self, _metadata, NULL);
+	points = reach ? -1 : sweep(_metadata, self->nth_fd, &c, &probe_case);
 	/* leave the card bound, whatever happened */
 	if (!npu_device_present(PROBE_CARD))
 		ret = sysfs_driver_write(&c, "bind");
-	ASSERT_LE(0, points);
+	ASSERT_EQ(0, reach);
+	/* probe reaches 6 driver functions: 0 points means none was injected */
+	ASSERT_LT(0, points);
 	ASSERT_EQ(0, ret) TH_LOG("final bind: %s", strerror(-ret));
 	ASSERT_TRUE(wait_present(PROBE_CARD));
 
