@@ -12,6 +12,7 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
+#include "isa_insn.h"
 
 #define MEM_SIZE	65536u
 #define PROG		0x0000u	/* program area */
@@ -36,21 +37,6 @@ FIXTURE_SETUP(isa)
 FIXTURE_TEARDOWN(isa)
 {
 	free(self->mem);
-}
-
-static struct npu_isa_insn insn_of(uint8_t opcode, uint8_t dtype, uint16_t flags,
-				   uint32_t dst, uint32_t src0, uint32_t src1)
-{
-	struct npu_isa_insn insn;
-
-	memset(&insn, 0, sizeof(insn));
-	insn.opcode = opcode;
-	insn.dtype = dtype;
-	insn.flags = flags;
-	insn.dst = dst;
-	insn.src0 = src0;
-	insn.src1 = src1;
-	return insn;
 }
 
 static void emit(uint8_t *mem, unsigned int *insns, const struct npu_isa_insn *insn)

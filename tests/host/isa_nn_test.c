@@ -17,6 +17,7 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
+#include "isa_insn.h"
 
 #define MEM_SIZE	(1u << 20)
 #define PROG		0x00000u
@@ -115,21 +116,6 @@ static int64_t ref_round_div(int64_t sum, int64_t count)
 	if (2 * rem >= count)
 		q++;
 	return sum < 0 ? -q : q;
-}
-
-static struct npu_isa_insn insn_of(uint8_t opcode, uint8_t dtype, uint16_t flags,
-				   uint32_t dst, uint32_t src0, uint32_t src1)
-{
-	struct npu_isa_insn insn;
-
-	memset(&insn, 0, sizeof(insn));
-	insn.opcode = opcode;
-	insn.dtype = dtype;
-	insn.flags = flags;
-	insn.dst = dst;
-	insn.src0 = src0;
-	insn.src1 = src1;
-	return insn;
 }
 
 /* Runs one instruction followed by HALT; returns the status. */

@@ -64,6 +64,7 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
+#include "isa_insn.h"
 
 #define MEM_SIZE	(1u << 16)
 #define PROG		0x0000u
@@ -96,21 +97,6 @@ static uint32_t rnd(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return (uint32_t)(*s >> 16);
-}
-
-static struct npu_isa_insn insn_of(uint8_t opcode, uint8_t dtype, uint16_t flags,
-				   uint32_t dst, uint32_t src0, uint32_t src1)
-{
-	struct npu_isa_insn insn;
-
-	memset(&insn, 0, sizeof(insn));
-	insn.opcode = opcode;
-	insn.dtype = dtype;
-	insn.flags = flags;
-	insn.dst = dst;
-	insn.src0 = src0;
-	insn.src1 = src1;
-	return insn;
 }
 
 /* One instruction then HALT, through the interpreter's public entry point. */
