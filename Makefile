@@ -113,7 +113,7 @@ debug-kernel:
 	scripts/debug-kernel.sh
 
 debug-test:
-	scripts/debug-test.sh
+	scripts/kernel-test.sh debug
 
 # The newcomer's first command: install, build, boot, show the NPUs.
 # setup is a prerequisite, not a recipe line, so the environment of the lines

@@ -35,8 +35,9 @@
 # fail_nth_test runs under make debug-test instead.
 : "${NPU_VM_EXPECTED_SKIPS_STOCK=fail_nth_test fail_nth.ioctls no failslab/fail_function in the stock kernel
 fail_nth_test fail_nth.probe no failslab/fail_function in the stock kernel}"
-# Another kernel (NPU_VM_KERNEL set: the debug kernel of make debug-test) has
-# everything the tests need: nothing may skip.
+# The list is chosen by NPU_VM_KERNEL_KIND: "stock" (default) for Debian's own
+# kernels (6.1, 6.12, backports), "debug" for the debug kernel of make
+# debug-test, which has everything the tests need: nothing may skip there.
 : "${NPU_VM_EXPECTED_SKIPS_DEBUG=}"
 
 # Stock modules of the Debian kernel put into the initramfs (with their
@@ -60,11 +61,13 @@ fail_nth_test fail_nth.probe no failslab/fail_function in the stock kernel}"
 #   NPU_VM_TIMEOUT=seconds            overall limit of one boot
 #   NPU_QEMU=path                     use this QEMU instead of building one
 #   NPU_VM_QMP=path                   QMP socket at path (tests/reliability/)
-# Another kernel (`make debug-test` sets these from scripts/debug-kernel.sh):
+# Another kernel (scripts/kernel-test.sh sets these for the debug kernel and
+# for the kernel matrix's release roots):
 #   NPU_KVER=release                  its release (uname -r)
 #   NPU_VM_KERNEL=path/bzImage        its image instead of /boot/vmlinuz-$KVER
 #   NPU_VM_MODROOT=dir                its modules are in dir/lib/modules/$KVER
 #                                     (INSTALL_MOD_PATH), not /lib/modules
+#   NPU_VM_KERNEL_KIND=stock|debug    which expected-skip list applies (above)
 
 # Extra kernel command line arguments (e.g. "npu.debug=1").
 : "${NPU_VM_APPEND:=}"

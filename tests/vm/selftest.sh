@@ -111,12 +111,12 @@ expect "a test program that never ran fails" 1 'FAIL VM: 5 test programs ran, bu
 expect "QEMU exiting non-zero after DONE fails" 1 'FAIL VM: QEMU exited with status 1 after the guest finished'
 NPU_VM_TESTS_DIR=$work/one NPU_VM_TESTS="a_pass_test z_missing_test" \
 	check "a test named in NPU_VM_TESTS that is missing fails" 1 'no test program .*z_missing_test' -- test
-# NPU_VM_KERNEL set means another kernel (make debug-test): its list is
-# empty, so the same skip now fails.
-NPU_VM_TESTS_DIR=$work/one NPU_QEMU=$work/qemu-abort NPU_VM_KERNEL=/boot/vmlinuz-$("$top/scripts/kver.sh") \
+# NPU_VM_KERNEL_KIND=debug (make debug-test): its list is empty, so the same
+# skip now fails.
+NPU_VM_TESTS_DIR=$work/one NPU_QEMU=$work/qemu-abort NPU_VM_KERNEL_KIND=debug \
 	boot -- test
 expect "an abort line in qemu.log after DONE fails" 1 'FAIL VM: QEMU printed to .*Assertion'
-expect "the debug kernel's skip list applies under NPU_VM_KERNEL" 1 'unexpected skip c: not here'
+expect "the debug kernel's skip list applies under NPU_VM_KERNEL_KIND=debug" 1 'unexpected skip c: not here'
 expect "...and the results are still counted" 1 '^2 passed, 2 failed, 0 skipped$'
 NPU_VM_TESTS_DIR=$work/klog check "a stack trace in the kernel log fails the test" 1 \
 	'FAIL a_trace_test: .*kernel log' -- test

@@ -246,11 +246,11 @@ fi
 
 # ---- test mode: count results ---------------------------------------------
 # The skips this kernel may have (tests/vm/config.sh); any other skip fails.
-if [ -n "${NPU_VM_KERNEL:-}" ]; then
-	expected_skips=$NPU_VM_EXPECTED_SKIPS_DEBUG
-else
-	expected_skips=$NPU_VM_EXPECTED_SKIPS_STOCK
-fi
+case ${NPU_VM_KERNEL_KIND:-stock} in
+debug) expected_skips=$NPU_VM_EXPECTED_SKIPS_DEBUG ;;
+stock) expected_skips=$NPU_VM_EXPECTED_SKIPS_STOCK ;;
+*) die "NPU_VM_KERNEL_KIND is '$NPU_VM_KERNEL_KIND': stock or debug" ;;
+esac
 # Counts the TAP results of every test section (between BEGIN and END) and
 # turns anything else that went wrong into failures: a skip not listed in
 # expected_skips, a result count that differs from the TAP plan ("1..N"), a
