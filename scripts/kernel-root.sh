@@ -55,22 +55,11 @@ lookup() {
 
 names() { awk 'NF == 3 { print $1 }' <<<"$table"; }
 
-# run_in ROOT CMD...: CMD in ROOT in a private mount namespace, so the mounts
-# go away with the command, whatever way it ends.
+# run_in ROOT CMD...: CMD in ROOT, the checkout at /src (scripts/chroot-run.sh).
 run_in() {
 	local root=$1
 	shift
-	unshare --mount --propagation private -- /bin/sh -euc '
-		root=$1 top=$2
-		shift 2
-		mount --bind /dev "$root/dev"
-		mount -t proc proc "$root/proc"
-		mount -t sysfs sysfs "$root/sys"
-		mkdir -p "$root/src"
-		mount --bind "$top" "$root/src"
-		exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-			PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"
-	' sh "$root" "$top" "$@"
+	"$here/chroot-run.sh" --bind "$top" "$root" "$@"
 }
 
 # Newest kernel release in ROOT with both an image and headers.

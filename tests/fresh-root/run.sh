@@ -30,16 +30,11 @@ if ! command -v mmdebstrap >/dev/null; then
 		mmdebstrap >/dev/null || die "apt-get install mmdebstrap failed"
 fi
 
-# A root left by an earlier run may still have mounts if that run was killed.
-cleanup() {
-	local m
-	for m in sys proc dev/pts dev; do
-		mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"
-	done
-	if [ -z "${NPU_FRESH_KEEP:-}" ]; then rm -rf "$root"; fi
-}
+# The commands run through scripts/chroot-run.sh, whose mounts vanish with
+# each command, so only the directory is left to remove.
+cleanup() { [ -n "${NPU_FRESH_KEEP:-}" ] || rm -rf "$root"; }
 trap cleanup EXIT
-cleanup
+rm -rf "$root"
 mkdir -p "$work"
 
 start=$(date +%s)
@@ -62,10 +57,6 @@ mkdir -p "$root/root/npu-stack"
 git -C "$top" ls-files -z | tar -C "$top" --null -T - -cf - |
 	tar -C "$root/root/npu-stack" -xf -
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
-mount -t proc proc "$root/proc"
-mount -t sysfs sysfs "$root/sys"
 
 # Runs one README command in the root, with a clean environment like a
 # newcomer's login shell, and counts it.
@@ -76,10 +67,8 @@ in_root() {
 	local t0 rc=0
 	t0=$(date +%s)
 	log "running '$*' in the fresh root (log: $work/$name.log)"
-	chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		DEBIAN_FRONTEND=noninteractive CI="${CI:-}" \
-		sh -c "cd /root/npu-stack && $*" </dev/null >"$work/$name.log" 2>&1 || rc=$?
+	"$top/scripts/chroot-run.sh" "$root" sh -c "cd /root/npu-stack && $*" \
+		</dev/null >"$work/$name.log" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS $name ($(($(date +%s) - t0)) s): $*"
 		pass=$((pass + 1))
