@@ -4,9 +4,9 @@
 # `make fresh-check`: a newcomer's first two commands on a bare Debian 12.
 # Makes a minimal bookworm root with mmdebstrap (apt, no compiler, kernel or
 # QEMU), copies the checkout's tracked files into it, and runs there, in
-# order and in one chroot, what README.md tells a newcomer to run:
+# order and in the same root, what README.md tells a newcomer to run:
 #   apt-get install make; make demo; make test
-# Each of the two make commands counts as one test; the last line is
+# Each of the three commands counts as one test; the last line is
 # "N passed, N failed". Logs: build/fresh-root/{demo,test}.log.
 #
 # Needs root (chroot, mounts) and Debian's archive. The root is made anew on
