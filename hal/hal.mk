@@ -4,8 +4,11 @@
 # hal/libnpuhal.map), static library and pkg-config file. Included by the
 # top-level Makefile; outputs go to build/hal/.
 
-HAL_VERSION := 1.0.0
-HAL_SOVERSION := 1
+# The version is VERSION's (the one place: scripts/check-version.sh checks the
+# driver, debian/changelog and the package names against it); the soname is
+# its major number.
+HAL_VERSION := $(strip $(file < $(CURDIR)/VERSION))
+HAL_SOVERSION := $(firstword $(subst ., ,$(HAL_VERSION)))
 HAL_SRCS := $(sort $(wildcard hal/src/*.c hal/*.c))
 HAL_OBJS := $(patsubst hal/%.c,$(BUILD)/hal/obj/%.o,$(HAL_SRCS))
 HAL_HDRS := $(wildcard hal/include/*.h hal/src/*.h hal/*.h) uapi/npu.h uapi/npu_hw.h
@@ -36,7 +39,7 @@ $(HAL_SO): $(HAL_OBJS) hal/libnpuhal.map
 	ln -sf libnpuhal.so.$(HAL_VERSION) $(BUILD)/hal/libnpuhal.so.$(HAL_SOVERSION)
 	ln -sf libnpuhal.so.$(HAL_SOVERSION) $(BUILD)/hal/libnpuhal.so
 
-$(HAL_PC): hal/npuhal.pc.in Makefile hal/hal.mk
+$(HAL_PC): hal/npuhal.pc.in Makefile hal/hal.mk VERSION
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(HAL_VERSION)|g' $< > $@
