@@ -2,21 +2,32 @@
 #
 # Command-line tools, linked statically against libnpuhal so the same binary
 # runs on the host and inside the test VM (which copies build/bin/* to
-# /usr/bin). Included by the top-level Makefile.
+# /usr/bin). Included by the top-level Makefile. The Debian packages link
+# them against the shared library instead: make TOOLS_LINK=shared
+# (debian/rules, with its own BUILD directory).
 
 TOOLS := npuctl npu-bench npu-as npu-inspect
 TOOLS_COMMON := tools/table.c tools/isa_syntax.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
+TOOLS_LINK ?= static
+ifeq ($(TOOLS_LINK),shared)
+# Linked by its path, the library is still NEEDED by its soname.
+TOOLS_STATIC :=
+TOOLS_HAL := $(HAL_SO)
+else
+TOOLS_STATIC := -static
+TOOLS_HAL := $(HAL_A)
+endif
 BINDIR ?= $(PREFIX)/bin
 
 .PHONY: tools install-tools
 tools: $(TOOL_BINS)
 
-$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(wildcard tools/*.h) $(HAL_A)
+$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(wildcard tools/*.h) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -static -o $@ $< $(TOOLS_COMMON) $(HAL_A)
+	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
@@ -42,9 +53,9 @@ $(BUILD)/examples/hal_example.c: docs/hal.md
 	     copy { print }' $< > $@
 	@test -s $@ || { echo "no C example found in $<" >&2; rm -f $@; exit 1; }
 
-$(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(HAL_A) hal/include/npuhal.h
+$(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(TOOLS_HAL) hal/include/npuhal.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -static -o $@ $< $(HAL_A)
+	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_HAL)
 
 # ---- ONNX operator test cases (docs/onnx.md) ----
 # npu-onnx converts Debian's libonnx-testdata node cases into build/onnx/
@@ -57,13 +68,13 @@ ONNX_CFLAGS := $(TOOLS_CFLAGS) -I$(CURDIR)/tools/onnx
 onnx: $(BUILD)/onnx/manifest.tsv $(BUILD)/bin/npu-onnx-run
 examples: onnx
 
-$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(wildcard tools/onnx/*.h) $(HAL_A)
+$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(wildcard tools/onnx/*.h) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(ONNX_CFLAGS) -static -o $@ $< $(ONNX_CONVERT_SRCS) $(HAL_A) -lm
+	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(ONNX_CONVERT_SRCS) $(TOOLS_HAL) -lm
 
-$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(wildcard tools/onnx/*.h) $(HAL_A)
+$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(wildcard tools/onnx/*.h) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(ONNX_CFLAGS) -static -o $@ $< tools/onnx/onnx_run.c $(HAL_A) -lm
+	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< tools/onnx/onnx_run.c $(TOOLS_HAL) -lm
 
 # Converted into a scratch directory and renamed, so build/onnx is never half written.
 $(BUILD)/onnx/manifest.tsv: $(BUILD)/bin/npu-onnx
@@ -92,10 +103,10 @@ fmnist: $(FMNIST_OUTPUTS)
 examples: $(FMNIST_OUTPUTS)
 
 # -ffp-contract=off: no fused multiply-add, so training is reproducible bit for bit.
-$(FMNIST_TRAIN): $(FMNIST_SRCS) $(wildcard tools/fmnist/*.h) $(HAL_A) hal/include/npuhal.h
+$(FMNIST_TRAIN): $(FMNIST_SRCS) $(wildcard tools/fmnist/*.h) $(TOOLS_HAL) hal/include/npuhal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -O3 -ffp-contract=off -Itools/fmnist -o $@ $(FMNIST_SRCS) \
-		$(HAL_A) -lz -lm
+		$(TOOLS_HAL) -lz -lm
 
 $(FMNIST_OUTPUTS) &: $(FMNIST_TRAIN)
 	@mkdir -p $(BUILD)/programs $(BUILD)/fmnist
