@@ -25,7 +25,7 @@ pc() {
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 what="make install PREFIX=/usr DESTDIR=<scratch>"
 check make -C "$top" --no-print-directory install PREFIX=/usr DESTDIR="$dest"
 what="the shared library's soname is libnpuhal.so.1"
@@ -52,4 +52,6 @@ what="...and statically (pkg-config --static)"
 check sh -c "cc -std=c11 -Wall -Wextra -Werror -static '$top/build/examples/hal_example.c' \
 	\$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_LIBDIR='$dest/usr/lib/pkgconfig' \
 	pkg-config --static --cflags --libs npuhal) -o '$dest/example-static'"
+what="the versions agree with VERSION (driver, library, debian/ packaging)"
+check "$top/scripts/check-version.sh"
 [ "$failed" -eq 0 ]
