@@ -18,15 +18,32 @@ BUILD := $(CURDIR)/build
 KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
-	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test fresh-check
+	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test fresh-check \
+	deb version-check
 
 all: module hal tools examples guest-tests
 
 include hal/hal.mk
 include tools/tools.mk
 
-.PHONY: install
+.PHONY: install install-model-tools install-programs package-build
 install: install-hal install-tools
+
+# What the Debian packages ship besides `make install` (debian/rules): the
+# ONNX and Fashion-MNIST tools, and the example programs (examples/*.s and
+# the trained Fashion-MNIST MLP with its 1000-image subset).
+DATADIR ?= $(PREFIX)/share
+package-build: hal tools $(BUILD)/bin/npu-onnx $(BUILD)/bin/npu-onnx-run $(FMNIST_TRAIN) \
+	$(PROGRAMS) $(FMNIST_OUTPUTS) $(BUILD)/examples/hal_example.c
+
+install-model-tools: $(BUILD)/bin/npu-onnx $(BUILD)/bin/npu-onnx-run $(FMNIST_TRAIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $^ $(DESTDIR)$(BINDIR)/
+
+install-programs: $(PROGRAMS) $(FMNIST_OUTPUTS)
+	install -d $(DESTDIR)$(DATADIR)/npu/programs
+	install -m 644 $(PROGRAMS) $(BUILD)/programs/fmnist-mlp.npuprog \
+		$(BUILD)/programs/fmnist-test-$(FMNIST_SUBSET).bin $(DESTDIR)$(DATADIR)/npu/programs/
 
 help:
 	@echo "make setup        install packages (Debian 12), fetch sources"
@@ -39,6 +56,7 @@ help:
 	@echo "make qemu         build QEMU with the NPU model (cached in $(NPU_CACHE))"
 	@echo "make debug-test   the guest suite and a fail-nth sweep on a KASAN/lockdep/kmemleak kernel"
 	@echo "make fresh-check  make demo, then make test, in a fresh Debian 12 root (mmdebstrap)"
+	@echo "make deb          the Debian packages (npu-dkms, libnpuhal1, libnpuhal-dev, npu-tools) in build/deb/"
 
 setup:
 	scripts/setup.sh
@@ -126,6 +144,28 @@ demo: setup
 # with mmdebstrap (tests/fresh-root/run.sh): proves a newcomer's start works.
 fresh-check:
 	tests/fresh-root/run.sh
+
+# ---- Debian packages (docs/install.md) --------------------------------------
+# dpkg-buildpackage writes its results to the parent directory; they are
+# moved to build/deb/ (and nothing is left behind there). debian/rules builds
+# in debian/build/, so build/ (the VM's static tools) is not touched.
+DEB_DIR := $(BUILD)/deb
+
+version-check:
+	scripts/check-version.sh
+
+deb: version-check
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	@v=$$(dpkg-parsechangelog -S Version) && up=$$(dirname $(CURDIR)) && status=0 && \
+	{ dpkg-buildpackage -us -uc -b --post-clean || status=$$?; } && \
+	for p in $$(dpkg-parsechangelog -S Source) $$(sed -n 's/^Package: *//p' debian/control); do \
+		for f in "$$up/$${p}_$${v}_"* "$$up/$${p}-dbgsym_$${v}_"*; do \
+			[ ! -e "$$f" ] || mv "$$f" $(DEB_DIR)/; \
+		done; \
+	done && \
+	if [ $$status -ne 0 ]; then echo "make deb: dpkg-buildpackage failed ($$status)" >&2; exit $$status; fi
+	lintian --info --display-info --fail-on error $(DEB_DIR)/*.changes
+	@ls -l $(DEB_DIR)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

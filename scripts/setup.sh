@@ -12,7 +12,7 @@ packages="
 	busybox-static sparse libdrm-dev clang libclang-rt-14-dev
 	libonnx-testdata dataset-fashion-mnist
 	flex bison bc libelf-dev libssl-dev
-	mmdebstrap
+	mmdebstrap debhelper dh-dkms lintian
 "
 
 as_root() {
