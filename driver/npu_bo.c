@@ -313,10 +313,10 @@ static int npu_bo_pin_user(struct npu_bo *bo, unsigned long start)
 			break;
 		}
 		if (!bo->readonly ||
-		    (is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_WRITE)))
+		    (vma_is_cow_mapping(vma) && (vma->vm_flags & VM_WRITE)))
 			gup_flags |= FOLL_WRITE;
 		count = (min(end, vma->vm_end) - addr) >> PAGE_SHIFT;
-		pinned = pin_user_pages(addr, count, gup_flags, bo->pages + done, NULL);
+		pinned = pin_user_pages(addr, count, gup_flags, bo->pages + done);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
 			break;

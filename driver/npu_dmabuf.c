@@ -19,7 +19,7 @@
 
 #include "npu_bo.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS("DMA_BUF");
 
 static struct sg_table *npu_dmabuf_map(struct dma_buf_attachment *attach,
 				       enum dma_data_direction dir)

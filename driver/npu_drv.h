@@ -27,6 +27,7 @@
 #include <linux/xarray.h>
 
 #include "npu.h"
+#include "npu_compat.h"
 #include "npu_hw.h"
 
 #define NPU_DRIVER_NAME		"npu"

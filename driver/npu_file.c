@@ -47,7 +47,7 @@ static const u32 npu_node_pe_mask[NPU_NODE_COUNT] = {
 	[NPU_NODE_FUSED] = BIT(0) | BIT(1),
 };
 
-static char *npu_devnode(struct device *dev, umode_t *mode)
+NPU_CLASS_DEVNODE(npu_devnode)
 {
 	if (mode)
 		*mode = 0660;

@@ -453,7 +453,7 @@ static void npu_watchdog_arm(struct npu_device *ndev)
 {
 	spin_lock(&ndev->recovery_lock);
 	if (!ndev->recovery_off)
-		queue_delayed_work(system_wq, &ndev->watchdog, npu_watchdog_period(ndev));
+		queue_delayed_work(system_percpu_wq, &ndev->watchdog, npu_watchdog_period(ndev));
 	spin_unlock(&ndev->recovery_lock);
 }
 
