@@ -190,9 +190,7 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * A hardware SG entry holds up to 4 GiB - 1 bytes; without this the
 	 * DMA API assumes 64 KiB segments, which our merged SG tables exceed.
 	 */
-	ret = dma_set_max_seg_size(dev, U32_MAX & PAGE_MASK);
-	if (ret)
-		return ret;
+	dma_set_max_seg_size(dev, U32_MAX & PAGE_MASK);
 	pci_set_master(pdev);
 
 	ndev = kzalloc(sizeof(*ndev), GFP_KERNEL);

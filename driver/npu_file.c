@@ -56,7 +56,6 @@ NPU_CLASS_DEVNODE(npu_devnode)
 
 static struct class npu_class = {
 	.name = "npu_mgmt",
-	.owner = THIS_MODULE,
 	.devnode = npu_devnode,
 };
 
@@ -338,7 +337,6 @@ static const struct file_operations npu_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.poll = npu_poll,
 	.mmap = npu_mmap,
-	.llseek = no_llseek,
 	.show_fdinfo = npu_show_fdinfo,
 };
 

@@ -78,7 +78,7 @@ int npu_recovery_open_errno(struct npu_device *ndev)
 static void npu_recovery_uevent(struct npu_device *ndev, const char *event, int pe,
 				enum npu_reset_reason reason)
 {
-	char event_var[32], pe_var[16], reason_var[40];
+	char event_var[32], pe_var[20], reason_var[40];
 	char *envp[4];
 
 	snprintf(event_var, sizeof(event_var), "NPU_EVENT=%s", event);
