@@ -52,7 +52,7 @@ help:
 	@echo "make vm-shell     boot the test VM interactively"
 	@echo "make vm-run CMD=  boot the test VM, run CMD as root, return its exit status"
 	@echo "make module       build driver/npu.ko against the installed Debian kernel headers"
-	@echo "make module-check checkpatch --strict, sparse and W=1 on the driver"
+	@echo "make module-check checkpatch --strict, sparse and W=1 on the driver, for 6.1, 6.12 and backports"
 	@echo "make qemu         build QEMU with the NPU model (cached in $(NPU_CACHE))"
 	@echo "make debug-test   the guest suite and a fail-nth sweep on a KASAN/lockdep/kmemleak kernel"
 	@echo "make fresh-check  make demo, then make test, in a fresh Debian 12 root (mmdebstrap)"
@@ -67,8 +67,9 @@ module:
 	@test -n "$(KVER)" || { scripts/kver.sh; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# NPU_CHECK_KERNELS: some of host, trixie, backports (default: all three).
 module-check:
-	scripts/check-kernel-style.sh
+	scripts/check-kernel-style.sh $(NPU_CHECK_KERNELS)
 
 # ---- QEMU with the device model -------------------------------------------
 qemu:

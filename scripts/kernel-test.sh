@@ -73,13 +73,10 @@ done <<<"$settings"
 [ -n "$NPU_KVER" ] && [ -n "$NPU_VM_KERNEL" ] || die "no settings for the $name kernel"
 kernel_ready=$(date +%s)
 
-# npu.ko for that kernel, from a private copy of the module's sources: every
-# file git knows or would add (not the stock build's outputs next to them).
+# npu.ko for that kernel, from a private copy of the module's sources.
 mod=$top/build/kmodule/$name
 rm -rf "$mod"
-mkdir -p "$mod"
-git -C "$top" ls-files -z --cached --others --exclude-standard -- Kbuild driver uapi |
-	tar -C "$top" --null -T - -cf - | tar -C "$mod" -xf -
+"$here/copy-module-src.sh" "$mod"
 log "building npu.ko for $NPU_KVER in $mod"
 if [ "$name" = debug ]; then
 	nice -n 19 make -s -C "$NPU_DEBUG_KDIR" M="$mod" -j"${NPU_JOBS:-2}" modules >&2 ||
