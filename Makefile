@@ -104,8 +104,14 @@ host-test:
 test:
 	tests/run-all.sh
 
+# NPU_KERNEL=trixie, backports or debug runs the suite on that kernel
+# (scripts/kernel-test.sh) instead of the host's stock one.
 vm-test: all
+ifeq ($(NPU_KERNEL),)
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh test
+else
+	scripts/kernel-test.sh $(NPU_KERNEL)
+endif
 
 vm-shell: all
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh shell

@@ -66,6 +66,11 @@ build_qemu() {
 build_step "QEMU with the NPU model" build_qemu || built=0
 build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
 
+# checkpatch --strict, then W=1 and sparse on every kernel of the matrix
+# (make module-check): one result.
+suite "driver style: checkpatch, W=1 and sparse on each kernel (make module-check)" module-check \
+	tests/tap-count.sh sh -c 'echo 1..1; if scripts/check-kernel-style.sh >&2; then
+		echo "ok 1 make module-check"; else echo "not ok 1 make module-check"; fi'
 suite "host unit tests (tests/host)" host-tests tests/host/run.sh
 suite "program container fuzzing (tests/fuzz)" fuzz tests/tap-count.sh tests/fuzz/run.sh
 if [ $built = 1 ]; then
@@ -85,6 +90,13 @@ if [ $built = 1 ]; then
 	# be reported (make vm-selftest).
 	suite "the VM loop reports every kind of failure (make vm-selftest)" vm-selftest \
 		env NPU_QEMU="$qemu" NPU_VM_SKIP_BUILD=1 tests/vm/selftest.sh
+	# The kernel matrix (README.md, "Kernels"): the same guest suite on
+	# Debian 13's kernel and on the newest trixie-backports kernel, npu.ko
+	# built in each release's root. NPU_KERNELS picks them ("" for none).
+	for kernel in ${NPU_KERNELS-trixie backports}; do
+		suite "guest tests on the $kernel kernel (scripts/kernel-test.sh $kernel)" vm-tests-$kernel \
+			env NPU_QEMU="$qemu" scripts/kernel-test.sh "$kernel"
+	done
 else
 	section "guest tests in the VM"
 	echo "FAIL not run: the build failed"
