@@ -66,16 +66,25 @@ build_qemu() {
 build_step "QEMU with the NPU model" build_qemu || built=0
 build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
 
-# checkpatch --strict, then W=1 and sparse on every kernel of the matrix
-# (make module-check): one result.
+# one_result NAME CMD...: a command whose exit status is one test result.
+one_result() {
+	local name=$1
+	shift
+	echo 1..1
+	if "$@"; then echo "ok 1 $name"; else echo "not ok 1 $name"; fi
+}
+export -f one_result	# tests/tap-count.sh (bash) runs it
+
+# checkpatch --strict, then W=1 and sparse on every kernel of the matrix.
 suite "driver style: checkpatch, W=1 and sparse on each kernel (make module-check)" module-check \
-	tests/tap-count.sh sh -c 'echo 1..1; if scripts/check-kernel-style.sh >&2; then
-		echo "ok 1 make module-check"; else echo "not ok 1 make module-check"; fi'
+	tests/tap-count.sh one_result "make module-check" scripts/check-kernel-style.sh
 suite "host unit tests (tests/host)" host-tests tests/host/run.sh
 suite "program container fuzzing (tests/fuzz)" fuzz tests/tap-count.sh tests/fuzz/run.sh
 if [ $built = 1 ]; then
 	suite "libnpuhal packaging (make install, pkg-config)" install \
 		tests/tap-count.sh tests/install-check.sh
+	suite "Debian packages build, lintian has no error (make deb)" deb \
+		tests/tap-count.sh one_result "make deb" make --no-print-directory deb
 	suite "device model qtests (tests/qemu)" qtests \
 		tests/tap-count.sh python3 tests/qemu/npu_qtest.py "$qemu"
 fi
