@@ -19,7 +19,7 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
 	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test fresh-check \
-	deb version-check
+	deb version-check system-test system-run
 
 all: module hal tools examples guest-tests
 
@@ -57,6 +57,8 @@ help:
 	@echo "make debug-test   the guest suite and a fail-nth sweep on a KASAN/lockdep/kmemleak kernel"
 	@echo "make fresh-check  make demo, then make test, in a fresh Debian 12 root (mmdebstrap)"
 	@echo "make deb          the Debian packages (npu-dkms, libnpuhal1, libnpuhal-dev, npu-tools) in build/deb/"
+	@echo "make system-test  install the packages in a real Debian 13 VM (systemd, udev, DKMS) and check it"
+	@echo "make system-run CMD=  boot that installed system, run CMD as root, return its exit status"
 
 setup:
 	scripts/setup.sh
@@ -125,6 +127,19 @@ export CMD
 vm-run: all
 	@test -n "$$CMD" || { echo "usage: make vm-run CMD='shell command'" >&2; exit 2; }
 	NPU_VM_SKIP_BUILD=1 tests/vm/vm.sh run "$$CMD"
+
+# The system test (tests/system/): the packages of make deb installed with apt
+# in a real Debian system (systemd, udev, DKMS), two boots; the image is
+# cached in $(NPU_CACHE)/system-image/. NPU_SYSTEM_RELEASE=bookworm: Debian 12.
+# NPU_SYSTEM_SKIP_DEB=1 takes build/deb/ as it is. system-run makes the
+# packages only when build/deb/ has none.
+system-test: $(if $(NPU_SYSTEM_SKIP_DEB),,deb)
+	tests/system/boot.sh test
+
+system-run:
+	@test -n "$$CMD" || { echo "usage: make system-run CMD='shell command'" >&2; exit 2; }
+	@ls $(DEB_DIR)/npu-dkms_*.deb >/dev/null 2>&1 || $(MAKE) --no-print-directory deb >&2
+	@tests/system/boot.sh run "$$CMD"
 
 # Checks the VM loop itself: failing, hanging and panicking throwaway tests
 # must each be reported as failures.
