@@ -15,8 +15,9 @@
 # Each run has a directory build/system/runs/<time>-<mode>-<pid>/ (build/system/last
 # points to the newest) with console-<phase>.log (ttyS0: kernel and systemd)
 # and output-<phase>.log (ttyS1: tests/system/guest.sh). The installed disk
-# is kept in build/system/installed.raw for `run`, keyed by the image and the
-# packages. NPU_SYSTEM_RELEASE=bookworm boots Debian 12 (6.1) instead of trixie.
+# is kept in build/system/installed-<release>.raw for `run`, keyed by the
+# image and the packages. NPU_SYSTEM_RELEASE=bookworm boots Debian 12 (6.1)
+# instead of trixie.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -109,7 +110,7 @@ boot() {
 	return 1
 }
 
-installed=$sysdir/installed.raw
+installed=$sysdir/installed-$release.raw
 want="$(cat "$img/key") debs=$(sha256sum "${debs[@]}" | cut -d' ' -f1 | tr '\n' ' ')"
 
 if [ "$mode" = run ]; then
@@ -132,7 +133,7 @@ fi
 total=$(date +%s)
 ok=0
 # A debugging aid: NPU_SYSTEM_REUSE_INSTALLED=1 boots the disk the last
-# install left (build/system/installed.raw) and runs checks 2-6 only.
+# install left (build/system/installed-<release>.raw) and runs checks 2-6 only.
 if [ -n "${NPU_SYSTEM_REUSE_INSTALLED:-}" ] && [ -f "$installed" ] &&
 	[ "$(cat "$installed.key" 2>/dev/null)" = "$want" ]; then
 	cp --sparse=always "$installed" "$run/disk.raw"

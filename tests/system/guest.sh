@@ -44,7 +44,7 @@ echo "NPUSYS: BOOTED $phase $(uname -r) $(cut -d' ' -f1 /proc/uptime)s"
 
 if [ "$phase" = install ]; then
 	cp "$D"/*.deb "$T/"
-	cd "$T"
+	cd "$T" || exit 1
 	t0=$(date +%s)
 	# 1. as a user would: apt builds the module with DKMS for the running kernel.
 	check 1a "apt install ./npu-dkms ./libnpuhal1 ./npu-tools" \
@@ -59,6 +59,8 @@ if [ "$phase" = install ]; then
 fi
 
 if [ "$phase" = run ]; then
+	# As in the checks: the command sees the NPUs udev has set up.
+	udevadm settle --timeout=60 || true
 	status=0
 	sh -c "$(cat "$D/cmd")" </dev/null 2>&1 || status=$?
 	echo "NPUSYS: EXIT $status"
