@@ -15,9 +15,15 @@ fi
 [ $# -ge 2 ] || { echo "usage: $0 [--bind DIR] ROOT CMD..." >&2; exit 2; }
 root=$1
 shift
-exec unshare --mount --propagation private -- /bin/sh -euc '
+# --propagation private would fail when this itself runs in a chroot (make
+# fresh-check's make test makes the kernel roots there): "/" is then no mount
+# point. So the root is bound onto itself and that mount made private, which
+# works at any level.
+exec unshare --mount --propagation unchanged -- /bin/sh -euc '
 	root=$1 bind=$2
 	shift 2
+	mount --bind "$root" "$root"
+	mount --make-rprivate "$root"
 	mount --bind /dev "$root/dev"
 	mount --bind /dev/pts "$root/dev/pts"
 	mount -t proc proc "$root/proc"
