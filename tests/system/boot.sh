@@ -41,14 +41,7 @@ esac
 
 limit=${NPU_SYSTEM_BOOT_TIMEOUT:-1200}
 release=${NPU_SYSTEM_RELEASE:-trixie}
-if [ -n "${NPU_QEMU:-}" ]; then
-	qemu=$NPU_QEMU
-else
-	cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
-	mkdir -p "$cache"
-	qemu=$(flock "$cache/.build-qemu.lock" "$top/tests/qemu/build-qemu.sh" | tail -n 1) ||
-		die "building QEMU failed (tests/qemu/build-qemu.sh)"
-fi
+qemu=$("$top/tests/qemu/qemu-path.sh") || die "building QEMU failed (tests/qemu/build-qemu.sh)"
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
 debs=()

@@ -19,12 +19,7 @@ if [ -z "${NPU_VM_SKIP_BUILD:-}" ]; then
 	make -C "$top" --no-print-directory -s all || { echo "selftest: make all failed"; exit 1; }
 fi
 export NPU_VM_SKIP_BUILD=1
-if [ -z "${NPU_QEMU:-}" ]; then
-	cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
-	mkdir -p "$cache"
-	NPU_QEMU=$(flock "$cache/.build-qemu.lock" "$top/tests/qemu/build-qemu.sh" | tail -n 1) ||
-		{ echo "selftest: building QEMU failed"; exit 1; }
-fi
+NPU_QEMU=$("$top/tests/qemu/qemu-path.sh") || { echo "selftest: building QEMU failed"; exit 1; }
 export NPU_QEMU
 
 pass=0 fail=0

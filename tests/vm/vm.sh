@@ -54,15 +54,7 @@ kernel=${NPU_VM_KERNEL:-/boot/vmlinuz-$KVER}
 if [ -z "${NPU_VM_SKIP_BUILD:-}" ]; then
 	make -C "$top" --no-print-directory -s all >&2 || die "'make all' failed (module or guest tests)"
 fi
-if [ -n "${NPU_QEMU:-}" ]; then
-	qemu=$NPU_QEMU
-else
-	# One ninja at a time in the shared build tree (several engineers, one cache).
-	cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
-	mkdir -p "$cache"
-	qemu=$(flock "$cache/.build-qemu.lock" "$top/tests/qemu/build-qemu.sh" | tail -n 1) ||
-		die "building QEMU failed (tests/qemu/build-qemu.sh)"
-fi
+qemu=$("$top/tests/qemu/qemu-path.sh") || die "building QEMU failed (tests/qemu/build-qemu.sh)"
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
 # ---- this run's directory, initramfs and settings ---------------------------
