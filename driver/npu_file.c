@@ -19,6 +19,7 @@
 #include "npu_bo.h"
 #include "npu_drv.h"
 #include "npu_job.h"
+#include "npu_query.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
 #include "npu_sysfs.h"
@@ -258,9 +259,11 @@ static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return npu_ioctl_version(uarg);
 	case NPU_IOCTL_DEVICE_INFO:
 		return npu_ioctl_device_info(nfile, uarg);
+	case NPU_IOCTL_QUERY:
+		return npu_ioctl_query(nfile, uarg);
 	}
 
-	/* The management file only answers the two calls above. */
+	/* The management file only answers the calls above. */
 	if (nfile->kind == NPU_NODE_MGMT)
 		return -ENOTTY;
 

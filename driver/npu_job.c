@@ -18,6 +18,7 @@
 #include "npu_job.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
+#include "npu_uapi.h"
 
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
 static bool npu_range_ok(u64 start, u64 len, u64 limit)
@@ -264,11 +265,12 @@ int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
 	struct npu_pe *pe;
 	unsigned int i;
 	u64 window, seqno;
-	int ret;
+	int ret, stride;
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
 		return -EFAULT;
-	if (args.flags || args.reserved)
+	stride = npu_uapi_elem_stride(args.cmd_size, sizeof(*ucmds), NPU_JOB_CMD_MAX_SIZE);
+	if (args.flags || stride < 0)
 		return -EINVAL;
 	if (!args.cmd_count || args.cmd_count > NPU_JOB_MAX_CMDS)
 		return -EINVAL;
@@ -283,11 +285,9 @@ int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	if (copy_from_user(ucmds, u64_to_user_ptr(args.cmds),
-			   array_size(args.cmd_count, sizeof(*ucmds)))) {
-		ret = -EFAULT;
+	ret = npu_uapi_copy_array(ucmds, sizeof(*ucmds), args.cmds, stride, args.cmd_count);
+	if (ret)
 		goto out_free;
-	}
 	job->file = nfile;
 	job->cmd_count = args.cmd_count;
 

@@ -386,7 +386,7 @@ static void fuzz_one(struct fuzz_proc *p)
 		if (chance(p, 4))
 			a.sub.flags = (uint32_t)rnd(p);
 		if (chance(p, 4))
-			a.sub.reserved = (uint32_t)rnd(p);
+			a.sub.cmd_size = (uint32_t)rnd(p);
 		ret = ioctl(f->fd, req, arg_ptr(p, &a.sub, sizeof(a.sub)));
 		if (ret == 0) {
 			p->submits_ok++;

@@ -226,7 +226,7 @@ TEST_F(uapi, submit_rejects_header)
 	SUBMIT_EXPECT(-EINVAL, self->fd, cmd_count, NPU_JOB_MAX_CMDS + 1);
 	SUBMIT_EXPECT(-EINVAL, self->fd, cmd_count, 0xffffffffu);
 	SUBMIT_EXPECT(-EINVAL, self->fd, flags, 1);
-	SUBMIT_EXPECT(-EINVAL, self->fd, reserved, 1);
+	SUBMIT_EXPECT(-EINVAL, self->fd, cmd_size, 1);	/* 1.0: reserved */
 	SUBMIT_EXPECT(-EINVAL, self->fd, pe, 1);	/* pe0 file: pe must be 0 */
 	SUBMIT_EXPECT(-EINVAL, self->fd, pe, NPU_PE_ANY);
 	SUBMIT_EXPECT(-EFAULT, self->fd, cmds, 0);
@@ -304,6 +304,73 @@ TEST_F(uapi, submit_rejects_commands)
 	/* and the largest valid copy works */
 	cmds[0] = npu_cmd_to_dram(&self->bo, 0, 0, bo_size);
 	EXPECT_EQ(0, npu_run(self->fd, 0, cmds, 1, NULL));
+}
+
+/*
+ * 1.1: npu_submit.cmd_size is the stride of the command array. 0 and 48
+ * (the 1.0 struct) read the same array; a larger stride reads each command
+ * at its place and wants zeros past the 48 bytes the driver knows.
+ */
+TEST_F(uapi, submit_cmd_size)
+{
+	struct wide_cmd {
+		struct npu_job_cmd cmd;
+		uint64_t ext[2];
+	} wide[2];
+	const uint32_t bad_sizes[] = { 1, 8, 40, 47, 52, NPU_JOB_CMD_MAX_SIZE + 8, 0xffffffffu };
+	uint8_t *pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct npu_submit args;
+	struct npu_wait wait;
+
+	NPU_RETURN_IF_SKIPPED();
+	ASSERT_NE(MAP_FAILED, pages);
+	memset(wide, 0, sizeof(wide));
+	memset(self->bo.map, 0x5a, 4096);
+	wide[0].cmd = npu_cmd_to_dram(&self->bo, 0, 0x40000, 4096);
+	wide[1].cmd = npu_cmd_from_dram(&self->bo, 4096, 0x40000, 4096);
+	args = (struct npu_submit){ .cmds = (uintptr_t)wide, .cmd_count = 2,
+				    .cmd_size = sizeof(wide[0]) };
+	ASSERT_EQ(0, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args));
+	ASSERT_EQ(0, npu_wait(self->fd, args.seqno, -1, &wait)) TH_LOG("status %u", wait.status);
+	EXPECT_EQ(-1, npu_first_diff(self->bo.map, self->bo.map + 4096, 4096));
+
+	/* the 1.0 size, named */
+	args = (struct npu_submit){ .cmds = (uintptr_t)&wide[0].cmd, .cmd_count = 1,
+				    .cmd_size = sizeof(struct npu_job_cmd) };
+	ASSERT_EQ(0, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args));
+	EXPECT_EQ(0, npu_wait(self->fd, args.seqno, -1, NULL));
+
+	/* a non-zero byte the driver does not know, in the second command */
+	wide[1].ext[1] = 1;
+	args = (struct npu_submit){ .cmds = (uintptr_t)wide, .cmd_count = 2,
+				    .cmd_size = sizeof(wide[0]), .seqno = SENTINEL };
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args));
+	EXPECT_EQ(SENTINEL, args.seqno);
+
+	for (unsigned int i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+		args = (struct npu_submit){ .cmds = (uintptr_t)wide, .cmd_count = 1,
+					    .cmd_size = bad_sizes[i], .seqno = SENTINEL };
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args))
+			TH_LOG("cmd_size %u", bad_sizes[i]);
+		EXPECT_EQ(SENTINEL, args.seqno);
+	}
+
+	/* the largest stride; then one whose zero tail runs into an unmapped page */
+	ASSERT_EQ(0, munmap(pages + 4096, 4096));
+	memset(pages, 0, 4096);
+	*(struct npu_job_cmd *)pages = (struct npu_job_cmd){ .op = NPU_JOB_CMD_NOP };
+	args = (struct npu_submit){ .cmds = (uintptr_t)pages, .cmd_count = 1,
+				    .cmd_size = NPU_JOB_CMD_MAX_SIZE };
+	ASSERT_EQ(0, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args));
+	EXPECT_EQ(0, npu_wait(self->fd, args.seqno, -1, NULL));
+	args = (struct npu_submit){ .cmds = (uintptr_t)(pages + 4096 - 64), .cmd_count = 1,
+				    .cmd_size = 128, .seqno = SENTINEL };
+	EXPECT_EQ(-EFAULT, raw_ioctl(self->fd, NPU_IOCTL_SUBMIT, &args));
+	EXPECT_EQ(SENTINEL, args.seqno);
+	/* nothing was queued by the failures */
+	EXPECT_EQ(-ENOENT, npu_wait(self->fd, NPU_WAIT_ANY, 0, NULL));
+	munmap(pages, 4096);
 }
 
 TEST_F(uapi, wait_rejects)
