@@ -3,7 +3,9 @@
 #
 # Host unit tests: builds every tests/host/*_test.c together with all HAL
 # sources (hal/**/*.c) under ASan and UBSan, runs each one with a time limit
-# and counts its TAP results (kselftest harness). Prints one line per test
+# and counts its TAP results (kselftest harness). Each tests/host/*_test.sh
+# (checks that are not C programs, e.g. uapi_header_test.sh) runs the same
+# way and prints TAP itself. Prints one line per test
 # program and, last, "N passed, N failed, N skipped"; a program that skips
 # every case fails. Exits 1 on any failure.
 #
@@ -38,7 +40,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 pass=0 fail=0 skip=0
 shopt -s nullglob
-tests=(tests/host/*_test.c)
+tests=(tests/host/*_test.c tests/host/*_test.sh)
 if [ ${#tests[@]} -eq 0 ]; then
 	echo "FAIL no host tests found (tests/host/*_test.c)"
 	fail=1
@@ -59,10 +61,13 @@ elif timeout --kill-after=5 "$limit" "$neg" >"$neg.log" 2>&1 </dev/null ||
 fi
 
 for src in "${tests[@]}"; do
-	name=$(basename "$src" .c)
+	name=$(basename "$src")
+	name=${name%.*}
 	bin=$out/$name
 	log=$out/$name.log
-	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
+	if [[ $src == *.sh ]]; then
+		bin=$src
+	elif ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
 		echo "FAIL $name: does not compile:"
 		head -n 30 "$out/$name.build.log" | sed 's/^/    /'
 		fail=$((fail + 1))
