@@ -23,6 +23,7 @@
 #include <xf86drm.h>
 
 #include "kselftest_harness.h"
+#include "npu_fault_util.h"
 #include "npu_sys_util.h"
 
 #define PAGE		4096ul
@@ -481,11 +482,34 @@ static uint8_t *import_vgem(struct __test_metadata *_metadata, int vgem, int fd,
 }
 
 /*
- * A job long enough to still be running when BO_FREE is called: `bulk`
- * 16 MiB COPYs in DRAM, then `pattern` is copied from DRAM into the BO.
+ * Keeps the job of free_while_job_uses_it in flight and proves it was.
+ * NPU_FAULT_LATE (count 1, PE0) delays the completion of the job's last
+ * command by delay_us: its data is already in the buffer, but the device
+ * has not written the completion entry, so the driver cannot have finished
+ * the job or dropped its pin. PE0's CQ_TAIL in BAR0, read after the pin
+ * count, shows whether the device had written that entry by then: equal to
+ * its value before the submit means the count was read in flight. Without
+ * BAR0 (outside the test VM) an ETIME WAIT after the read stands in.
+ */
+struct job_hold {
+	struct npu_fault_dev dev;
+	bool bar;		/* BAR0 mapped: CQ_TAIL is the proof */
+	bool late;		/* NPU_FAULT_LATE can delay the completion */
+	uint32_t cq_tail;	/* PE0 CQ_TAIL before the job */
+};
+
+static uint32_t pe0_cq_tail(const struct job_hold *hold)
+{
+	return npu_fault_reg_read(&hold->dev, NPU_PE_BASE(0) + NPU_PE_CQ_TAIL);
+}
+
+/*
+ * A job still running when BO_FREE is called: `bulk` 16 MiB COPYs in DRAM,
+ * then `pattern` is copied from DRAM into the BO, its completion held back
+ * by delay_us when the device has fault injection.
  */
 static int submit_long_job(int fd, uint32_t handle, uint64_t len, unsigned int bulk,
-			   uint64_t *seqno)
+			   struct job_hold *hold, uint32_t delay_us, uint64_t *seqno)
 {
 	struct npu_insn prog[66];
 	struct npu_job_cmd cmds[2];
@@ -498,9 +522,27 @@ static int submit_long_job(int fd, uint32_t handle, uint64_t len, unsigned int b
 	ret = npu_write_dram(fd, 0, PROG_OFF, prog, (uint64_t)n * NPU_INSN_SIZE);
 	if (ret)
 		return ret;
+	/* after npu_write_dram's own job: this job's completion is the next on PE0 */
+	if (hold->bar)
+		hold->cq_tail = pe0_cq_tail(hold);
+	if (hold->late) {
+		ret = npu_fault_arm(&hold->dev, NPU_FAULT_LATE, 1u << 0, 1, delay_us);
+		if (ret)
+			return ret;
+	}
 	cmds[0] = npu_cmd_exec(PROG_OFF, (uint64_t)n * NPU_INSN_SIZE, 0);
 	cmds[1] = copy_cmd(NPU_JOB_CMD_COPY_FROM_DRAM, handle, 0, DRAM_A, len);
 	return npu_submit(fd, 0, cmds, 2, seqno);
+}
+
+/* True if the job had not finished when the caller read what it measured. */
+static bool job_still_in_flight(const struct job_hold *hold, int fd, uint64_t seqno)
+{
+	struct npu_wait wait;
+
+	if (hold->bar)
+		return pe0_cq_tail(hold) == hold->cq_tail;
+	return npu_wait(fd, seqno, 0, &wait) == -ETIME;
 }
 
 /*
@@ -516,10 +558,17 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 	static const char *const kinds[3] = { "kernel BO", "userptr", "vgem import" };
 	uint8_t *pattern = malloc(len), *user = map_anon(len);
 	bool freed_in_flight[3] = { false, false, false };
+	unsigned int timeout_ms = 0;
+	struct job_hold hold;
 	int vgem;
 
 	NPU_RETURN_IF_SKIPPED();
 	ASSERT_TRUE(pattern && user);
+	hold.bar = npu_fault_dev_open(0, &hold.dev) == 0;
+	ASSERT_FALSE(!hold.bar && in_test_vm()) TH_LOG("BAR0 of npu0 not readable in the test VM");
+	hold.late = hold.bar && npu_fault_supported(&hold.dev);
+	if (hold.late)
+		npu_job_timeout_get(&hold.dev, &timeout_ms);
 	vgem = open_vgem();
 	ASSERT_FALSE(vgem < 0 && in_test_vm()) TH_LOG("no vgem in the test VM (modprobe vgem failed)");
 	npu_rng_fill(&self->rng, pattern, len);
@@ -528,6 +577,15 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 	for (unsigned int bulk = 8; bulk <= 64; bulk *= 2) {
 		for (int kind = 0; kind < 3; kind++) {
 			int64_t pinned_before, pinned_during, pinned_after;
+			/*
+			 * The hold has to cover BO_FREE and the pin count (a
+			 * stat_refresh on every CPU: tens of ms on the debug
+			 * kernel under TCG on a loaded two-core host): 250 ms,
+			 * doubled per attempt up to 2 s, and below half the job
+			 * timeout so the watchdog never sees a hang. An attempt
+			 * that was too short is proven so and only retried.
+			 */
+			uint32_t delay_us = 250000u * (bulk / 8);
 			struct npu_wait wait;
 			struct npu_bo bo = { .fd = -1 };
 			uint8_t *vgem_map = NULL;
@@ -549,13 +607,18 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 				memset(user, 0, len);
 				ASSERT_EQ(0, bo_userptr(self->fd, user, len, 0, &handle));
 			}
-			ASSERT_EQ(0, submit_long_job(self->fd, handle, len, bulk, &seqno));
-			in_flight = npu_wait(self->fd, seqno, 0, &wait) == -ETIME;
+			if (timeout_ms && delay_us > timeout_ms * 500u)
+				delay_us = timeout_ms * 500u;
+			ASSERT_EQ(0, submit_long_job(self->fd, handle, len, bulk, &hold, delay_us,
+						     &seqno));
 			ASSERT_EQ(0, bo_free(self->fd, handle));
 			ASSERT_EQ(0, npu_pinned_pages(&pinned_during));
+			in_flight = job_still_in_flight(&hold, self->fd, seqno);
 			EXPECT_EQ(-ENOENT, bo_free(self->fd, handle));
 			ASSERT_EQ(0, npu_wait(self->fd, seqno, -1, &wait))
 				TH_LOG("status %u info %#x", wait.status, wait.info);
+			if (hold.late)
+				npu_fault_disarm(&hold.dev, NPU_FAULT_LATE);
 			ASSERT_EQ(0, npu_pinned_pages(&pinned_after));
 			if (kind == 0) {
 				EXPECT_EQ(-1, npu_first_diff(pattern, bo.map, len))
@@ -586,6 +649,8 @@ TEST_F_TIMEOUT(bufs, free_while_job_uses_it, 60)
 	}
 	if (vgem >= 0)
 		close(vgem);
+	if (hold.bar)
+		npu_fault_dev_close(&hold.dev);
 	munmap(user, len);
 	free(pattern);
 }
