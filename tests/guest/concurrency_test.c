@@ -112,7 +112,14 @@ TEST_F_TIMEOUT(slow, both_pes_run_at_once, 120)
 		ASSERT_LE(0, w[pe].fd) TH_LOG("open npu0pe%d: %s", pe, strerror(-w[pe].fd));
 		w[pe].start = &start;
 	}
-	/* longer jobs on each attempt, in case submission skew beat a short job */
+	/*
+	 * Longer jobs on each attempt, in case submission skew beat a short
+	 * job. The last attempt's jobs copy 1 GiB each: 16 ms of device time
+	 * at least, and as long as the model takes to really move the bytes
+	 * (a command ends no earlier than its host work), about 100 ms; two
+	 * threads released by a barrier submit within a few ms of each other
+	 * even on a loaded two-core host.
+	 */
 	for (unsigned int bulk = 4; bulk <= MAX_BULK && !overlapped; bulk *= 4) {
 		pthread_t tid[2];
 		uint8_t got[CHECK_BYTES];

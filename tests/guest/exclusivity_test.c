@@ -47,6 +47,8 @@ static int open_in_child(unsigned int dev, enum npu_file_kind kind, int *err)
 /*
  * Open retrying while the driver says the PEs are still being released
  * (EAGAIN): the previous owner is gone, its jobs may still be draining.
+ * 20 s: a drain ends at release_timeout_ms (10 s by default) at the latest,
+ * then one PE reset; the retry is a bound on failure, not a wait for luck.
  */
 static int open_after_release(unsigned int dev, enum npu_file_kind kind)
 {

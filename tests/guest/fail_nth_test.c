@@ -790,7 +790,10 @@ TEST_F_TIMEOUT(fail_nth, ioctls, 1800)
 	close(c.fd);
 }
 
-/* Waits up to 10 s for /dev/npu<card>_mgmt to be there. */
+/*
+ * Waits up to 10 s for /dev/npu<card>_mgmt to be there: probe creates it
+ * within milliseconds of the bind; 10 s only bounds a failure.
+ */
 static bool wait_present(unsigned int card)
 {
 	for (int i = 0; i < 1000; i++) {

@@ -43,7 +43,10 @@ static int write_sysfs(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -errno;
 }
 
-/* Waits up to 10 s for /dev/npu<CARD>_mgmt to (dis)appear. */
+/*
+ * Waits up to 10 s for /dev/npu<CARD>_mgmt to (dis)appear: devtmpfs
+ * follows bind and unbind within milliseconds; 10 s only bounds a failure.
+ */
 static bool wait_node(bool present)
 {
 	for (int i = 0; i < 1000; i++) {
@@ -70,7 +73,9 @@ static int arm_hang(struct npu_fault_dev *fdev, uint32_t pe_mask, uint32_t *fire
 
 /*
  * Waits up to 10 s for the armed HANG to have fired and the PE to be BUSY
- * on it: from then on its job cannot finish before a reset.
+ * on it: from then on its job cannot finish before a reset. The event is
+ * read from the device, so a slow host only makes the wait longer; the
+ * job's first command starts within milliseconds of its submit.
  */
 static bool wait_hung(const struct npu_fault_dev *fdev, unsigned int pe, uint32_t fired)
 {

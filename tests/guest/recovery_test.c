@@ -448,7 +448,10 @@ static uint32_t disarm_via_bar0_once(const char *busname)
 /*
  * Unbind resets the device, which ignores register writes until it is READY
  * again: a disarm written in that window was lost once in 150 cycles. So
- * wait for READY, and check and retry for up to a second.
+ * wait for READY, and check and retry for up to a second. The model is not
+ * READY for 1 ms of virtual time, which runs with the host's clock: the
+ * 100 x 1 ms poll and the 1 s of retries are 100 and 1000 times that, and
+ * the retry reads FAULT_ARM back, so success is checked, not assumed.
  */
 static uint32_t disarm_via_bar0(const char *busname)
 {
@@ -842,6 +845,13 @@ static int run_cycle(struct cycle_ctx *cc, enum phase ph, unsigned int n)
 	}
 	if (removal && ph != PH_LINK && ph != PH_LINK_QMP)
 		hang_pe0(cc->busname);	/* in flight for sure when the card goes */
+	/*
+	 * Let the loads run before the event. Not a margin the checks need
+	 * for removals (the load runs until it sees ENODEV, PE0 is held by
+	 * HANG); FLR and AER need one completed job per PE over this and the
+	 * 500 ms after, where a job takes about a millisecond even on a
+	 * loaded two-core host.
+	 */
 	usleep(300000);
 
 	switch (ph) {

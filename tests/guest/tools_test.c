@@ -340,7 +340,11 @@ TEST_F_TIMEOUT(tools, top_shows_a_busy_process, 120)
 	}
 	/*
 	 * Until it runs: the load job and one inference have finished (its -t
-	 * 12 s starts before the first job, so top's 2 s fall inside it).
+	 * 12 s starts before the first job, so top's 2 s fall inside it). The
+	 * first two jobs take milliseconds of device time; the 12 s leave 10 s
+	 * for them, npuctl's start and its 4 samples on a loaded two-core
+	 * host. Had bench exited, top would not show it and the test fails
+	 * loudly rather than passing by luck.
 	 */
 	for (int i = 0; i < 3000 && jobs - jobs0 < 2 && waitpid(bench, NULL, WNOHANG) == 0; i++) {
 		usleep(10000);
