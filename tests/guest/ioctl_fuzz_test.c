@@ -6,8 +6,9 @@
  * handles, sizes, offsets, flags and reserved fields, good and bad user
  * pointers (NULL, unmapped, read-only, kernel addresses, structs that cross
  * into an unmapped page), random command lists in SUBMIT (valid jobs too, so
- * the device runs them), random WAITs, mmap offsets, dma-buf export/import of
- * good and bad fds, unknown ioctl numbers, close and reopen.
+ * the device runs them), random WAITs, QUERY params, sizes and buffers, mmap
+ * offsets, dma-buf export/import of good and bad fds, unknown ioctl numbers,
+ * close and reopen.
  *
  * Every call must return 0 or an errno the ABI documents; afterwards every
  * card still runs a known job on both PEs, no pages stay pinned and the
@@ -283,6 +284,7 @@ static void fuzz_one(struct fuzz_proc *p)
 		struct npu_bo_import im;
 		struct npu_submit sub;
 		struct npu_wait w;
+		struct npu_query q;
 		uint8_t raw[256];
 	} a;
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS + 2];
@@ -300,6 +302,20 @@ static void fuzz_one(struct fuzz_proc *p)
 		if (chance(p, 10))
 			a.v.flags = (uint32_t)rnd(p);
 		ret = ioctl(f->fd, req, arg_ptr(p, &a, sizeof(a.di)));
+	} else if (op < 5) {		/* QUERY: params, buffer sizes and pointers */
+		static uint8_t answer[512];
+
+		req = NPU_IOCTL_QUERY;
+		a.q.param = chance(p, 90) ? (uint32_t)below(p, 4) : (uint32_t)rnd(p);
+		a.q.size = chance(p, 80) ? (uint32_t)below(p, sizeof(answer) + 1) :
+			   (uint32_t)interesting(p, 64);
+		a.q.ptr = (uintptr_t)arg_ptr(p, answer, a.q.size < sizeof(answer) ?
+					     a.q.size : sizeof(answer));
+		if (chance(p, 5))
+			a.q.flags = (uint32_t)rnd(p);
+		if (chance(p, 5))
+			a.q.reserved = (uint32_t)rnd(p);
+		ret = ioctl(f->fd, req, arg_ptr(p, &a.q, sizeof(a.q)));
 	} else if (op < 15) {		/* BO_CREATE */
 		req = NPU_IOCTL_BO_CREATE;
 		a.bc.size = chance(p, 85) ? 1 + below(p, 256 * 1024) : interesting(p, 1 << 20);
