@@ -23,6 +23,15 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 all: module hal tools examples guest-tests
 
+# Header dependencies: make rebuilds whatever includes an edited header.
+# Objects compile with -MMD -MP (a .d file next to each .o); a program built
+# from several .c files in one command gets its .d from $(call depfile,CFLAGS)
+# ($(CC) -MM over the .c prerequisites: -MMD there would keep only the last
+# source's list). -MP adds an empty rule per header, so a deleted or moved
+# header does not stop the build.
+DEPFLAGS := -MMD -MP
+depfile = $(CC) $(1) -MM -MP -MT $@ $(filter %.c,$^) > $@.d.tmp && mv $@.d.tmp $@.d
+
 include hal/hal.mk
 include tools/tools.mk
 
@@ -89,9 +98,9 @@ GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 
 guest-tests: $(GUEST_BINS)
 
-$(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(wildcard tests/guest/*.h) uapi/npu.h uapi/npu_hw.h \
-		$(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
+$(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
+	$(call depfile,$(GUEST_CFLAGS))
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)
 
 $(KSELFTEST_DIR)/kselftest_harness.h:
@@ -188,6 +197,9 @@ deb: version-check
 	if [ $$status -ne 0 ]; then echo "make deb: dpkg-buildpackage failed ($$status)" >&2; exit $$status; fi
 	lintian --info --display-info --fail-on error $(DEB_DIR)/*.changes
 	@ls -l $(DEB_DIR)
+
+-include $(wildcard $(BUILD)/hal/obj/*/*.d $(BUILD)/hal/obj/*.d $(BUILD)/bin/*.d \
+	$(BUILD)/guest/*.d $(BUILD)/host-tools/*.d)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -11,7 +11,6 @@ HAL_VERSION := $(strip $(file < $(CURDIR)/VERSION))
 HAL_SOVERSION := $(firstword $(subst ., ,$(HAL_VERSION)))
 HAL_SRCS := $(sort $(wildcard hal/src/*.c hal/*.c))
 HAL_OBJS := $(patsubst hal/%.c,$(BUILD)/hal/obj/%.o,$(HAL_SRCS))
-HAL_HDRS := $(wildcard hal/include/*.h hal/src/*.h hal/*.h) uapi/npu.h uapi/npu_hw.h
 HAL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthread \
 	-I$(CURDIR)/hal/include -I$(CURDIR)/hal/src -I$(CURDIR)/hal -I$(CURDIR)/uapi
 HAL_A := $(BUILD)/hal/libnpuhal.a
@@ -25,9 +24,10 @@ INCLUDEDIR ?= $(PREFIX)/include
 .PHONY: hal install-hal
 hal: $(HAL_A) $(HAL_SO) $(HAL_PC)
 
-$(BUILD)/hal/obj/%.o: hal/%.c $(HAL_HDRS)
+# Headers: the .d file -MMD writes next to each object (the Makefile includes them).
+$(BUILD)/hal/obj/%.o: hal/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HAL_CFLAGS) -c -o $@ $<
+	$(CC) $(HAL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(HAL_A): $(HAL_OBJS)
 	@rm -f $@

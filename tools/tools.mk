@@ -25,8 +25,10 @@ BINDIR ?= $(PREFIX)/bin
 .PHONY: tools install-tools
 tools: $(TOOL_BINS)
 
-$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(wildcard tools/*.h) $(TOOLS_HAL)
+# Headers: each program's .d file ($(call depfile,...), see the Makefile).
+$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
+	$(call depfile,$(TOOLS_CFLAGS))
 	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL)
 
 install-tools: tools
@@ -53,8 +55,9 @@ $(BUILD)/examples/hal_example.c: docs/hal.md
 	     copy { print }' $< > $@
 	@test -s $@ || { echo "no C example found in $<" >&2; rm -f $@; exit 1; }
 
-$(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(TOOLS_HAL) hal/include/npuhal.h
+$(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
+	$(call depfile,$(TOOLS_CFLAGS))
 	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_HAL)
 
 # ---- ONNX operator test cases (docs/onnx.md) ----
@@ -68,12 +71,14 @@ ONNX_CFLAGS := $(TOOLS_CFLAGS) -I$(CURDIR)/tools/onnx
 onnx: $(BUILD)/onnx/manifest.tsv $(BUILD)/bin/npu-onnx-run
 examples: onnx
 
-$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(wildcard tools/onnx/*.h) $(TOOLS_HAL)
+$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
+	$(call depfile,$(ONNX_CFLAGS))
 	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(ONNX_CONVERT_SRCS) $(TOOLS_HAL) -lm
 
-$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(wildcard tools/onnx/*.h) $(TOOLS_HAL)
+$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
+	$(call depfile,$(ONNX_CFLAGS))
 	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< tools/onnx/onnx_run.c $(TOOLS_HAL) -lm
 
 # Converted into a scratch directory and renamed, so build/onnx is never half written.
@@ -103,8 +108,9 @@ fmnist: $(FMNIST_OUTPUTS)
 examples: $(FMNIST_OUTPUTS)
 
 # -ffp-contract=off: no fused multiply-add, so training is reproducible bit for bit.
-$(FMNIST_TRAIN): $(FMNIST_SRCS) $(wildcard tools/fmnist/*.h) $(TOOLS_HAL) hal/include/npuhal.h
+$(FMNIST_TRAIN): $(FMNIST_SRCS) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
+	$(call depfile,$(TOOLS_CFLAGS) -Itools/fmnist)
 	$(CC) $(TOOLS_CFLAGS) -O3 -ffp-contract=off -Itools/fmnist -o $@ $(FMNIST_SRCS) \
 		$(TOOLS_HAL) -lz -lm
 
