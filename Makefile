@@ -19,7 +19,7 @@ KSELFTEST_DIR := $(NPU_CACHE)/kselftest
 
 .PHONY: all help setup module module-check qemu guest-tests host-test test vm-test \
 	vm-shell vm-run vm-selftest demo clean debug-kernel debug-test fresh-check \
-	deb version-check system-test system-run
+	deb version-check symbol-check system-test system-run
 
 all: module hal tools examples guest-tests
 
@@ -184,6 +184,10 @@ DEB_DIR := $(BUILD)/deb
 
 version-check:
 	scripts/check-version.sh
+
+# The library exports exactly what hal/libnpuhal.map lists, per version node.
+symbol-check: $(HAL_SO)
+	scripts/check-symbols.sh $(BUILD)/hal/libnpuhal.so
 
 deb: version-check
 	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)

@@ -83,6 +83,8 @@ suite "program container fuzzing (tests/fuzz)" fuzz tests/tap-count.sh tests/fuz
 if [ $built = 1 ]; then
 	suite "libnpuhal packaging (make install, pkg-config)" install \
 		tests/tap-count.sh tests/install-check.sh
+	suite "libnpuhal exports what hal/libnpuhal.map lists (make symbol-check)" symbols \
+		tests/tap-count.sh one_result "make symbol-check" make --no-print-directory symbol-check
 	suite "Debian packages build, lintian has no error (make deb)" deb \
 		tests/tap-count.sh one_result "make deb" make --no-print-directory deb
 	suite "device model qtests (tests/qemu)" qtests \

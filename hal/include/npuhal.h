@@ -54,7 +54,10 @@ NPU_API const char *npu_last_error(void);
 
 /* ---- Logging ------------------------------------------------------------------ */
 
-/* Messages go to stderr. The level comes from NPU_LOG_LEVEL, else FURIOSA_LOG_LEVEL. */
+/*
+ * Messages go to stderr, or to a context's log function. The level comes
+ * from NPU_LOG_LEVEL, else FURIOSA_LOG_LEVEL, else INFO.
+ */
 typedef enum npu_log_level {
 	NPU_LOG_INFO,
 	NPU_LOG_WARN,
@@ -62,8 +65,60 @@ typedef enum npu_log_level {
 	NPU_LOG_OFF,
 } npu_log_level;
 
+/* The level of the process's default context (see Contexts). */
 NPU_API npu_log_level npu_log_get_level(void);
 NPU_API void npu_log_set_level(npu_log_level level);
+
+/* ---- Contexts (since 1.1) --------------------------------------------------- */
+
+/*
+ * A context owns the library's configuration: where log messages go and from
+ * which level, the profiler's trace file, the job timeout, the sysfs and /dev
+ * roots and the default device spec. npu_context_new() starts from the
+ * built-in defaults and reads no environment variable;
+ * npu_context_new_from_env() takes what the environment says, once:
+ *   NPU_LOG_LEVEL, else FURIOSA_LOG_LEVEL	INFO, WARN, ERROR or OFF
+ *   NPU_PROFILER_OUTPUT_PATH, else FURIOSA_PROFILER_OUTPUT_PATH
+ *   NPU_JOB_TIMEOUT_MS			default 60000
+ *   NPU_SYSFS_ROOT, NPU_DEVFS_ROOT		default /sys and /dev
+ *   FURIOSA_DEVICES, else NPU_DEVNAME	default "warboy(2)*1"
+ * The functions without a context (the 1.0 API) use a process-wide context
+ * made from the environment at their first use; the 1.0 discovery and
+ * session functions read the two roots and the default spec from the
+ * environment at each call, as they always did.
+ *
+ * Configure a context before using it: setters must not race with other
+ * calls on the same context (npu_context_set_log_level() may be called at
+ * any time). A session holds a reference on its context, so
+ * npu_context_free() may come before npu_session_close().
+ */
+typedef struct npu_context npu_context;
+
+/* Receives every message at or above the level; message has no newline. */
+typedef void (*npu_log_fn)(void *data, npu_log_level level, const char *message);
+
+NPU_API npu_status npu_context_new(npu_context **out);
+NPU_API npu_status npu_context_new_from_env(npu_context **out);
+NPU_API void npu_context_free(npu_context *ctx);
+
+/* fn NULL: back to stderr ("[npuhal] WARN: ..."). */
+NPU_API void npu_context_set_log_fn(npu_context *ctx, npu_log_fn fn, void *data);
+NPU_API npu_status npu_context_set_log_level(npu_context *ctx, npu_log_level level);
+NPU_API npu_log_level npu_context_get_log_level(const npu_context *ctx);
+/* A Chrome trace file (NULL: none); only before the context's first run. */
+NPU_API npu_status npu_context_set_profiler_output(npu_context *ctx, const char *path);
+NPU_API const char *npu_context_get_profiler_output(const npu_context *ctx);
+/* How long a run waits for the device (ms, > 0) before NPU_ERR_TIMEOUT. */
+NPU_API npu_status npu_context_set_job_timeout_ms(npu_context *ctx, unsigned int ms);
+NPU_API unsigned int npu_context_get_job_timeout_ms(const npu_context *ctx);
+/* Where devices are found; NULL: /sys, /dev. Tests point these at fake trees. */
+NPU_API npu_status npu_context_set_roots(npu_context *ctx, const char *sysfs_root,
+					 const char *devfs_root);
+NPU_API const char *npu_context_get_sysfs_root(const npu_context *ctx);
+NPU_API const char *npu_context_get_devfs_root(const npu_context *ctx);
+/* The spec sessions use when given none; checked like npu_spec_parse(). NULL: default. */
+NPU_API npu_status npu_context_set_devices(npu_context *ctx, const char *spec);
+NPU_API const char *npu_context_get_devices(const npu_context *ctx);
 
 /* ---- Device specifications ------------------------------------------------ */
 
@@ -152,6 +207,8 @@ typedef struct npu_card_info {
 /* Lists the cards, sorted by index. *cards is freed with npu_cards_free(). */
 NPU_API npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards,
 				  size_t *count);
+/* As npu_list_cards() with the context's roots (since 1.1). */
+NPU_API npu_status npu_ctx_list_cards(npu_context *ctx, npu_card_info **cards, size_t *count);
 NPU_API void npu_cards_free(npu_card_info *cards);
 
 /* Performance counters of a device file's PEs (its perf_regs in sysfs). */
@@ -168,6 +225,8 @@ typedef struct npu_perf_counters {
 /* devfile: a device file name such as "npu0pe1" or "npu0pe0-1". */
 NPU_API npu_status npu_read_perf(const npu_open_options *opts, const char *devfile,
 				 npu_perf_counters *out);
+NPU_API npu_status npu_ctx_read_perf(npu_context *ctx, const char *devfile,
+				     npu_perf_counters *out);
 
 /*
  * Resolves a spec (NULL: npu_spec_default_text()) against the devices present
@@ -176,6 +235,9 @@ NPU_API npu_status npu_read_perf(const npu_open_options *opts, const char *devfi
  */
 NPU_API npu_status npu_spec_resolve(const char *spec, const npu_open_options *opts,
 				    char ***paths, size_t *count);
+/* spec NULL: the context's default spec (since 1.1). */
+NPU_API npu_status npu_ctx_spec_resolve(npu_context *ctx, const char *spec, char ***paths,
+					size_t *count);
 NPU_API void npu_paths_free(char **paths, size_t count);
 
 /* ---- Sessions ------------------------------------------------------------------ */
@@ -187,8 +249,18 @@ NPU_API void npu_paths_free(char **paths, size_t count);
  */
 typedef struct npu_session npu_session;
 
+/*
+ * Opening a device file checks the driver's ioctl ABI (NPU_IOCTL_VERSION): a
+ * major version this library does not know is NPU_ERR_UNSUPPORTED, with a
+ * message naming both versions.
+ */
 NPU_API npu_status npu_session_open(const char *spec, const npu_open_options *opts,
 				    npu_session **out);
+/*
+ * As npu_session_open() with the context's roots and default spec; the
+ * session's runners and queues use its log, profiler and job timeout (since 1.1).
+ */
+NPU_API npu_status npu_ctx_session_open(npu_context *ctx, const char *spec, npu_session **out);
 NPU_API void npu_session_close(npu_session *session);
 NPU_API size_t npu_session_unit_count(const npu_session *session);
 /* Device file name of a unit, "npu0pe0-1". */
@@ -369,6 +441,9 @@ NPU_API void npu_queue_destroy(npu_queue *queue);
  * and queues write a Chrome trace there (host steps and device executions)
  * and keep latencies for npu_profiler_print_summary(). The trace is completed
  * at exit; npu_profiler_flush() pushes what is recorded to the file.
+ * These act on the default context's profiler; the npu_ctx_profiler_*
+ * functions (since 1.1) on a context's, whose trace is completed by
+ * npu_context_free() once its last session is closed.
  */
 NPU_API bool npu_profiler_enabled(void);
 /* Keep latencies for the summary even without a trace file. */
@@ -376,6 +451,10 @@ NPU_API void npu_profiler_enable_summary(void);
 NPU_API npu_status npu_profiler_flush(void);
 /* Latency summaries of every recorded step, FuriosaAI's print_summary() format. */
 NPU_API void npu_profiler_print_summary(FILE *out);
+NPU_API bool npu_ctx_profiler_enabled(npu_context *ctx);
+NPU_API void npu_ctx_profiler_enable_summary(npu_context *ctx);
+NPU_API npu_status npu_ctx_profiler_flush(npu_context *ctx);
+NPU_API void npu_ctx_profiler_print_summary(npu_context *ctx, FILE *out);
 
 typedef struct npu_latency_summary {
 	size_t count;

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "context.h"
 #include "devspec.h"
+#include "error.h"
 
 struct npu_spec {
 	size_t count;
@@ -251,14 +252,11 @@ fail:
 
 const char *npu_spec_default_text(void)
 {
-	const char *env = getenv("FURIOSA_DEVICES");
+	struct npu_env env;
 
-	if (env && *env)
-		return env;
-	env = getenv("NPU_DEVNAME");
-	if (env && *env)
-		return env;
-	return "warboy(2)*1";
+	/* As in 1.0: the environment as it is at this call. */
+	npu_env_read(&env);
+	return env.devices ? env.devices : NPU_DEVICES_DEFAULT;
 }
 
 size_t npu_spec_item_count(const npu_spec *spec)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "discover.h"
 #include "error.h"
 
@@ -23,32 +24,39 @@
 #define CLASS_REL "class/npu_mgmt"
 #define CLASS_DIR "/" CLASS_REL
 
-static npu_status set_root(char *dst, size_t size, const char *opt, const char *env_name,
-			   const char *fallback)
+static npu_status set_root(char *dst, size_t size, const char *v)
 {
-	const char *v = opt;
-
-	if (!v) {
-		v = getenv(env_name);
-		if (!v || !*v)
-			v = fallback;
-	}
 	if (strlen(v) >= size)
 		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "root directory '%s' is too long", v);
 	strcpy(dst, v);
 	return NPU_OK;
 }
 
+npu_status npu_roots_set(struct npu_roots *roots, const char *sysfs, const char *devfs)
+{
+	npu_status st = set_root(roots->sysfs, sizeof(roots->sysfs), sysfs);
+
+	return st ? st : set_root(roots->devfs, sizeof(roots->devfs), devfs);
+}
+
 npu_status npu_roots_resolve(const npu_open_options *opts, struct npu_roots *roots)
 {
-	npu_status st;
+	const char *sysfs = opts ? opts->sysfs_root : NULL, *devfs = opts ? opts->devfs_root : NULL;
+	struct npu_env env;
 
-	st = set_root(roots->sysfs, sizeof(roots->sysfs), opts ? opts->sysfs_root : NULL,
-		      "NPU_SYSFS_ROOT", "/sys");
-	if (st)
-		return st;
-	return set_root(roots->devfs, sizeof(roots->devfs), opts ? opts->devfs_root : NULL,
-			"NPU_DEVFS_ROOT", "/dev");
+	/* As in 1.0: the environment as it is at this call. */
+	npu_env_read(&env);
+	if (!sysfs)
+		sysfs = env.sysfs_root ? env.sysfs_root : NPU_SYSFS_ROOT_DEFAULT;
+	if (!devfs)
+		devfs = env.devfs_root ? env.devfs_root : NPU_DEVFS_ROOT_DEFAULT;
+	return npu_roots_set(roots, sysfs, devfs);
+}
+
+npu_status npu_roots_of(const npu_context *ctx, struct npu_roots *roots)
+{
+	return npu_roots_set(roots, npu_context_get_sysfs_root(ctx),
+			     npu_context_get_devfs_root(ctx));
 }
 
 /* <a>/<b> into buf; false (and "") if it does not fit. */
@@ -299,9 +307,22 @@ void npu_topology_free(struct npu_topology *topo)
 	topo->count = 0;
 }
 
-npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards, size_t *count)
+static npu_status list_cards(const struct npu_roots *roots, npu_card_info **cards,
+			     size_t *count)
 {
 	struct npu_topology topo;
+	npu_status st;
+
+	st = npu_discover(roots, &topo, cards);
+	if (st)
+		return st;
+	*count = topo.count;
+	npu_topology_free(&topo);
+	return NPU_OK;
+}
+
+npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards, size_t *count)
+{
 	struct npu_roots roots;
 	npu_status st;
 
@@ -310,14 +331,20 @@ npu_status npu_list_cards(const npu_open_options *opts, npu_card_info **cards, s
 	*cards = NULL;
 	*count = 0;
 	st = npu_roots_resolve(opts, &roots);
-	if (st)
-		return st;
-	st = npu_discover(&roots, &topo, cards);
-	if (st)
-		return st;
-	*count = topo.count;
-	npu_topology_free(&topo);
-	return NPU_OK;
+	return st ? st : list_cards(&roots, cards, count);
+}
+
+npu_status npu_ctx_list_cards(npu_context *ctx, npu_card_info **cards, size_t *count)
+{
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!ctx || !cards || !count)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "context, cards and count must not be NULL");
+	*cards = NULL;
+	*count = 0;
+	st = npu_roots_of(ctx, &roots);
+	return st ? st : list_cards(&roots, cards, count);
 }
 
 void npu_cards_free(npu_card_info *cards)
@@ -325,7 +352,8 @@ void npu_cards_free(npu_card_info *cards)
 	free(cards);
 }
 
-npu_status npu_read_perf(const npu_open_options *opts, const char *devfile, npu_perf_counters *out)
+static npu_status read_perf(const struct npu_roots *roots, const char *devfile,
+			    npu_perf_counters *out)
 {
 	static const struct {
 		const char *name;
@@ -338,21 +366,13 @@ npu_status npu_read_perf(const npu_open_options *opts, const char *devfile, npu_
 		{ "JobCount", offsetof(npu_perf_counters, jobs) },
 		{ "ErrorCount", offsetof(npu_perf_counters, errors) },
 	};
-	struct npu_roots roots;
 	char path[PATH_MAX], line[128];
 	uint64_t lo = 0, hi = 0;
-	npu_status st;
 	FILE *f;
 
-	if (!devfile || !out || strchr(devfile, '/'))
-		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "a device file name like npu0pe0 is needed");
-	memset(out, 0, sizeof(*out));
-	st = npu_roots_resolve(opts, &roots);
-	if (st)
-		return st;
-	if (snprintf(path, sizeof(path), "%s" CLASS_DIR "/%s/perf_regs", roots.sysfs, devfile) >=
+	if (snprintf(path, sizeof(path), "%s" CLASS_DIR "/%s/perf_regs", roots->sysfs, devfile) >=
 	    (int)sizeof(path))
-		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "sysfs root '%s' is too long", roots.sysfs);
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "sysfs root '%s' is too long", roots->sysfs);
 	f = fopen(path, "r");
 	if (!f)
 		return npu_fail(errno == ENOENT ? NPU_ERR_NOT_FOUND : NPU_ERR_IO,
@@ -374,4 +394,33 @@ npu_status npu_read_perf(const npu_open_options *opts, const char *devfile, npu_
 	fclose(f);
 	out->cycles = hi << 32 | lo;
 	return NPU_OK;
+}
+
+static npu_status perf_args(const char *devfile, npu_perf_counters *out)
+{
+	if (!devfile || !out || strchr(devfile, '/'))
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "a device file name like npu0pe0 is needed");
+	memset(out, 0, sizeof(*out));
+	return NPU_OK;
+}
+
+npu_status npu_read_perf(const npu_open_options *opts, const char *devfile, npu_perf_counters *out)
+{
+	struct npu_roots roots;
+	npu_status st = perf_args(devfile, out);
+
+	if (!st)
+		st = npu_roots_resolve(opts, &roots);
+	return st ? st : read_perf(&roots, devfile, out);
+}
+
+npu_status npu_ctx_read_perf(npu_context *ctx, const char *devfile, npu_perf_counters *out)
+{
+	struct npu_roots roots;
+	npu_status st = ctx ? perf_args(devfile, out) :
+			npu_fail(NPU_ERR_INVALID_ARGUMENT, "the context must not be NULL");
+
+	if (!st)
+		st = npu_roots_of(ctx, &roots);
+	return st ? st : read_perf(&roots, devfile, out);
 }

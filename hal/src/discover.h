@@ -14,8 +14,12 @@ struct npu_roots {
 	char devfs[256];	/* e.g. "/dev" */
 };
 
-/* Roots from the options, else $NPU_SYSFS_ROOT / $NPU_DEVFS_ROOT, else /sys and /dev. */
+/* The 1.0 rule: roots from the options, else $NPU_SYSFS_ROOT / $NPU_DEVFS_ROOT now, else /sys and /dev. */
 npu_status npu_roots_resolve(const npu_open_options *opts, struct npu_roots *roots);
+/* A context's roots. */
+npu_status npu_roots_of(const npu_context *ctx, struct npu_roots *roots);
+/* Copies both roots; INVALID_ARGUMENT if one does not fit. */
+npu_status npu_roots_set(struct npu_roots *roots, const char *sysfs, const char *devfs);
 
 /*
  * Fills topo (devices sorted by index, holders per PE) and, if cards is not

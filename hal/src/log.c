@@ -1,72 +1,79 @@
 // SPDX-License-Identifier: MIT
 /*
- * Log level: NPU_LOG_LEVEL, else FURIOSA_LOG_LEVEL (INFO, WARN, ERROR, OFF,
- * case-insensitive), else INFO as in FuriosaAI's runtime; npu_log_set_level()
- * overrides both. Read once, atomically, so any thread may log.
+ * Log messages of a context: to its log function, else to stderr, from its
+ * level up (INFO unless configured, as in FuriosaAI's runtime). The level is
+ * atomic, so any thread may log while another changes it.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <strings.h>
 
+#include "context.h"
 #include "log.h"
-
-static atomic_int log_level = -1;
-static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 static const char *const level_name[] = {
 	[NPU_LOG_INFO] = "INFO", [NPU_LOG_WARN] = "WARN", [NPU_LOG_ERROR] = "ERROR",
 	[NPU_LOG_OFF] = "OFF",
 };
 
-static void log_init(void)
+bool npu_log_level_parse(const char *text, npu_log_level *level)
 {
-	const char *env = getenv("NPU_LOG_LEVEL");
-	int level = NPU_LOG_INFO, expected = -1;
-
-	if (!env || !*env)
-		env = getenv("FURIOSA_LOG_LEVEL");
-	if (env && *env) {
-		level = -1;
-		for (int i = 0; i <= NPU_LOG_OFF; i++)
-			if (!strcasecmp(env, level_name[i]))
-				level = i;
-		if (level < 0) {
-			fprintf(stderr, "[npuhal] WARN: log level '%s' is not INFO, WARN, ERROR or OFF; using INFO\n",
-				env);
-			level = NPU_LOG_INFO;
+	for (int i = 0; i <= NPU_LOG_OFF; i++)
+		if (!strcasecmp(text, level_name[i])) {
+			*level = (npu_log_level)i;
+			return true;
 		}
-	}
-	/* An explicit npu_log_set_level() before the first log call wins. */
-	atomic_compare_exchange_strong(&log_level, &expected, level);
+	return false;
+}
+
+npu_log_level npu_context_get_log_level(const npu_context *ctx)
+{
+	return ctx ? (npu_log_level)atomic_load(&ctx->log_level) : NPU_LOG_OFF;
+}
+
+npu_status npu_context_set_log_level(npu_context *ctx, npu_log_level level)
+{
+	if (!ctx)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "the context must not be NULL");
+	if ((unsigned int)level > NPU_LOG_OFF)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT,
+				"log level %d is not NPU_LOG_INFO, _WARN, _ERROR or _OFF", (int)level);
+	atomic_store(&ctx->log_level, (int)level);
+	return NPU_OK;
+}
+
+void npu_context_set_log_fn(npu_context *ctx, npu_log_fn fn, void *data)
+{
+	if (!ctx)
+		return;
+	ctx->log_fn = fn;
+	ctx->log_data = data;
 }
 
 npu_log_level npu_log_get_level(void)
 {
-	pthread_once(&log_once, log_init);
-	return (npu_log_level)atomic_load(&log_level);
+	return npu_context_get_log_level(npu_default_context());
 }
 
 void npu_log_set_level(npu_log_level level)
 {
-	if ((unsigned int)level > NPU_LOG_OFF)
-		return;
-	pthread_once(&log_once, log_init);
-	atomic_store(&log_level, (int)level);
+	if ((unsigned int)level <= NPU_LOG_OFF)
+		npu_context_set_log_level(npu_default_context(), level);
 }
 
-void npu_log(npu_log_level level, const char *fmt, ...)
+void npu_ctx_log(npu_context *ctx, npu_log_level level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
-	if (level >= NPU_LOG_OFF || level < npu_log_get_level())
+	if (!ctx || level >= NPU_LOG_OFF || level < npu_context_get_log_level(ctx))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* One fprintf per line: stdio locks the stream, so lines never interleave. */
-	fprintf(stderr, "[npuhal] %s: %s\n", level_name[level], msg);
+	if (ctx->log_fn)
+		ctx->log_fn(ctx->log_data, level, msg);
+	else	/* One fprintf per line: stdio locks the stream, so lines never interleave. */
+		fprintf(stderr, "[npuhal] %s: %s\n", level_name[level], msg);
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Library log messages on stderr, filtered by NPU_LOG_LEVEL / FURIOSA_LOG_LEVEL. */
+/* Library log messages: a context's log function or stderr, filtered by its level. */
 #ifndef NPUHAL_LOG_H
 #define NPUHAL_LOG_H
+
+#include <stdbool.h>
 
 #include "error.h"
 #include "npuhal.h"
 
-void npu_log(npu_log_level level, const char *fmt, ...) NPU_PRINTF(2, 3);
-
-#define npu_info(...) npu_log(NPU_LOG_INFO, __VA_ARGS__)
-#define npu_warn(...) npu_log(NPU_LOG_WARN, __VA_ARGS__)
-#define npu_error(...) npu_log(NPU_LOG_ERROR, __VA_ARGS__)
+void npu_ctx_log(npu_context *ctx, npu_log_level level, const char *fmt, ...) NPU_PRINTF(3, 4);
+/* "INFO", "warn", ... (any case) into *level; false if text names no level. */
+bool npu_log_level_parse(const char *text, npu_log_level *level);
 
 #endif /* NPUHAL_LOG_H */

@@ -11,7 +11,10 @@
  * timeline by the first job it finishes (its end = when the host saw it),
  * so device spans line up with the host's within a wait's latency.
  *
- * One process-wide profiler, guarded by one mutex: recording is thread-safe.
+ * Each context has its own profiler (the 1.0 functions use the default
+ * context's), guarded by one mutex: recording is thread-safe. The trace file
+ * is opened at the first run that records, and completed by npu_prof_fini()
+ * (the default context's at exit).
  */
 #define _GNU_SOURCE /* gettid() */
 #include <pthread.h>
@@ -25,25 +28,9 @@
 #include "log.h"
 #include "profiler.h"
 
-#define MAX_SPAN_NAMES 16
+#include "context.h"
+
 #define MAX_SAMPLES_PER_NAME (1u << 24)	/* 128 MiB of durations at most */
-
-struct samples {
-	char name[32];
-	uint64_t *ns;
-	size_t count, cap;
-};
-
-static struct {
-	pthread_mutex_t lock;	/* protects everything below */
-	FILE *trace;
-	bool first_event;
-	bool summary_enabled;
-	struct samples names[MAX_SPAN_NAMES];
-	size_t name_count;
-} prof = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
 
 uint64_t npu_prof_now_ns(void)
 {
@@ -53,65 +40,107 @@ uint64_t npu_prof_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void prof_close(void)
+void npu_prof_init(struct npu_profiler *p, npu_context *ctx)
 {
-	pthread_mutex_lock(&prof.lock);
-	if (prof.trace) {
-		fputs("\n]\n", prof.trace);
-		fclose(prof.trace);
-		prof.trace = NULL;
-	}
-	pthread_mutex_unlock(&prof.lock);
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->ctx = ctx;
 }
 
-static void prof_init(void)
+static void close_trace_locked(struct npu_profiler *p)
 {
-	const char *path = getenv("NPU_PROFILER_OUTPUT_PATH");
+	if (p->trace) {
+		fputs("\n]\n", p->trace);
+		fclose(p->trace);
+		p->trace = NULL;
+	}
+}
 
-	if (!path || !*path)
-		path = getenv("FURIOSA_PROFILER_OUTPUT_PATH");
-	if (!path || !*path)
+void npu_prof_close_trace(struct npu_profiler *p)
+{
+	pthread_mutex_lock(&p->lock);
+	close_trace_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void npu_prof_fini(struct npu_profiler *p)
+{
+	pthread_mutex_lock(&p->lock);
+	close_trace_locked(p);
+	for (size_t i = 0; i < p->name_count; i++)
+		free(p->names[i].ns);
+	p->name_count = 0;
+	free(p->path);
+	p->path = NULL;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void prof_start_locked(struct npu_profiler *p)
+{
+	if (!p->path)
 		return;
-	prof.trace = fopen(path, "w");
-	if (!prof.trace) {
-		npu_warn("profiler: cannot write %s; tracing is off", path);
+	p->trace = fopen(p->path, "w");
+	if (!p->trace) {
+		npu_ctx_log(p->ctx, NPU_LOG_WARN, "profiler: cannot write %s; tracing is off",
+			    p->path);
 		return;
 	}
-	fputs("[", prof.trace);
-	prof.first_event = true;
-	prof.summary_enabled = true;
-	atexit(prof_close);
-	npu_info("profiler: writing a Chrome trace to %s", path);
+	fputs("[", p->trace);
+	p->first_event = true;
+	atomic_store(&p->summary_enabled, true);
+	npu_ctx_log(p->ctx, NPU_LOG_INFO, "profiler: writing a Chrome trace to %s", p->path);
+}
+
+bool npu_prof_enabled(struct npu_profiler *p)
+{
+	if (!atomic_load_explicit(&p->started, memory_order_acquire)) {
+		pthread_mutex_lock(&p->lock);
+		if (!atomic_load(&p->started)) {
+			prof_start_locked(p);
+			atomic_store_explicit(&p->started, true, memory_order_release);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	return atomic_load(&p->summary_enabled);
+}
+
+bool npu_ctx_profiler_enabled(npu_context *ctx)
+{
+	return ctx && npu_prof_enabled(&ctx->prof);
 }
 
 bool npu_profiler_enabled(void)
 {
-	pthread_once(&prof_once, prof_init);
-	return prof.summary_enabled;
+	return npu_ctx_profiler_enabled(npu_default_context());
+}
+
+void npu_ctx_profiler_enable_summary(npu_context *ctx)
+{
+	if (!ctx)
+		return;
+	npu_prof_enabled(&ctx->prof);
+	atomic_store(&ctx->prof.summary_enabled, true);
 }
 
 void npu_profiler_enable_summary(void)
 {
-	pthread_once(&prof_once, prof_init);
-	pthread_mutex_lock(&prof.lock);
-	prof.summary_enabled = true;
-	pthread_mutex_unlock(&prof.lock);
+	npu_ctx_profiler_enable_summary(npu_default_context());
 }
 
-static struct samples *samples_for(const char *name)
+static struct npu_prof_samples *samples_for(struct npu_profiler *p, const char *name)
 {
-	for (size_t i = 0; i < prof.name_count; i++)
-		if (!strcmp(prof.names[i].name, name))
-			return &prof.names[i];
-	if (prof.name_count == MAX_SPAN_NAMES)
+	for (size_t i = 0; i < p->name_count; i++)
+		if (!strcmp(p->names[i].name, name))
+			return &p->names[i];
+	if (p->name_count == NPU_PROF_MAX_SPAN_NAMES)
 		return NULL;
-	snprintf(prof.names[prof.name_count].name, sizeof(prof.names[0].name), "%s", name);
-	return &prof.names[prof.name_count++];
+	snprintf(p->names[p->name_count].name, sizeof(p->names[0].name), "%s", name);
+	return &p->names[p->name_count++];
 }
 
-static void add_sample(const char *name, uint64_t dur_ns)
+static void add_sample(struct npu_profiler *p, const char *name, uint64_t dur_ns)
 {
-	struct samples *s = samples_for(name);
+	struct npu_prof_samples *s = samples_for(p, name);
 
 	if (!s || s->count == MAX_SAMPLES_PER_NAME)
 		return;
@@ -128,61 +157,73 @@ static void add_sample(const char *name, uint64_t dur_ns)
 }
 
 /* One complete ("X") event; ts and dur in microseconds, as Chrome expects. */
-static void write_event(const char *name, const char *track, unsigned int tid, double ts_us,
-			double dur_us, uint64_t job)
+static void write_event(struct npu_profiler *p, const char *name, const char *track,
+			unsigned int tid, double ts_us, double dur_us, uint64_t job)
 {
-	if (!prof.trace)
+	if (!p->trace)
 		return;
-	fprintf(prof.trace,
+	fprintf(p->trace,
 		"%s\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":\"%s\",\"tid\":%u,"
 		"\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"job\":%llu}}",
-		prof.first_event ? "" : ",", name, tid ? "host" : "device", track, tid, ts_us, dur_us,
+		p->first_event ? "" : ",", name, tid ? "host" : "device", track, tid, ts_us, dur_us,
 		(unsigned long long)job);
-	prof.first_event = false;
+	p->first_event = false;
 }
 
-void npu_prof_host_span(const char *name, uint64_t start_ns, uint64_t end_ns, uint64_t job)
+void npu_prof_host_span(struct npu_profiler *p, const char *name, uint64_t start_ns,
+			uint64_t end_ns, uint64_t job)
 {
 	char track[32];
 
-	if (!npu_profiler_enabled())
+	if (!npu_prof_enabled(p))
 		return;
 	snprintf(track, sizeof(track), "host %d", (int)getpid());
-	pthread_mutex_lock(&prof.lock);
-	add_sample(name, end_ns - start_ns);
-	write_event(name, track, (unsigned int)gettid(), start_ns / 1e3,
+	pthread_mutex_lock(&p->lock);
+	add_sample(p, name, end_ns - start_ns);
+	write_event(p, name, track, (unsigned int)gettid(), start_ns / 1e3,
 		    (end_ns - start_ns) / 1e3, job);
-	pthread_mutex_unlock(&prof.lock);
+	pthread_mutex_unlock(&p->lock);
 }
 
-void npu_prof_device_span(struct npu_prof_clock *clock, const char *unit, uint64_t start_cycles,
-			  uint64_t end_cycles, uint32_t clock_mhz, uint64_t seen_ns, uint64_t job)
+void npu_prof_device_span(struct npu_profiler *p, struct npu_prof_clock *clock, const char *unit,
+			  uint64_t start_cycles, uint64_t end_cycles, uint32_t clock_mhz,
+			  uint64_t seen_ns, uint64_t job)
 {
 	double start_us, end_us;
 
-	if (!npu_profiler_enabled() || !clock_mhz || end_cycles < start_cycles)
+	if (!npu_prof_enabled(p) || !clock_mhz || end_cycles < start_cycles)
 		return;
 	start_us = (double)start_cycles / clock_mhz;
 	end_us = (double)end_cycles / clock_mhz;
-	pthread_mutex_lock(&prof.lock);
+	pthread_mutex_lock(&p->lock);
 	if (!clock->valid) {
 		clock->offset_us = seen_ns / 1e3 - end_us;
 		clock->valid = true;
 	}
-	add_sample("device", (uint64_t)((end_us - start_us) * 1e3));
-	write_event("execute", unit, 0, start_us + clock->offset_us, end_us - start_us, job);
-	pthread_mutex_unlock(&prof.lock);
+	add_sample(p, "device", (uint64_t)((end_us - start_us) * 1e3));
+	write_event(p, "execute", unit, 0, start_us + clock->offset_us, end_us - start_us, job);
+	pthread_mutex_unlock(&p->lock);
+}
+
+npu_status npu_ctx_profiler_flush(npu_context *ctx)
+{
+	struct npu_profiler *p;
+
+	if (!ctx)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "the context must not be NULL");
+	p = &ctx->prof;
+	pthread_mutex_lock(&p->lock);
+	if (p->trace && fflush(p->trace)) {
+		pthread_mutex_unlock(&p->lock);
+		return npu_fail(NPU_ERR_IO, "profiler: cannot write the trace file %s", p->path);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NPU_OK;
 }
 
 npu_status npu_profiler_flush(void)
 {
-	pthread_mutex_lock(&prof.lock);
-	if (prof.trace && fflush(prof.trace)) {
-		pthread_mutex_unlock(&prof.lock);
-		return npu_fail(NPU_ERR_IO, "profiler: cannot write the trace file");
-	}
-	pthread_mutex_unlock(&prof.lock);
-	return NPU_OK;
+	return npu_ctx_profiler_flush(npu_default_context());
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -247,26 +288,35 @@ void npu_latency_print(FILE *out, const char *title, const npu_latency_summary *
 		"99.9 percentile latency (ns)", (unsigned long long)s->p999_ns);
 }
 
-void npu_profiler_print_summary(FILE *out)
+void npu_ctx_profiler_print_summary(npu_context *ctx, FILE *out)
 {
 	static const char *const order[] = { "inference", "device", "load", "feed_inputs",
 					     "enqueue", "wait", "fetch_outputs" };
+	struct npu_profiler *p;
 
-	pthread_mutex_lock(&prof.lock);
+	if (!ctx || !out)
+		return;
+	p = &ctx->prof;
+	pthread_mutex_lock(&p->lock);
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-		for (size_t i = 0; i < prof.name_count; i++) {
+		for (size_t i = 0; i < p->name_count; i++) {
 			npu_latency_summary s;
 			char title[64];
 
-			if (strcmp(prof.names[i].name, order[k]) || !prof.names[i].count)
+			if (strcmp(p->names[i].name, order[k]) || !p->names[i].count)
 				continue;
-			if (npu_latency_stats(prof.names[i].ns, prof.names[i].count, &s))
+			if (npu_latency_stats(p->names[i].ns, p->names[i].count, &s))
 				continue;
 			snprintf(title, sizeof(title), "%s%s Summary",
-				 k == 0 ? "Inference Results" : prof.names[i].name,
+				 k == 0 ? "Inference Results" : p->names[i].name,
 				 k == 0 ? "" : " span");
 			npu_latency_print(out, title, &s);
 		}
 	}
-	pthread_mutex_unlock(&prof.lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void npu_profiler_print_summary(FILE *out)
+{
+	npu_ctx_profiler_print_summary(npu_default_context(), out);
 }

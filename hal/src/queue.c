@@ -169,8 +169,9 @@ static void *reaper(void *p)
 		};
 		s->done_ns = npu_prof_now_ns();
 		if (!st)
-			npu_prof_device_span(&ru->clock, su->unit.name, w.start_ts, w.end_ts,
-					     su->info.clock_mhz, s->done_ns, s->seqno);
+			npu_prof_device_span(NPU_RUNNER_PROF(q->runner), &ru->clock, su->unit.name,
+					     w.start_ts, w.end_ts, su->info.clock_mhz, s->done_ns,
+					     s->seqno);
 		s->state = SLOT_DONE;
 		fifo_push(&q->done, s);
 		q->done_count++;
@@ -349,9 +350,9 @@ static npu_status queue_submit(npu_queue *q, const void *const *inputs, void *co
 	}
 	pthread_mutex_unlock(&q->lock);
 	pthread_mutex_unlock(&q->submit_lock[s->unit]);
-	if (!st && npu_profiler_enabled()) {
-		npu_prof_host_span("feed_inputs", t0, t1, seqno);
-		npu_prof_host_span("enqueue", t1, t2, seqno);
+	if (!st && npu_prof_enabled(NPU_RUNNER_PROF(r))) {
+		npu_prof_host_span(NPU_RUNNER_PROF(r), "feed_inputs", t0, t1, seqno);
+		npu_prof_host_span(NPU_RUNNER_PROF(r), "enqueue", t1, t2, seqno);
 	}
 	return st;
 }
@@ -406,12 +407,13 @@ npu_status npu_queue_recv(npu_queue *q, int64_t timeout_ns, void **context,
 				       r->outputs[i]->byte_size);
 		if (info)
 			*info = s->info;
-		if (npu_profiler_enabled()) {
+		if (npu_prof_enabled(NPU_RUNNER_PROF(r))) {
+			struct npu_profiler *prof = NPU_RUNNER_PROF(r);
 			uint64_t now = npu_prof_now_ns();
 
-			npu_prof_host_span("wait", s->queued_ns, s->done_ns, s->seqno);
-			npu_prof_host_span("fetch_outputs", t0, now, s->seqno);
-			npu_prof_host_span("inference", s->submit_ns, now, s->seqno);
+			npu_prof_host_span(prof, "wait", s->queued_ns, s->done_ns, s->seqno);
+			npu_prof_host_span(prof, "fetch_outputs", t0, now, s->seqno);
+			npu_prof_host_span(prof, "inference", s->submit_ns, now, s->seqno);
 		}
 	} else {
 		npu_fail(st, "%s", s->message);

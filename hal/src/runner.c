@@ -8,137 +8,14 @@
  * its commands in order, so jobs queued on one unit never see each other's
  * tensors in DRAM even though they use the same addresses.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "runner.h"
-
-/* How long a run waits for the device before giving up (NPU_JOB_TIMEOUT_MS). */
-#define RUN_TIMEOUT_MS_DEFAULT 60000
-
-static const char *const job_status_text[] = {
-	[NPU_JOB_OK] = "ok",
-	[NPU_JOB_BAD_DESC] = "malformed command or instruction",
-	[NPU_JOB_DRAM_OOB] = "DRAM access out of bounds",
-	[NPU_JOB_DMA_FAULT] = "host memory access failed",
-	[NPU_JOB_TIMEOUT] = "program exceeded its cycle budget",
-	[NPU_JOB_HANG] = "device made no progress (job timeout)",
-	[NPU_JOB_CANCELLED] = "cancelled by a reset",
-	[NPU_JOB_DEVICE_LOST] = "device lost",
-};
-
-const char *npu_job_status_text(uint32_t status)
-{
-	if (status < sizeof(job_status_text) / sizeof(job_status_text[0]) &&
-	    job_status_text[status])
-		return job_status_text[status];
-	return "unknown status";
-}
-
-int64_t npu_run_timeout_ns(void)
-{
-	const char *env = getenv("NPU_JOB_TIMEOUT_MS");
-	long ms = env ? strtol(env, NULL, 10) : 0;
-
-	return (ms > 0 ? ms : RUN_TIMEOUT_MS_DEFAULT) * 1000000ll;
-}
-
-npu_status npu_bo_new(int fd, uint64_t size, struct npu_hal_bo *bo)
-{
-	struct npu_bo_create create = { .size = size };
-
-	memset(bo, 0, sizeof(*bo));
-	if (ioctl(fd, NPU_IOCTL_BO_CREATE, &create) < 0)
-		return npu_fail(errno == ENOMEM ? NPU_ERR_NO_MEMORY : NPU_ERR_IO,
-				"cannot create a %llu-byte device buffer: %s",
-				(unsigned long long)size, strerror(errno));
-	bo->fd = fd;
-	bo->handle = create.handle;
-	bo->size = size;
-	bo->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       (off_t)create.mmap_offset);
-	if (bo->map == MAP_FAILED) {
-		struct npu_bo_free fr = { .handle = create.handle };
-		int err = errno;
-
-		ioctl(fd, NPU_IOCTL_BO_FREE, &fr);
-		bo->map = NULL;
-		return npu_fail(NPU_ERR_NO_MEMORY, "cannot map a %llu-byte device buffer: %s",
-				(unsigned long long)size, strerror(err));
-	}
-	return NPU_OK;
-}
-
-void npu_bo_delete(struct npu_hal_bo *bo)
-{
-	struct npu_bo_free fr = { .handle = bo->handle };
-
-	if (!bo->handle)
-		return;
-	if (bo->map)
-		munmap(bo->map, bo->size);
-	ioctl(bo->fd, NPU_IOCTL_BO_FREE, &fr);
-	memset(bo, 0, sizeof(*bo));
-}
-
-npu_status npu_job_wait(const struct npu_session_unit *su, uint64_t seqno, int64_t timeout_ns,
-			struct npu_wait *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->seqno = seqno;
-	w->timeout_ns = timeout_ns;
-	while (ioctl(su->fd, NPU_IOCTL_WAIT, w) < 0) {
-		switch (errno) {
-		case EINTR:
-			continue;
-		case EIO:
-			return npu_fail(NPU_ERR_JOB_FAILED,
-					"job %llu failed on %s: %s (command %u, instruction %u)",
-					(unsigned long long)w->seqno, su->unit.name,
-					npu_job_status_text(w->status), w->info >> 16,
-					w->info & 0xffff);
-		case ETIME:
-			return npu_fail(NPU_ERR_TIMEOUT,
-					"job %llu on %s did not finish within %lld ms (NPU_JOB_TIMEOUT_MS)",
-					(unsigned long long)seqno, su->unit.name,
-					(long long)(timeout_ns / 1000000));
-		case ENODEV:
-			return npu_fail(NPU_ERR_NO_DEVICE, "%s: the device is gone", su->unit.name);
-		default:
-			return npu_fail(NPU_ERR_IO, "waiting for job %llu on %s: %s",
-					(unsigned long long)seqno, su->unit.name, strerror(errno));
-		}
-	}
-	return NPU_OK;
-}
-
-npu_status npu_job_submit(const struct npu_session_unit *su, uint32_t pe,
-			  const struct npu_job_cmd *cmds, uint32_t count, uint64_t *seqno)
-{
-	struct npu_submit sub = {
-		.cmds = (uintptr_t)cmds, .cmd_count = count, .pe = pe,
-	};
-
-	while (ioctl(su->fd, NPU_IOCTL_SUBMIT, &sub) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == ENODEV)
-			return npu_fail(NPU_ERR_NO_DEVICE, "%s: the device is gone", su->unit.name);
-		return npu_fail(errno == ENOSPC || errno == EAGAIN ? NPU_ERR_BUSY : NPU_ERR_IO,
-				"cannot submit a job to %s: %s", su->unit.name, strerror(errno));
-	}
-	*seqno = sub.seqno;
-	return NPU_OK;
-}
 
 /* PEs of a unit that get a copy of the program: both for /dev/npuN. */
 static unsigned int unit_pe_targets(const struct npu_session_unit *su, uint32_t *pes)
@@ -172,7 +49,8 @@ static npu_status check_fits(const npu_program *p, const struct npu_session_unit
 }
 
 /* Copies the code and constant sections into the unit's DRAM (each PE for npuN). */
-static npu_status load_sections(const npu_program *p, const struct npu_session_unit *su)
+static npu_status load_sections(const npu_program *p, const struct npu_session_unit *su,
+				int64_t timeout_ns)
 {
 	struct npu_job_cmd cmds[NPU_JOB_MAX_CMDS];
 	struct npu_hal_bo bos[NPU_PROG_MAX_SECTIONS];
@@ -202,7 +80,7 @@ static npu_status load_sections(const npu_program *p, const struct npu_session_u
 
 		st = npu_job_submit(su, su->info.fused || npes == 1 ? 0 : pes[k], cmds, n, &seqno);
 		if (!st)
-			st = npu_job_wait(su, seqno, npu_run_timeout_ns(), &w);
+			st = npu_job_wait(su, seqno, timeout_ns, &w);
 	}
 	for (uint32_t i = 0; i < n; i++)
 		npu_bo_delete(&bos[i]);
@@ -284,7 +162,7 @@ npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **
 		r->units[u].su = &s->units[u];
 		st = check_fits(p, &s->units[u]);
 		if (!st)
-			st = load_sections(p, &s->units[u]);
+			st = load_sections(p, &s->units[u], npu_context_job_timeout_ns(s->ctx));
 		if (!st)
 			st = unit_init(r, &r->units[u]);
 		if (st) {
@@ -293,7 +171,7 @@ npu_status npu_runner_create(npu_session *s, const npu_program *p, npu_runner **
 			return st;
 		}
 	}
-	npu_prof_host_span("load", t0, npu_prof_now_ns(), 0);
+	npu_prof_host_span(&s->ctx->prof, "load", t0, npu_prof_now_ns(), 0);
 	*out = r;
 	return NPU_OK;
 }
@@ -356,47 +234,6 @@ void npu_runner_staging_handles(const npu_runner *r, const struct npu_hal_bo *st
 		handles[i] = staging[i].handle;
 }
 
-void *npu_alloc_tensor(size_t bytes)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *p = NULL;
-
-	if (!bytes || posix_memalign(&p, page > 0 ? (size_t)page : 4096, bytes))
-		return NULL;
-	return p;
-}
-
-void npu_free_tensor(void *tensor)
-{
-	free(tensor);
-}
-
-/*
- * A read-only userptr BO over the caller's input, or 0 when the input is too
- * small or unaligned to be worth it, or the system refuses the pin (the
- * caller then copies). The whole last page is pinned: it is mapped anyway.
- */
-uint32_t npu_runner_pin_input(const struct npu_session_unit *su, const void *p, uint64_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	struct npu_bo_userptr up = { .flags = NPU_BO_USERPTR_READONLY };
-
-	if (page <= 0 || size < NPU_IN_PLACE_MIN_BYTES || (uintptr_t)p % (uintptr_t)page)
-		return 0;
-	up.user_ptr = (uintptr_t)p;
-	up.size = (size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
-	if (ioctl(su->fd, NPU_IOCTL_BO_USERPTR, &up) < 0)
-		return 0;
-	return up.handle;
-}
-
-static void npu_runner_unpin(const struct npu_session_unit *su, uint32_t handle)
-{
-	struct npu_bo_free fr = { .handle = handle };
-
-	ioctl(su->fd, NPU_IOCTL_BO_FREE, &fr);
-}
-
 unsigned int npu_runner_feed_inputs(const npu_runner *r, const struct npu_session_unit *su,
 				    const struct npu_hal_bo *staging, const void *const *inputs,
 				    bool in_place, uint32_t *handles, uint32_t *pinned)
@@ -404,8 +241,7 @@ unsigned int npu_runner_feed_inputs(const npu_runner *r, const struct npu_sessio
 	unsigned int count = 0;
 
 	for (size_t i = 0; i < r->input_count; i++) {
-		pinned[i] = in_place ? npu_runner_pin_input(su, inputs[i],
-							    r->inputs[i]->byte_size) : 0;
+		pinned[i] = in_place ? npu_bo_pin(su->fd, inputs[i], r->inputs[i]->byte_size) : 0;
 		if (pinned[i]) {
 			handles[i] = pinned[i];
 			count++;
@@ -421,7 +257,7 @@ void npu_runner_unpin_inputs(const npu_runner *r, const struct npu_session_unit 
 {
 	for (size_t i = 0; i < r->input_count; i++)
 		if (pinned[i])
-			npu_runner_unpin(su, pinned[i]);
+			npu_bo_unpin(su->fd, pinned[i]);
 }
 
 npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const *outputs,
@@ -461,7 +297,7 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 	npu_runner_unpin_inputs(r, ru->su, pinned);
 	t[2] = npu_prof_now_ns();
 	if (!st)
-		st = npu_job_wait(ru->su, seqno, npu_run_timeout_ns(), &w);
+		st = npu_job_wait(ru->su, seqno, npu_context_job_timeout_ns(r->session->ctx), &w);
 	t[3] = npu_prof_now_ns();
 	if (!st) {
 		for (size_t i = 0; i < r->output_count; i++)
@@ -476,13 +312,15 @@ npu_status npu_runner_run(npu_runner *r, const void *const *inputs, void *const 
 		}
 	}
 	t[4] = npu_prof_now_ns();
-	if (!st && npu_profiler_enabled()) {
-		npu_prof_host_span("feed_inputs", t[0], t[1], seqno);
-		npu_prof_host_span("enqueue", t[1], t[2], seqno);
-		npu_prof_host_span("wait", t[2], t[3], seqno);
-		npu_prof_host_span("fetch_outputs", t[3], t[4], seqno);
-		npu_prof_host_span("inference", t[0], t[4], seqno);
-		npu_prof_device_span(&ru->clock, ru->su->unit.name, w.start_ts, w.end_ts,
+	if (!st && npu_prof_enabled(NPU_RUNNER_PROF(r))) {
+		struct npu_profiler *prof = NPU_RUNNER_PROF(r);
+
+		npu_prof_host_span(prof, "feed_inputs", t[0], t[1], seqno);
+		npu_prof_host_span(prof, "enqueue", t[1], t[2], seqno);
+		npu_prof_host_span(prof, "wait", t[2], t[3], seqno);
+		npu_prof_host_span(prof, "fetch_outputs", t[3], t[4], seqno);
+		npu_prof_host_span(prof, "inference", t[0], t[4], seqno);
+		npu_prof_device_span(prof, &ru->clock, ru->su->unit.name, w.start_ts, w.end_ts,
 				     ru->su->info.clock_mhz, t[3], seqno);
 	}
 	pthread_mutex_unlock(&ru->lock);
@@ -520,14 +358,14 @@ npu_status npu_runner_run_host(npu_runner *r, const void *const *inputs, void *c
 	}
 	t1 = npu_prof_now_ns();
 	if (!st) {
-		npu_prof_host_span("quantize_lower", t0, t1, 0);
+		npu_prof_host_span(NPU_RUNNER_PROF(r), "quantize_lower", t0, t1, 0);
 		st = npu_runner_run(r, (const void *const *)dev_in, dev_out, info);
 	}
 	t0 = npu_prof_now_ns();
 	for (size_t i = 0; i < r->output_count && !st; i++)
 		st = npu_tensor_from_device(r->outputs[i], dev_out[i], outputs[i]);
 	if (!st)
-		npu_prof_host_span("unlower_dequantize", t0, npu_prof_now_ns(), 0);
+		npu_prof_host_span(NPU_RUNNER_PROF(r), "unlower_dequantize", t0, npu_prof_now_ns(), 0);
 	for (size_t i = 0; i < NPU_PROG_MAX_TENSORS; i++) {
 		free(dev_in[i]);
 		free(dev_out[i]);

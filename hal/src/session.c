@@ -10,15 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "discover.h"
 #include "error.h"
+#include "ioctl.h"
 #include "session.h"
 
-static npu_status resolve_units(const char *text, const npu_open_options *opts,
-				struct npu_roots *roots, struct npu_unit **units, size_t *count)
+/* Discovers the devices under roots and allocates units for the spec text. */
+static npu_status resolve_units(const char *text, const struct npu_roots *roots,
+				struct npu_unit **units, size_t *count)
 {
 	struct npu_topology topo;
 	npu_spec *spec;
@@ -27,11 +29,6 @@ static npu_status resolve_units(const char *text, const npu_open_options *opts,
 
 	*units = NULL;
 	*count = 0;
-	if (!text)
-		text = npu_spec_default_text();
-	st = npu_roots_resolve(opts, roots);
-	if (st)
-		return st;
 	st = npu_spec_parse(text, &spec);
 	if (st)
 		return st;
@@ -56,24 +53,37 @@ static npu_status resolve_units(const char *text, const npu_open_options *opts,
 	return NPU_OK;
 }
 
-npu_status npu_spec_resolve(const char *spec, const npu_open_options *opts, char ***paths,
-			    size_t *count)
+/* The 1.0 rule: roots from the options, else the environment now; spec from the environment now. */
+static npu_status legacy_where(const char **spec, const npu_open_options *opts,
+			       struct npu_roots *roots)
 {
-	struct npu_roots roots;
+	if (!*spec)
+		*spec = npu_spec_default_text();
+	return npu_roots_resolve(opts, roots);
+}
+
+static npu_status context_where(npu_context *ctx, const char **spec, struct npu_roots *roots)
+{
+	if (!ctx)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "the context must not be NULL");
+	if (!*spec)
+		*spec = npu_context_devices(ctx);
+	return npu_roots_of(ctx, roots);
+}
+
+static npu_status spec_resolve(const char *spec, const struct npu_roots *roots, char ***paths,
+			       size_t *count)
+{
 	struct npu_unit *units;
 	size_t n;
 	npu_status st;
 
-	if (!paths || !count)
-		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "paths and count must not be NULL");
-	*paths = NULL;
-	*count = 0;
-	st = resolve_units(spec, opts, &roots, &units, &n);
+	st = resolve_units(spec, roots, &units, &n);
 	if (st)
 		return st;
 	*paths = calloc(n, sizeof(**paths));
 	for (size_t i = 0; *paths && i < n; i++) {
-		size_t len = strlen(roots.devfs) + 1 + strlen(units[i].name) + 1;
+		size_t len = strlen(roots->devfs) + 1 + strlen(units[i].name) + 1;
 
 		(*paths)[i] = malloc(len);
 		if (!(*paths)[i]) {
@@ -81,13 +91,40 @@ npu_status npu_spec_resolve(const char *spec, const npu_open_options *opts, char
 			*paths = NULL;
 			break;
 		}
-		snprintf((*paths)[i], len, "%s/%s", roots.devfs, units[i].name);
+		snprintf((*paths)[i], len, "%s/%s", roots->devfs, units[i].name);
 	}
 	free(units);
 	if (!*paths)
 		return npu_fail(NPU_ERR_NO_MEMORY, "no memory for %zu paths", n);
 	*count = n;
 	return NPU_OK;
+}
+
+npu_status npu_spec_resolve(const char *spec, const npu_open_options *opts, char ***paths,
+			    size_t *count)
+{
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!paths || !count)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "paths and count must not be NULL");
+	*paths = NULL;
+	*count = 0;
+	st = legacy_where(&spec, opts, &roots);
+	return st ? st : spec_resolve(spec, &roots, paths, count);
+}
+
+npu_status npu_ctx_spec_resolve(npu_context *ctx, const char *spec, char ***paths, size_t *count)
+{
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!paths || !count)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "paths and count must not be NULL");
+	*paths = NULL;
+	*count = 0;
+	st = context_where(ctx, &spec, &roots);
+	return st ? st : spec_resolve(spec, &roots, paths, count);
 }
 
 void npu_paths_free(char **paths, size_t count)
@@ -119,9 +156,30 @@ static void describe_holder(const struct npu_roots *roots, const struct npu_unit
 	npu_topology_free(&topo);
 }
 
+/* The ABI version first (a driver of another major may lay out DEVICE_INFO differently). */
+static npu_status check_device_file(int fd, const char *path, struct npu_device_info *info)
+{
+	struct npu_version version = { 0 };
+	int r = npu_ioctl_version(fd, &version);
+	npu_status st;
+
+	if (!r) {
+		st = npu_abi_check(path, &version);
+		if (st)
+			return st;
+		memset(info, 0, sizeof(*info));
+		r = npu_ioctl_device_info(fd, info);
+	}
+	if (r)
+		return npu_fail(r == -ENOTTY ? NPU_ERR_NO_DEVICE : NPU_ERR_IO,
+				"%s does not answer as an NPU device file: %s", path, strerror(-r));
+	return NPU_OK;
+}
+
 static npu_status open_unit(const struct npu_roots *roots, struct npu_session_unit *su)
 {
 	char path[sizeof(roots->devfs) + NPU_DEVFILE_NAME_MAX + 2], holder[128];
+	npu_status st;
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", roots->devfs, su->unit.name);
@@ -153,29 +211,23 @@ static npu_status open_unit(const struct npu_roots *roots, struct npu_session_un
 			return npu_fail(NPU_ERR_IO, "cannot open %s: %s", path, strerror(err));
 		}
 	}
-	memset(&su->info, 0, sizeof(su->info));
-	if (ioctl(su->fd, NPU_IOCTL_DEVICE_INFO, &su->info) < 0) {
-		err = errno;
+	st = check_device_file(su->fd, path, &su->info);
+	if (st) {
 		close(su->fd);
 		su->fd = -1;
-		return npu_fail(err == ENOTTY ? NPU_ERR_NO_DEVICE : NPU_ERR_IO,
-				"%s does not answer as an NPU device file: %s", path, strerror(err));
 	}
-	return NPU_OK;
+	return st;
 }
 
-npu_status npu_session_open(const char *spec, const npu_open_options *opts, npu_session **out)
+static npu_status session_open(npu_context *ctx, const char *spec,
+			       const struct npu_roots *roots, npu_session **out)
 {
-	struct npu_roots roots;
 	struct npu_unit *units;
 	npu_session *s;
 	size_t n;
 	npu_status st;
 
-	if (!out)
-		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "out must not be NULL");
-	*out = NULL;
-	st = resolve_units(spec, opts, &roots, &units, &n);
+	st = resolve_units(spec, roots, &units, &n);
 	if (st)
 		return st;
 	s = calloc(1, sizeof(*s) + n * sizeof(s->units[0]));
@@ -189,8 +241,9 @@ npu_status npu_session_open(const char *spec, const npu_open_options *opts, npu_
 	}
 	free(units);
 	s->count = n;
+	s->ctx = npu_context_ref(ctx);
 	for (size_t i = 0; i < n; i++) {
-		st = open_unit(&roots, &s->units[i]);
+		st = open_unit(roots, &s->units[i]);
 		if (st) {
 			npu_session_close(s);
 			return st;
@@ -200,6 +253,30 @@ npu_status npu_session_open(const char *spec, const npu_open_options *opts, npu_
 	return NPU_OK;
 }
 
+npu_status npu_session_open(const char *spec, const npu_open_options *opts, npu_session **out)
+{
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!out)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "out must not be NULL");
+	*out = NULL;
+	st = legacy_where(&spec, opts, &roots);
+	return st ? st : session_open(npu_default_context(), spec, &roots, out);
+}
+
+npu_status npu_ctx_session_open(npu_context *ctx, const char *spec, npu_session **out)
+{
+	struct npu_roots roots;
+	npu_status st;
+
+	if (!out)
+		return npu_fail(NPU_ERR_INVALID_ARGUMENT, "out must not be NULL");
+	*out = NULL;
+	st = context_where(ctx, &spec, &roots);
+	return st ? st : session_open(ctx, spec, &roots, out);
+}
+
 void npu_session_close(npu_session *s)
 {
 	if (!s)
@@ -207,6 +284,7 @@ void npu_session_close(npu_session *s)
 	for (size_t i = 0; i < s->count; i++)
 		if (s->units[i].fd >= 0)
 			close(s->units[i].fd);
+	npu_context_free(s->ctx);
 	free(s);
 }
 

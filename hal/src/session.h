@@ -16,6 +16,7 @@ struct npu_session_unit {
 };
 
 struct npu_session {
+	npu_context *ctx;		/* a reference: log, profiler, job timeout */
 	/*
 	 * A runner owns the DRAM of every unit (code and constants live there),
 	 * so one session holds one runner at a time.

@@ -195,6 +195,42 @@ TEST_F(tree, explicit_spec_wins_over_environment)
 	unsetenv("FURIOSA_DEVICES");
 }
 
+TEST_F(tree, a_context_carries_roots_and_default_spec)
+{
+	npu_card_info *cards;
+	npu_context *ctx;
+	char **paths;
+	size_t n;
+
+	setenv("FURIOSA_DEVICES", "npu:0:0", 1);	/* a context made with _new() ignores it */
+	ASSERT_EQ(NPU_OK, npu_context_new(&ctx));
+	ASSERT_EQ(NPU_OK, npu_context_set_roots(ctx, self->sys, self->dev));
+	ASSERT_EQ(NPU_OK, npu_ctx_list_cards(ctx, &cards, &n));
+	EXPECT_EQ(2u, n);
+	npu_cards_free(cards);
+	ASSERT_EQ(NPU_OK, npu_context_set_devices(ctx, "npu:1:0"));
+	ASSERT_EQ(NPU_OK, npu_ctx_spec_resolve(ctx, NULL, &paths, &n));
+	ASSERT_EQ(1u, n);
+	EXPECT_NE(NULL, strstr(paths[0], "/dev/npu1pe0"));
+	npu_paths_free(paths, n);
+	npu_context_free(ctx);
+	unsetenv("FURIOSA_DEVICES");
+}
+
+TEST_F(tree, opening_a_file_that_is_no_npu_fails_with_advice)
+{
+	npu_session *s = (npu_session *)1;
+	npu_context *ctx;
+
+	/* The fake device files are plain files: NPU_IOCTL_VERSION gets ENOTTY. */
+	ASSERT_EQ(NPU_OK, npu_context_new(&ctx));
+	ASSERT_EQ(NPU_OK, npu_context_set_roots(ctx, self->sys, self->dev));
+	EXPECT_EQ(NPU_ERR_NO_DEVICE, npu_ctx_session_open(ctx, "npu:0:1", &s));
+	EXPECT_EQ(NULL, s);
+	EXPECT_NE(NULL, strstr(npu_last_error(), "npu0pe1 does not answer as an NPU device file"));
+	npu_context_free(ctx);
+}
+
 TEST_F(tree, no_driver_means_no_device_with_advice)
 {
 	npu_open_options none = { .sysfs_root = "/nonexistent-npu-root", .devfs_root = "/dev" };
