@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 #define GUARD		64	/* canary bytes on each side of a range */
@@ -28,16 +29,8 @@ FIXTURE(dma)
 	int expected_pe;	/* the PE WAIT must report, -1 if either may run it */
 };
 
-FIXTURE_VARIANT(dma)
-{
-	enum npu_file_kind kind;
-	uint32_t pe;
-	bool upper_half;	/* use the second half of the window */
-};
-
-FIXTURE_VARIANT_ADD(dma, pe0) { .kind = NPU_FILE_PE0 };
-FIXTURE_VARIANT_ADD(dma, pe1) { .kind = NPU_FILE_PE1 };
-FIXTURE_VARIANT_ADD(dma, fused) { .kind = NPU_FILE_FUSED, .upper_half = true };
+NPU_FILE_VARIANT(dma);
+NPU_FILE_VARIANTS_ADD(dma);
 FIXTURE_VARIANT_ADD(dma, all_pe0) { .kind = NPU_FILE_ALL, .pe = 0 };
 FIXTURE_VARIANT_ADD(dma, all_pe1) { .kind = NPU_FILE_ALL, .pe = 1 };
 FIXTURE_VARIANT_ADD(dma, all_any) { .kind = NPU_FILE_ALL, .pe = NPU_PE_ANY };
@@ -46,13 +39,7 @@ FIXTURE_SETUP(dma)
 {
 	struct npu_device_info info;
 
-	self->fd = -1;
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-	self->fd = npu_open(0, variant->kind, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", npu_file_kind_name(variant->kind),
-				      strerror(-self->fd));
-	ASSERT_EQ(0, npu_device_info(self->fd, &info));
+	NPU_SETUP_OPEN_NPU0(self->fd, variant->kind, &info);
 	self->pe = variant->pe;
 	if (variant->kind == NPU_FILE_PE0 || variant->kind == NPU_FILE_PE1)
 		self->expected_pe = variant->kind == NPU_FILE_PE1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 /* Exit codes of the child that tries the second open. */
@@ -63,45 +64,29 @@ static int open_after_release(unsigned int dev, enum npu_file_kind kind)
 	}
 }
 
-FIXTURE(excl)
-{
-	int unused;
-};
+NPU_FIXTURE_OVER_FILE_KINDS(excl);
 
-FIXTURE_VARIANT(excl)
-{
-	enum npu_file_kind first;
-};
+FIXTURE_VARIANT_ADD(excl, all) { .kind = NPU_FILE_ALL };
+FIXTURE_VARIANT_ADD(excl, pe0) { .kind = NPU_FILE_PE0 };
+FIXTURE_VARIANT_ADD(excl, pe1) { .kind = NPU_FILE_PE1 };
+FIXTURE_VARIANT_ADD(excl, fused) { .kind = NPU_FILE_FUSED };
+FIXTURE_VARIANT_ADD(excl, mgmt) { .kind = NPU_FILE_MGMT };
 
-FIXTURE_VARIANT_ADD(excl, all) { .first = NPU_FILE_ALL };
-FIXTURE_VARIANT_ADD(excl, pe0) { .first = NPU_FILE_PE0 };
-FIXTURE_VARIANT_ADD(excl, pe1) { .first = NPU_FILE_PE1 };
-FIXTURE_VARIANT_ADD(excl, fused) { .first = NPU_FILE_FUSED };
-FIXTURE_VARIANT_ADD(excl, mgmt) { .first = NPU_FILE_MGMT };
-
-FIXTURE_SETUP(excl)
-{
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-}
-
-FIXTURE_TEARDOWN(excl)
-{
-}
+NPU_FIXTURE_NEEDS_NPU0(excl)
 
 /* The variant's file is open; try every file from a child and from here. */
 TEST_F_TIMEOUT(excl, matrix, 60)
 {
-	const char *first = npu_file_kind_name(variant->first);
+	const char *first = npu_file_kind_name(variant->kind);
 	int fd;
 
 	NPU_RETURN_IF_SKIPPED();
-	fd = npu_open(0, variant->first, 0);
+	fd = npu_open(0, variant->kind, 0);
 	ASSERT_LE(0, fd) TH_LOG("open %s on an idle card: %s", first, strerror(-fd));
 
 	for (int second = 0; second < NPU_FILE_KIND_COUNT; second++) {
 		const char *name = npu_file_kind_name(second);
-		bool conflict = npu_file_pe_mask(variant->first) & npu_file_pe_mask(second);
+		bool conflict = npu_file_pe_mask(variant->kind) & npu_file_pe_mask(second);
 		int err = 0, res = open_in_child(0, second, &err);
 		int fd2;
 
@@ -264,29 +249,13 @@ static void kill_owner(struct __test_metadata *_metadata, enum npu_file_kind kin
 	}
 }
 
-FIXTURE(owner)
-{
-	int unused;
-};
-
-FIXTURE_VARIANT(owner)
-{
-	enum npu_file_kind kind;
-};
+NPU_FIXTURE_OVER_FILE_KINDS(owner);
 
 FIXTURE_VARIANT_ADD(owner, all) { .kind = NPU_FILE_ALL };
 FIXTURE_VARIANT_ADD(owner, pe1) { .kind = NPU_FILE_PE1 };
 FIXTURE_VARIANT_ADD(owner, fused) { .kind = NPU_FILE_FUSED };
 
-FIXTURE_SETUP(owner)
-{
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-}
-
-FIXTURE_TEARDOWN(owner)
-{
-}
+NPU_FIXTURE_NEEDS_NPU0(owner)
 
 TEST_F(owner, killed_while_idle)
 {

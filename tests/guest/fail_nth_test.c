@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fault_util.h"
 #include "npu_sys_util.h"
 #include "npu_util.h"
 
@@ -62,22 +63,6 @@
 
 /* -ENOMEM as fail_function's retval file wants it (an unsigned 64-bit value). */
 #define RETVAL_ENOMEM "0xfffffffffffffff4"
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = errno;
-	close(fd);
-	if (n < 0)
-		return -err;
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
 
 /* A fault-injection setting of the sweep; saved at setup, restored at teardown. */
 struct knob {
@@ -131,10 +116,10 @@ static void restore_knobs(struct _test_data_fail_nth *self)
 {
 	for (size_t i = 0; i < NKNOBS; i++) {
 		if (self->changed[i])
-			write_file(knobs[i].path, self->saved[i]);
+			npu_write_file(knobs[i].path, self->saved[i]);
 		self->changed[i] = false;
 	}
-	write_file(DBG "/fail_function/inject", "\n");
+	npu_write_file(DBG "/fail_function/inject", "\n");
 }
 
 /*
@@ -185,7 +170,7 @@ static int register_functions(struct _test_data_fail_nth *self,
 			      struct __test_metadata *_metadata, const char *only)
 {
 	char path[PATH_MAX];
-	int ret = write_file(DBG "/fail_function/inject", "\n");
+	int ret = npu_write_file(DBG "/fail_function/inject", "\n");
 
 	if (ret) {
 		TH_LOG("clearing fail_function/inject: %s", strerror(-ret));
@@ -196,14 +181,14 @@ static int register_functions(struct _test_data_fail_nth *self,
 
 		if (only && strcmp(only, name))
 			continue;
-		ret = write_file(DBG "/fail_function/inject", name);
+		ret = npu_write_file(DBG "/fail_function/inject", name);
 		if (ret) {
 			TH_LOG("fail_function/inject %s: %s", name, strerror(-ret));
 			return ret;
 		}
 		if (self->errno_type[i]) {
 			snprintf(path, sizeof(path), DBG "/fail_function/%s/retval", name);
-			ret = write_file(path, RETVAL_ENOMEM);
+			ret = npu_write_file(path, RETVAL_ENOMEM);
 			if (ret) {
 				TH_LOG("%s: %s", path, strerror(-ret));
 				return ret;
@@ -236,7 +221,7 @@ FIXTURE_SETUP(fail_nth)
 
 		ASSERT_LE(0, npu_read_line(k->path, self->saved[i], sizeof(self->saved[i])))
 			TH_LOG("cannot read %s", k->path);
-		ret = write_file(k->path, k->value);
+		ret = npu_write_file(k->path, k->value);
 		ASSERT_EQ(0, ret) TH_LOG("%s = %s: %s", k->path, k->value, strerror(-ret));
 		self->changed[i] = true;
 	}
@@ -521,7 +506,7 @@ static int sysfs_driver_write(struct sweep_ctx *c, const char *what)
 	char path[PATH_MAX + 16];
 
 	snprintf(path, sizeof(path), "%s/%s", c->driver_dir, what);
-	return write_file(path, c->busname);
+	return npu_write_file(path, c->busname);
 }
 
 static int op_bind(struct sweep_ctx *c)
@@ -700,7 +685,7 @@ static int check_reach(struct _test_data_fail_nth *self, struct __test_metadata 
 
 	if (!sc->reach[0])
 		return 0;
-	ret = write_file(DBG "/failslab/cache-filter", "Y");
+	ret = npu_write_file(DBG "/failslab/cache-filter", "Y");
 	if (ret) {
 		TH_LOG("failslab/cache-filter: %s", strerror(-ret));
 		return -1;
@@ -767,7 +752,7 @@ TEST_F_TIMEOUT(fail_nth, ioctls, 1800)
 		int points, ret;
 
 		ASSERT_EQ(0, check_reach(self, _metadata, &c, sc));
-		ret = write_file(DBG "/failslab/cache-filter", "N");
+		ret = npu_write_file(DBG "/failslab/cache-filter", "N");
 		ASSERT_EQ(0, ret) TH_LOG("failslab/cache-filter: %s", strerror(-ret));
 		ASSERT_EQ(0, register_functions(self, _metadata, NULL));
 		points = sweep(_metadata, self->nth_fd, &c, sc);
@@ -807,28 +792,18 @@ static bool wait_present(unsigned int card)
 TEST_F_TIMEOUT(fail_nth, probe, 1800)
 {
 	struct sweep_ctx c = { .out_fd = -1 };
-	struct npu_device_info info;
-	char path[PATH_MAX], link[PATH_MAX];
 	int fd, ret, points, reach;
-	ssize_t n;
 
 	NPU_RETURN_IF_SKIPPED();
 	if (!npu_device_present(PROBE_CARD))
 		SKIP(return, "/dev/npu%d_mgmt missing: needs two cards", PROBE_CARD);
-	fd = npu_open(PROBE_CARD, NPU_FILE_MGMT, 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, npu_device_info(fd, &info));
-	close(fd);
-	snprintf(c.busname, sizeof(c.busname), "%.*s", NPU_STRING_LEN - 1, info.busname);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", c.busname);
-	n = readlink(path, link, sizeof(link) - 1);
-	ASSERT_LT(0, n) TH_LOG("readlink %s: %s", path, strerror(errno));
-	link[n] = 0;
-	snprintf(c.driver_dir, sizeof(c.driver_dir), "/sys/bus/pci/drivers/%s",
-		 strrchr(link, '/') + 1);
+	ret = npu_card_busname(PROBE_CARD, c.busname, sizeof(c.busname));
+	ASSERT_EQ(0, ret) TH_LOG("DEVICE_INFO of npu%d_mgmt: %s", PROBE_CARD, strerror(-ret));
+	ret = npu_pci_driver_dir(c.busname, c.driver_dir, sizeof(c.driver_dir));
+	ASSERT_EQ(0, ret) TH_LOG("driver of %s: %s", c.busname, strerror(-ret));
 
 	if (!getenv("NPU_FAIL_NTH_PROBE_SLAB")) {
-		ret = write_file(DBG "/failslab/cache-filter", "Y");
+		ret = npu_write_file(DBG "/failslab/cache-filter", "Y");
 		ASSERT_EQ(0, ret) TH_LOG("failslab/cache-filter: %s", strerror(-ret));
 		TH_LOG("probe: driver functions only (NPU_FAIL_NTH_PROBE_SLAB=1 adds slab)");
 	}
@@ -836,7 +811,7 @@ TEST_F_TIMEOUT(fail_nth, probe, 1800)
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", c.busname, strerror(-ret));
 	reach = check_reach(self, _metadata, &c, &probe_case);
 	if (!reach && getenv("NPU_FAIL_NTH_PROBE_SLAB"))
-		reach = write_file(DBG "/failslab/cache-filter", "N");
+		reach = npu_write_file(DBG "/failslab/cache-filter", "N");
 	if (!reach)
 		reach = register_functions(self, _metadata, NULL);
 	points = reach ? -1 : sweep(_metadata, self->nth_fd, &c, &probe_case);

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "hal_test_util.h"
 #include "npuhal.h"
 
 #include "../../tools/fmnist/fmnist_set.h"
@@ -166,17 +167,12 @@ FIXTURE_SETUP(fmnist)
 	ASSERT_EQ(0, quantize_all(self)) TH_LOG("quantizing: %s", npu_last_error());
 	self->quantize_s = now() - t0;
 
-	ASSERT_EQ(NPU_OK, npu_session_open(devices, NULL, &self->session))
-		TH_LOG("session '%s': %s", devices, npu_last_error());
-	ASSERT_EQ(NPU_OK, npu_runner_create(self->session, self->prog, &self->runner))
-		TH_LOG("runner: %s", npu_last_error());
+	HAL_TEST_OPEN_RUNNER(devices, self->prog, &self->session, &self->runner);
 }
 
 FIXTURE_TEARDOWN(fmnist)
 {
-	npu_runner_destroy(self->runner);
-	npu_session_close(self->session);
-	npu_program_free(self->prog);
+	hal_test_close(self->runner, self->session, self->prog);
 	free(self->dev_in);
 	free(self->file);
 }

@@ -80,17 +80,12 @@ FIXTURE_SETUP(queue)
 	self->prog = small_matmul(self->w);
 	ASSERT_NE(NULL, self->prog) TH_LOG("%s", npu_last_error());
 	/* Four single-PE units over both cards. */
-	ASSERT_EQ(NPU_OK, npu_session_open("warboy*4", NULL, &self->session))
-		TH_LOG("%s", npu_last_error());
-	ASSERT_EQ(NPU_OK, npu_runner_create(self->session, self->prog, &self->runner))
-		TH_LOG("%s", npu_last_error());
+	HAL_TEST_OPEN_RUNNER("warboy*4", self->prog, &self->session, &self->runner);
 }
 
 FIXTURE_TEARDOWN(queue)
 {
-	npu_runner_destroy(self->runner);
-	npu_session_close(self->session);
-	npu_program_free(self->prog);
+	hal_test_close(self->runner, self->session, self->prog);
 }
 
 TEST_F_TIMEOUT(queue, every_context_returns_exactly_once_with_its_result, 600)

@@ -4,6 +4,7 @@
  * through the HAL, and runner results equal to the C reference.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -250,6 +251,55 @@ TEST_F(hal, large_aligned_inputs_are_read_in_place)
 	npu_free_tensor(aligned);
 	free(raw);
 	free(out);
+}
+
+struct log_capture {
+	int messages;
+	char last[256];
+};
+
+static void capture_log(void *data, npu_log_level level, const char *message)
+{
+	struct log_capture *c = data;
+
+	(void)level;
+	c->messages++;
+	snprintf(c->last, sizeof(c->last), "%s", message);
+}
+
+/*
+ * A session opened through a context (1.1) passes the driver's ABI check,
+ * runs like any other, survives npu_context_free() and logs through the
+ * context's function, not stderr.
+ */
+TEST_F(hal, a_context_session_runs_and_logs_through_the_context)
+{
+	struct log_capture log = { 0 };
+	char trace[] = "/tmp/hal-ctx-trace-XXXXXX";
+	npu_context *ctx;
+	npu_session *s;
+	npu_runner *r;
+	int fd;
+
+	NPU_RETURN_IF_SKIPPED();
+	fd = mkstemp(trace);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(NPU_OK, npu_context_new(&ctx));
+	npu_context_set_log_fn(ctx, capture_log, &log);
+	ASSERT_EQ(NPU_OK, npu_context_set_devices(ctx, "npu:1:1"));
+	ASSERT_EQ(NPU_OK, npu_context_set_job_timeout_ms(ctx, 30000));
+	ASSERT_EQ(NPU_OK, npu_context_set_profiler_output(ctx, trace));
+	ASSERT_EQ(NPU_OK, npu_ctx_session_open(ctx, NULL, &s)) TH_LOG("%s", npu_last_error());
+	npu_context_free(ctx);	/* the session keeps it */
+	EXPECT_STREQ("npu1pe1", npu_session_unit_name(s, 0));
+	ASSERT_EQ(NPU_OK, npu_runner_create(s, self->single, &r)) TH_LOG("%s", npu_last_error());
+	check_run(_metadata, r, self->weights_single, &self->rng);
+	EXPECT_EQ(1, log.messages);
+	EXPECT_NE(NULL, strstr(log.last, trace)) TH_LOG("last message: '%s'", log.last);
+	npu_runner_destroy(r);
+	npu_session_close(s);	/* the last reference: completes the trace */
+	unlink(trace);
 }
 
 TEST_HARNESS_MAIN

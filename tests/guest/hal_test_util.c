@@ -79,3 +79,10 @@ npu_program *hal_test_copy_program(uint64_t bytes)
 		      !npu_program_builder_add_tensor(b, &x) &&
 		      !npu_program_builder_add_tensor(b, &y));
 }
+
+void hal_test_close(npu_runner *runner, npu_session *session, npu_program *program)
+{
+	npu_runner_destroy(runner);
+	npu_session_close(session);
+	npu_program_free(program);
+}

@@ -27,21 +27,10 @@
 
 #include "kselftest_harness.h"
 #include "npu_fault_util.h"
+#include "npu_sys_util.h"
 #include "npu_util.h"
 
 #define CARD 1
-
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -errno;
-}
 
 /*
  * Waits up to 10 s for /dev/npu<CARD>_mgmt to (dis)appear: devtmpfs
@@ -100,25 +89,14 @@ FIXTURE(unplug)
 
 FIXTURE_SETUP(unplug)
 {
-	struct npu_device_info info;
-	char link[PATH_MAX], path[PATH_MAX];
-	ssize_t n;
-	int fd;
+	int ret;
 
 	if (!npu_device_present(CARD))
 		SKIP(return, "/dev/npu%d_mgmt missing: needs two cards", CARD);
-	fd = npu_open(CARD, NPU_FILE_MGMT, 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, npu_device_info(fd, &info));
-	close(fd);
-	snprintf(self->busname, sizeof(self->busname), "%.*s", NPU_STRING_LEN - 1, info.busname);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", self->busname);
-	n = readlink(path, link, sizeof(link) - 1);
-	ASSERT_LT(0, n) TH_LOG("readlink %s: %s", path, strerror(errno));
-	link[n] = 0;
-	/* the link is relative: ../../../bus/pci/drivers/npu */
-	snprintf(self->driver_dir, sizeof(self->driver_dir), "/sys/bus/pci/drivers/%s",
-		 strrchr(link, '/') + 1);
+	ret = npu_card_busname(CARD, self->busname, sizeof(self->busname));
+	ASSERT_EQ(0, ret) TH_LOG("DEVICE_INFO of npu%d_mgmt: %s", CARD, strerror(-ret));
+	ret = npu_pci_driver_dir(self->busname, self->driver_dir, sizeof(self->driver_dir));
+	ASSERT_EQ(0, ret) TH_LOG("driver of %s: %s", self->busname, strerror(-ret));
 	ASSERT_EQ(0, npu_fault_dev_open(CARD, &self->fdev));
 	/* The VM's cards have faults=on (tests/vm/config.sh): without, nothing is in flight. */
 	ASSERT_TRUE(npu_fault_supported(&self->fdev)) TH_LOG("card %d has no faults=on", CARD);
@@ -132,7 +110,7 @@ FIXTURE_TEARDOWN(unplug)
 	/* always leave the card bound for the tests that follow */
 	if (self->unbound && !npu_device_present(CARD)) {
 		snprintf(path, sizeof(path), "%s/bind", self->driver_dir);
-		write_sysfs(path, self->busname);
+		npu_write_file(path, self->busname);
 		wait_node(true);
 	}
 	/*
@@ -177,7 +155,7 @@ TEST_F_TIMEOUT(unplug, unbind_with_jobs_in_flight, 120)
 	EXPECT_EQ(-ETIME, npu_wait(fd, seq[0], 0, NULL));
 
 	snprintf(path, sizeof(path), "%s/unbind", self->driver_dir);
-	ret = write_sysfs(path, self->busname);
+	ret = npu_write_file(path, self->busname);
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->busname, strerror(-ret));
 	self->unbound = true;
 	EXPECT_TRUE(wait_node(false)) TH_LOG("/dev/npu%d_mgmt still there after unbind", CARD);
@@ -208,7 +186,7 @@ TEST_F_TIMEOUT(unplug, unbind_with_jobs_in_flight, 120)
 
 	/* rebind: the card comes back under the same name and works */
 	snprintf(path, sizeof(path), "%s/bind", self->driver_dir);
-	ret = write_sysfs(path, self->busname);
+	ret = npu_write_file(path, self->busname);
 	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", self->busname, strerror(-ret));
 	ASSERT_TRUE(wait_node(true)) TH_LOG("/dev/npu%d_mgmt did not come back", CARD);
 	self->unbound = false;
@@ -321,7 +299,7 @@ TEST_F_TIMEOUT(unplug, unbind_wakes_blocked_waiter, 120)
 	ASSERT_TRUE(wait_blocked_in_ioctl(pid)) TH_LOG("the child never blocked in WAIT");
 
 	snprintf(path, sizeof(path), "%s/unbind", self->driver_dir);
-	ASSERT_EQ(0, write_sysfs(path, self->busname));
+	ASSERT_EQ(0, npu_write_file(path, self->busname));
 	self->unbound = true;
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -342,11 +320,11 @@ TEST_F_TIMEOUT(unplug, unbind_while_fused, 120)
 	ASSERT_EQ(0, npu_device_info(fd, &info));
 	dram = info.dram_size;
 	snprintf(path, sizeof(path), "%s/unbind", self->driver_dir);
-	ASSERT_EQ(0, write_sysfs(path, self->busname));
+	ASSERT_EQ(0, npu_write_file(path, self->busname));
 	self->unbound = true;
 	close(fd);
 	snprintf(path, sizeof(path), "%s/bind", self->driver_dir);
-	ret = write_sysfs(path, self->busname);
+	ret = npu_write_file(path, self->busname);
 	ASSERT_EQ(0, ret) TH_LOG("bind: %s", strerror(-ret));
 	ASSERT_TRUE(wait_node(true));
 	self->unbound = false;

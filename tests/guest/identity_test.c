@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 #define MAX_CARDS 8
@@ -72,13 +73,7 @@ FIXTURE(card)
 	struct npu_bar bar;
 };
 
-FIXTURE_VARIANT(card)
-{
-	unsigned int dev;
-};
-
-FIXTURE_VARIANT_ADD(card, npu0) { .dev = 0 };
-FIXTURE_VARIANT_ADD(card, npu1) { .dev = 1 };
+NPU_CARD_VARIANTS(card);
 
 FIXTURE_SETUP(card)
 {
@@ -115,10 +110,23 @@ TEST_F(card, busname_is_npu_function)
 	EXPECT_EQ(variant->dev, self->info.index);
 }
 
+/*
+ * The identity register reg (a string of NPU_ID_STRING_LEN bytes) is not
+ * empty, and the driver's NUL-terminated copy `field` matches it. A macro:
+ * its ASSERT and EXPECTs act on the calling test.
+ */
+#define EXPECT_ID_STRING(bar, reg, field, reg_name) do { \
+	char reg_str[NPU_ID_STRING_LEN + 1] = { 0 }; \
+	npu_bar_read_bytes((bar), (reg), reg_str, NPU_ID_STRING_LEN); \
+	ASSERT_NE(NULL, memchr((field), 0, NPU_STRING_LEN)); \
+	EXPECT_NE(0, reg_str[0]) TH_LOG("empty " reg_name " register"); \
+	EXPECT_EQ(0, strncmp(reg_str, (field), NPU_STRING_LEN - 1)) \
+		TH_LOG("%s: driver '%s', BAR0 '%s'", reg_name, (field), reg_str); \
+} while (0)
+
 TEST_F(card, info_matches_bar0)
 {
 	const struct npu_bar *bar = &self->bar;
-	char reg_str[NPU_ID_STRING_LEN + 1];
 	uint8_t uuid[NPU_UUID_LEN];
 	static const uint8_t zero_uuid[NPU_UUID_LEN];
 
@@ -136,19 +144,8 @@ TEST_F(card, info_matches_bar0)
 	EXPECT_NE(0, self->info.dram_size);
 	EXPECT_NE(0, self->info.clock_mhz);
 
-	memset(reg_str, 0, sizeof(reg_str));
-	npu_bar_read_bytes(bar, NPU_REG_FW_VERSION, reg_str, NPU_ID_STRING_LEN);
-	ASSERT_NE(NULL, memchr(self->info.fw_version, 0, NPU_STRING_LEN));
-	EXPECT_NE(0, reg_str[0]) TH_LOG("empty FW_VERSION register");
-	EXPECT_EQ(0, strncmp(reg_str, self->info.fw_version, NPU_STRING_LEN - 1))
-		TH_LOG("fw_version: driver '%s', BAR0 '%s'", self->info.fw_version, reg_str);
-
-	memset(reg_str, 0, sizeof(reg_str));
-	npu_bar_read_bytes(bar, NPU_REG_SERIAL, reg_str, NPU_ID_STRING_LEN);
-	ASSERT_NE(NULL, memchr(self->info.serial, 0, NPU_STRING_LEN));
-	EXPECT_NE(0, reg_str[0]) TH_LOG("empty SERIAL register");
-	EXPECT_EQ(0, strncmp(reg_str, self->info.serial, NPU_STRING_LEN - 1))
-		TH_LOG("serial: driver '%s', BAR0 '%s'", self->info.serial, reg_str);
+	EXPECT_ID_STRING(bar, NPU_REG_FW_VERSION, self->info.fw_version, "FW_VERSION");
+	EXPECT_ID_STRING(bar, NPU_REG_SERIAL, self->info.serial, "SERIAL");
 
 	npu_bar_read_bytes(bar, NPU_REG_UUID, uuid, sizeof(uuid));
 	EXPECT_EQ(0, memcmp(uuid, self->info.uuid, NPU_UUID_LEN));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 #include "../../hal/src/isa_exec.h"
 
@@ -44,28 +45,15 @@ FIXTURE(isa2)
 	unsigned int count;
 };
 
-FIXTURE_VARIANT(isa2)
-{
-	enum npu_file_kind kind;
-	bool upper_half;
-};
-
-FIXTURE_VARIANT_ADD(isa2, pe0) { .kind = NPU_FILE_PE0 };
-FIXTURE_VARIANT_ADD(isa2, pe1) { .kind = NPU_FILE_PE1 };
-FIXTURE_VARIANT_ADD(isa2, fused) { .kind = NPU_FILE_FUSED, .upper_half = true };
+NPU_FILE_VARIANT(isa2);
+NPU_FILE_VARIANTS_ADD(isa2);
 
 FIXTURE_SETUP(isa2)
 {
 	struct npu_device_info info;
 
-	self->fd = -1;
 	self->image = self->want = self->got = NULL;
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-	self->fd = npu_open(0, variant->kind, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", npu_file_kind_name(variant->kind),
-				      strerror(-self->fd));
-	ASSERT_EQ(0, npu_device_info(self->fd, &info));
+	NPU_SETUP_OPEN_NPU0(self->fd, variant->kind, &info);
 	ASSERT_LE(2ull * REGION, info.dram_window);
 	self->base = variant->upper_half ? (uint32_t)(info.dram_window / 2) : 0;
 	self->lanes = info.fused ? 2 : 1;

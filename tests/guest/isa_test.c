@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 /* Regions, relative to the variant's base in the window. */
@@ -27,27 +28,14 @@ FIXTURE(isa)
 	struct npu_rng rng;
 };
 
-FIXTURE_VARIANT(isa)
-{
-	enum npu_file_kind kind;
-	bool upper_half;
-};
-
-FIXTURE_VARIANT_ADD(isa, pe0) { .kind = NPU_FILE_PE0 };
-FIXTURE_VARIANT_ADD(isa, pe1) { .kind = NPU_FILE_PE1 };
-FIXTURE_VARIANT_ADD(isa, fused) { .kind = NPU_FILE_FUSED, .upper_half = true };
+NPU_FILE_VARIANT(isa);
+NPU_FILE_VARIANTS_ADD(isa);
 
 FIXTURE_SETUP(isa)
 {
 	struct npu_device_info info;
 
-	self->fd = -1;
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-	self->fd = npu_open(0, variant->kind, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", npu_file_kind_name(variant->kind),
-				      strerror(-self->fd));
-	ASSERT_EQ(0, npu_device_info(self->fd, &info));
+	NPU_SETUP_OPEN_NPU0(self->fd, variant->kind, &info);
 	/* offsets are 32-bit in instructions; the window must allow the layout */
 	ASSERT_LE(2ull * (D_OFF + REGION_MAX), info.dram_window);
 	self->base = variant->upper_half ? (uint32_t)(info.dram_window / 2) : 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 #define DATA_OFF	0x20000
@@ -38,26 +39,14 @@ FIXTURE(model)
 	struct npu_bar bar;
 };
 
-FIXTURE_VARIANT(model)
-{
-	enum npu_file_kind kind;
-};
-
-FIXTURE_VARIANT_ADD(model, pe0) { .kind = NPU_FILE_PE0 };
-FIXTURE_VARIANT_ADD(model, pe1) { .kind = NPU_FILE_PE1 };
-FIXTURE_VARIANT_ADD(model, fused) { .kind = NPU_FILE_FUSED };
+NPU_FILE_VARIANT(model);
+NPU_FILE_VARIANTS_ADD(model);	/* upper_half unused: the counters do not depend on it */
 
 FIXTURE_SETUP(model)
 {
 	int ret;
 
-	self->fd = -1;
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-	self->fd = npu_open(0, variant->kind, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", npu_file_kind_name(variant->kind),
-				      strerror(-self->fd));
-	ASSERT_EQ(0, npu_device_info(self->fd, &self->info));
+	NPU_SETUP_OPEN_NPU0(self->fd, variant->kind, &self->info);
 	ret = npu_bar_map(self->info.busname, &self->bar);
 	ASSERT_EQ(0, ret) TH_LOG("map BAR0 of %s: %s", self->info.busname, strerror(-ret));
 	self->pe = variant->kind == NPU_FILE_PE1;

@@ -64,21 +64,15 @@ static void find_debugfs(struct npu_fault_dev *dev)
 
 int npu_fault_dev_open(unsigned int card, struct npu_fault_dev *dev)
 {
-	struct npu_device_info info;
 	char path[PATH_MAX];
 	void *map;
 	int fd, ret;
 
 	memset(dev, 0, sizeof(*dev));
 	dev->card = card;
-	fd = npu_open(card, NPU_FILE_MGMT, 0);
-	if (fd < 0)
-		return fd;
-	ret = npu_device_info(fd, &info);
-	close(fd);
+	ret = npu_card_busname(card, dev->busname, sizeof(dev->busname));
 	if (ret)
 		return ret;
-	snprintf(dev->busname, sizeof(dev->busname), "%.*s", NPU_STRING_LEN - 1, info.busname);
 	snprintf(dev->mgmt_dir, sizeof(dev->mgmt_dir), MGMT_CLASS "/npu%u_mgmt", card);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", dev->busname,
 		 NPU_BAR_REGS);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,4 +337,33 @@ long npu_matmul_load(unsigned int dev, double seconds, unsigned int depth)
 	free(ref[1]);
 	close(fd);	/* waits for anything still in flight after an error */
 	return ret ? ret : jobs;
+}
+
+int npu_card_busname(unsigned int card, char *busname, size_t len)
+{
+	struct npu_device_info info;
+	int fd = npu_open(card, NPU_FILE_MGMT, 0), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = npu_device_info(fd, &info);
+	close(fd);
+	if (!ret)
+		snprintf(busname, len, "%.*s", NPU_STRING_LEN - 1, info.busname);
+	return ret;
+}
+
+int npu_pci_driver_dir(const char *busname, char *dir, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", busname);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	link[n] = 0;
+	/* the link is relative: ../../../bus/pci/drivers/npu */
+	snprintf(dir, len, "/sys/bus/pci/drivers/%s", strrchr(link, '/') + 1);
+	return 0;
 }

@@ -51,6 +51,11 @@ bool npu_perf_get(const struct npu_perf *perf, const char *name, uint64_t *val);
  */
 uint64_t npu_bar_read64_stable(const struct npu_bar *bar, uint32_t off);
 
+/* The PCI address of card `card` (DEVICE_INFO of its npuN_mgmt) into busname; 0 or -errno. */
+int npu_card_busname(unsigned int card, char *busname, size_t len);
+/* /sys/bus/pci/drivers/<driver> of the PCI function busname (for bind, unbind); 0 or -errno. */
+int npu_pci_driver_dir(const char *busname, char *dir, size_t len);
+
 /* /sys/bus/pci/devices/<busname>/hwmon/hwmonN into dir; -ENOENT if none. */
 int npu_hwmon_dir(const char *busname, char *dir, size_t len);
 

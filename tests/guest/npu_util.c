@@ -14,30 +14,25 @@
 
 #include "npu_util.h"
 
-static const char *const kind_suffix[NPU_FILE_KIND_COUNT] = {
-	[NPU_FILE_ALL] = "",
-	[NPU_FILE_PE0] = "pe0",
-	[NPU_FILE_PE1] = "pe1",
-	[NPU_FILE_FUSED] = "pe0-1",
-	[NPU_FILE_MGMT] = "_mgmt",
-};
-
-static const char *const kind_name[NPU_FILE_KIND_COUNT] = {
-	[NPU_FILE_ALL] = "all",
-	[NPU_FILE_PE0] = "pe0",
-	[NPU_FILE_PE1] = "pe1",
-	[NPU_FILE_FUSED] = "pe0-1",
-	[NPU_FILE_MGMT] = "mgmt",
+/* Per file kind: what follows /dev/npuN, and the name tests print. */
+static const struct {
+	const char *suffix, *name;
+} kinds[NPU_FILE_KIND_COUNT] = {
+	[NPU_FILE_ALL] = { "", "all" },
+	[NPU_FILE_PE0] = { "pe0", "pe0" },
+	[NPU_FILE_PE1] = { "pe1", "pe1" },
+	[NPU_FILE_FUSED] = { "pe0-1", "pe0-1" },
+	[NPU_FILE_MGMT] = { "_mgmt", "mgmt" },
 };
 
 void npu_file_path(char *buf, size_t len, unsigned int dev, enum npu_file_kind kind)
 {
-	snprintf(buf, len, "/dev/npu%u%s", dev, kind_suffix[kind]);
+	snprintf(buf, len, "/dev/npu%u%s", dev, kinds[kind].suffix);
 }
 
 const char *npu_file_kind_name(enum npu_file_kind kind)
 {
-	return kind_name[kind];
+	return kinds[kind].name;
 }
 
 unsigned int npu_file_pe_mask(enum npu_file_kind kind)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_util.h"
 
 #define CANARY		4096
@@ -62,14 +63,8 @@ FIXTURE_SETUP(oob)
 	struct npu_device_info info;
 	struct npu_rng rng;
 
-	self->fd = -1;
 	self->other_fd = -1;
-	if (!npu_device_present(0))
-		SKIP(return, "/dev/npu0_mgmt missing: npu.ko not loaded");
-	self->fd = npu_open(0, variant->kind, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", npu_file_kind_name(variant->kind),
-				      strerror(-self->fd));
-	ASSERT_EQ(0, npu_device_info(self->fd, &info));
+	NPU_SETUP_OPEN_NPU0(self->fd, variant->kind, &info);
 	self->window = info.dram_window;
 	if (variant->other != NPU_FILE_MGMT) {
 		self->other_fd = npu_open(0, variant->other, 0);

@@ -975,28 +975,14 @@ out:
 
 static int cycle_ctx_init(struct cycle_ctx *cc, int card, bool agent)
 {
-	char path[256], link[256];
-	struct npu_device_info info;
-	ssize_t n;
-	int fd = npu_open(card, NPU_FILE_MGMT, 0), ret;
+	int ret;
 
 	memset(cc, 0, sizeof(*cc));
 	cc->agent = agent;
-	if (fd < 0)
-		return fd;
-	ret = npu_device_info(fd, &info);
-	close(fd);
+	ret = npu_card_busname(card, cc->busname, sizeof(cc->busname));
 	if (ret)
 		return ret;
-	snprintf(cc->busname, sizeof(cc->busname), "%.*s", NPU_STRING_LEN - 1, info.busname);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", cc->busname);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -errno;
-	link[n] = 0;
-	snprintf(cc->driver_dir, sizeof(cc->driver_dir), "/sys/bus/pci/drivers/%s",
-		 strrchr(link, '/') + 1);
-	return 0;
+	return npu_pci_driver_dir(cc->busname, cc->driver_dir, sizeof(cc->driver_dir));
 }
 
 /* ---- kselftest mode: the phases the guest can do alone, on the last card ---- */

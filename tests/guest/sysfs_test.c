@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu_fixture.h"
 #include "npu_sys_util.h"
 
 static const enum npu_file_kind pe_kinds[] = {
@@ -52,13 +53,7 @@ FIXTURE(card)
 	char mgmt_node[32];
 };
 
-FIXTURE_VARIANT(card)
-{
-	unsigned int dev;
-};
-
-FIXTURE_VARIANT_ADD(card, npu0) { .dev = 0 };
-FIXTURE_VARIANT_ADD(card, npu1) { .dev = 1 };
+NPU_CARD_VARIANTS(card);
 
 FIXTURE_SETUP(card)
 {
@@ -66,8 +61,7 @@ FIXTURE_SETUP(card)
 
 	self->mgmt = -1;
 	self->bar.regs = NULL;
-	if (!npu_device_present(variant->dev))
-		SKIP(return, "/dev/npu%u_mgmt missing: npu.ko not loaded", variant->dev);
+	NPU_SKIP_UNLESS_PRESENT(variant->dev);
 	self->mgmt = npu_open(variant->dev, NPU_FILE_MGMT, 0);
 	ASSERT_LE(0, self->mgmt) TH_LOG("open: %s", strerror(-self->mgmt));
 	ASSERT_EQ(0, npu_device_info(self->mgmt, &self->info));
