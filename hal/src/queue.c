@@ -427,16 +427,23 @@ npu_status npu_queue_recv(npu_queue *q, int64_t timeout_ns, void **context,
 	return st;
 }
 
+/* Marks the queue closing and wakes every waiter (they all check closing). */
+static void queue_close(npu_queue *q)
+{
+	pthread_cond_t *conds[] = { &q->slot_freed, &q->job_done, &q->job_queued };
+
+	pthread_mutex_lock(&q->lock);
+	q->closing = true;
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+		pthread_cond_broadcast(conds[i]);
+	pthread_mutex_unlock(&q->lock);
+}
+
 void npu_queue_destroy(npu_queue *q)
 {
 	if (!q)
 		return;
-	pthread_mutex_lock(&q->lock);
-	q->closing = true;
-	pthread_cond_broadcast(&q->slot_freed);
-	pthread_cond_broadcast(&q->job_done);
-	pthread_cond_broadcast(&q->job_queued);
-	pthread_mutex_unlock(&q->lock);
+	queue_close(q);
 	/* Reapers drain their unit's jobs before they exit: no buffer is freed under the device. */
 	for (size_t i = 0; i < q->thread_count; i++)
 		pthread_join(q->reapers[i], NULL);
