@@ -1,13 +1,39 @@
 // SPDX-License-Identifier: MIT
 /* Discovery and spec resolution on fake sysfs/dev trees laid out like the driver's. */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "npu.h"
 #include "npuhal.h"
+
+/*
+ * The library's only ioctl() caller is hal/src/ioctl.c; this definition
+ * replaces the C library's in this test program, so a test can play a
+ * driver of another ABI version on the fake device files. 0: pass through.
+ */
+static unsigned int fake_abi_major;
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	void *arg;
+	va_list ap;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fake_abi_major && request == NPU_IOCTL_VERSION) {
+		*(struct npu_version *)arg = (struct npu_version){ .major = fake_abi_major, .minor = 3 };
+		return 0;
+	}
+	return (int)syscall(SYS_ioctl, fd, request, arg);
+}
 
 static void put(const char *root, const char *rel, const char *content)
 {
@@ -229,6 +255,18 @@ TEST_F(tree, opening_a_file_that_is_no_npu_fails_with_advice)
 	EXPECT_EQ(NULL, s);
 	EXPECT_NE(NULL, strstr(npu_last_error(), "npu0pe1 does not answer as an NPU device file"));
 	npu_context_free(ctx);
+}
+
+TEST_F(tree, a_driver_of_another_abi_major_is_refused_with_advice)
+{
+	npu_session *s = (npu_session *)1;
+
+	fake_abi_major = 2;
+	EXPECT_EQ(NPU_ERR_UNSUPPORTED, npu_session_open("npu:0:0", &self->opts, &s));
+	EXPECT_EQ(NULL, s);
+	EXPECT_NE(NULL, strstr(npu_last_error(), "npu0pe0: the driver speaks ioctl ABI 2.3"));
+	EXPECT_NE(NULL, strstr(npu_last_error(), "update libnpuhal"));
+	fake_abi_major = 0;
 }
 
 TEST_F(tree, no_driver_means_no_device_with_advice)
