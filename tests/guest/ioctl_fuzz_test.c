@@ -536,19 +536,10 @@ static int count_cards(void)
 static int known_job(int card, enum npu_file_kind kind)
 {
 	uint8_t in[256], out[256];
-	int fd = npu_open(card, kind, 0), ret;
 
-	if (fd < 0)
-		return fd;
 	for (unsigned int i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7 + card);
-	ret = npu_write_dram(fd, 0, 0x1000, in, sizeof(in));
-	if (!ret)
-		ret = npu_read_dram(fd, 0, 0x1000, out, sizeof(out));
-	if (!ret && memcmp(in, out, sizeof(in)))
-		ret = -EBADMSG;
-	close(fd);
-	return ret;
+	return npu_dram_round_trip((unsigned int)card, kind, 0x1000, in, out, sizeof(in));
 }
 
 static void drop_caches(void)

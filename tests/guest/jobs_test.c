@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "npu_fault_util.h"
+#include "npu_sys_util.h"
 #include "npu_util.h"
 
 #define JOBS		1000
@@ -601,16 +602,14 @@ TEST_F_TIMEOUT(hung, wait_interrupted_by_signal, 120)
 static int param_read(const char *name, unsigned int *val)
 {
 	char path[128];
-	FILE *f;
-	int ok;
+	uint64_t v;
+	int ret;
 
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%u", val);
-	fclose(f);
-	return ok == 1 ? 0 : -EINVAL;
+	ret = npu_read_u64(path, &v);
+	if (!ret)
+		*val = (unsigned int)v;
+	return ret;
 }
 
 static int param_write(const char *name, unsigned int val)

@@ -103,19 +103,10 @@ static int card_works(unsigned int dev, enum npu_file_kind kind, uint64_t seed)
 {
 	uint8_t data[3000], back[3000];
 	struct npu_rng rng;
-	int ret, fd = npu_open(dev, kind, 0);
 
-	if (fd < 0)
-		return fd;
 	npu_rng_seed(&rng, seed);
 	npu_rng_fill(&rng, data, sizeof(data));
-	ret = npu_write_dram(fd, 0, 0x1001, data, sizeof(data));
-	if (!ret)
-		ret = npu_read_dram(fd, 0, 0x1001, back, sizeof(back));
-	if (!ret && memcmp(data, back, sizeof(data)))
-		ret = -EBADMSG;
-	close(fd);
-	return ret;
+	return npu_dram_round_trip(dev, kind, 0x1001, data, back, sizeof(data));
 }
 
 FIXTURE(mod)

@@ -367,3 +367,19 @@ int npu_pci_driver_dir(const char *busname, char *dir, size_t len)
 	snprintf(dir, len, "/sys/bus/pci/drivers/%s", strrchr(link, '/') + 1);
 	return 0;
 }
+
+int npu_dram_round_trip(unsigned int dev, enum npu_file_kind kind, uint64_t addr,
+			const void *data, void *back, size_t len)
+{
+	int fd = npu_open(dev, kind, 0), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = npu_write_dram(fd, 0, addr, data, len);
+	if (!ret)
+		ret = npu_read_dram(fd, 0, addr, back, len);
+	if (!ret && memcmp(data, back, len))
+		ret = -EBADMSG;
+	close(fd);
+	return ret;
+}

@@ -53,6 +53,13 @@ uint64_t npu_bar_read64_stable(const struct npu_bar *bar, uint32_t off);
 
 /* The PCI address of card `card` (DEVICE_INFO of its npuN_mgmt) into busname; 0 or -errno. */
 int npu_card_busname(unsigned int card, char *busname, size_t len);
+/*
+ * Opens file `kind` of card `dev`, writes len bytes of data to DRAM at addr
+ * and reads them back into back: 0 if they match, -EBADMSG if not, else -errno.
+ */
+int npu_dram_round_trip(unsigned int dev, enum npu_file_kind kind, uint64_t addr,
+			const void *data, void *back, size_t len);
+
 /* /sys/bus/pci/drivers/<driver> of the PCI function busname (for bind, unbind); 0 or -errno. */
 int npu_pci_driver_dir(const char *busname, char *dir, size_t len);
 
