@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "npu_hw.h"
+#include "npu_isa.h"
 
 /* Where an operand goes in struct npu_insn. */
 enum isa_field {

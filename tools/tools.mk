@@ -9,7 +9,7 @@
 TOOLS := npuctl npu-bench npu-as npu-inspect
 TOOLS_COMMON := tools/table.c tools/isa_syntax.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
-	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi
+	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi $(ISA_INCLUDES)
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
 TOOLS_LINK ?= static
 ifeq ($(TOOLS_LINK),shared)

@@ -23,7 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "npu_util.h"
-#include "../../hal/src/isa_exec.h"
+#include "isa_exec.h"
 
 /* Region, relative to the variant's base in the window: program, then data. */
 #define PROG_OFF	0x0000u

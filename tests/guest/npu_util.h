@@ -18,6 +18,7 @@
 
 #include "npu.h"
 #include "npu_hw.h"
+#include "npu_isa.h"
 
 /* The files of one device, in the order the exclusivity matrix uses. */
 enum npu_file_kind {

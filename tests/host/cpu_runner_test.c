@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "npu_hw.h"
+#include "npu_isa.h"
 #include "npuhal.h"
 
 static struct npu_insn insn(uint8_t op, uint8_t dtype, uint32_t dst, uint32_t a, uint32_t b,

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Host unit tests: builds every tests/host/*_test.c together with all HAL
-# sources (hal/**/*.c) under ASan and UBSan, runs each one with a time limit
+# and instruction-set sources (hal/**/*.c, isa/*.c) under ASan and UBSan, runs each one with a time limit
 # and counts its TAP results (kselftest harness). Prints one line per test
 # program and, last, "N passed, N failed, N skipped"; a program that skips
 # every case fails. Exits 1 on any failure.
@@ -24,11 +24,13 @@ if [ ! -f "$cache/kselftest/kselftest_harness.h" ]; then
 		{ echo "host-test: no kselftest_harness.h; run 'make setup'" >&2; exit 1; }
 fi
 
-# The HAL's sources and every directory under hal/ that holds headers.
-mapfile -t hal_srcs < <(find hal -name '*.c' 2>/dev/null | LC_ALL=C sort)
+# The HAL's and the instruction set's sources and every directory under hal/
+# that holds headers.
+mapfile -t hal_srcs < <(find hal isa -name '*.c' 2>/dev/null | LC_ALL=C sort)
 mapfile -t hal_incs < <(find hal -name '*.h' -printf '-I%h\n' 2>/dev/null | LC_ALL=C sort -u)
 cflags=(-std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined
-	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iuapi -isystem "$cache/kselftest" -pthread)
+	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iisa -Ihw -Iuapi
+	-isystem "$cache/kselftest" -pthread)
 # Leaks are bugs too; abort on the first sanitizer report. The harness ends
 # each case with _exit(), which skips LSan's exit-time check: lsan_exit.c
 # wraps _exit() to run it (checked by lsan_negative.c below).

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "npu_hw.h"
+#include "npu_isa.h"
 #include "npuhal.h"
 
 static struct npu_prog_tensor desc(uint8_t dtype, uint8_t host, uint8_t layout, unsigned int rank,

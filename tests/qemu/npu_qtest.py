@@ -26,8 +26,8 @@ import threading
 import time
 import traceback
 
-# ---- constants from uapi/npu_hw.h (kept in sync by test_header_constants) ----
-HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "uapi", "npu_hw.h")
+# ---- constants from hw/npu_hw.h (kept in sync by test_header_constants) ----
+HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hw", "npu_hw.h")
 
 REG = dict(MAGIC=0x000, HW_REV=0x004, PE_COUNT=0x008, CAPS=0x00c, DRAM_SIZE=0x010,
            CLOCK_MHZ=0x018, HEARTBEAT=0x01c, DEV_CLOCK=0x020, DEV_CTRL=0x030,

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npu_hw.h"
+#include "npu_isa.h"
 #include "npuhal.h"
 
 #define ACT_ZERO_POINT (-128)

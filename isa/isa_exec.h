@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interpreter of the NPU instruction set (uapi/npu_hw.h, docs/hardware.md).
+ * Interpreter of the NPU instruction set (isa/npu_isa.h, docs/hardware.md).
  *
  * Pure portable C11 with no dependencies beyond libc, so the same file runs
- * inside the QEMU device model (tests/qemu/npu*.c) and, later, in a CPU
- * reference runner in the HAL. It keeps no global state and is thread-safe
+ * inside the QEMU device model (hw/qemu/npu*.c) and in the HAL's CPU
+ * reference runner. It keeps no global state and is thread-safe
  * as long as two callers do not share the same memory.
  */
 #ifndef NPU_ISA_EXEC_H
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "npu_hw.h"
+#include "npu_isa.h"
 
 /* Fixed cost of every instruction (fetch, decode, issue), in PE cycles. */
 #define NPU_ISA_ISSUE_CYCLES		8u
