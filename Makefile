@@ -76,7 +76,7 @@ module-check:
 
 # ---- QEMU with the device model -------------------------------------------
 qemu:
-	tests/qemu/build-qemu.sh
+	hw/qemu/build-qemu.sh
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \

@@ -2,7 +2,7 @@
 /*
  * QEMU model of the NPU PCI Express function: identity, BARs, global
  * registers, interrupts, device reset and sensors. The processing elements
- * live in npu_pe.c. docs/hardware.md is the specification; uapi/npu_hw.h
+ * live in npu_pe.c. docs/hardware.md is the specification; hw/npu_hw.h
  * the register map.
  *
  *   -device npu[,dram=256M][,clock-mhz=1000][,serial=...][,fw-version=...]
