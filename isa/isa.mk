@@ -16,10 +16,9 @@ ISA_A := $(BUILD)/isa/libnpuisa.a
 .PHONY: isa
 isa: $(ISA_A)
 
-$(BUILD)/isa/obj/%.o: isa/%.c $(ISA_HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ISA_CFLAGS) -c -o $@ $<
+$(ISA_OBJS): $(BUILD)/isa/obj/%.o: isa/%.c $(ISA_HDRS)
+	mkdir -p $(@D) && $(CC) $(ISA_CFLAGS) -c -o $@ $<
 
+# Made anew, so a removed source leaves no stale member behind.
 $(ISA_A): $(ISA_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^

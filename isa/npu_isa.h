@@ -69,6 +69,11 @@ enum npu_isa_dtype {
 #define NPU_ISA_F_WRAP			(1u << 2)	/* ADD i8/u8: wrap, don't saturate */
 #define NPU_ISA_F_COUNT_PAD		(1u << 3)	/* AVGPOOL: padding counts in the divisor */
 
+/*
+ * One instruction, its fields in host byte order. In DRAM it is these 64
+ * bytes little-endian, in this order: npu_isa_encode() and npu_isa_decode()
+ * (isa_exec.h) convert; isa/npu_isa_encode.h builds one from typed values.
+ */
 struct npu_insn {
 	uint8_t opcode;		/* enum npu_isa_opcode */
 	uint8_t dtype;		/* enum npu_isa_dtype or NPU_DTYPE_*_U8 bits, where used; else 0 */
@@ -76,7 +81,7 @@ struct npu_insn {
 	uint32_t dst;		/* address of the result */
 	uint32_t src0;		/* first operand (A for MATMUL, x for CONV2D) */
 	uint32_t src1;		/* second operand (B for MATMUL, w for CONV2D) */
-	uint32_t arg[12];		/* opcode-specific, documented in docs/hardware.md */
+	uint32_t arg[12];	/* opcode-specific, documented in docs/hardware.md */
 };
 
 /*

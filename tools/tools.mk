@@ -7,7 +7,7 @@
 # (debian/rules, with its own BUILD directory).
 
 TOOLS := npuctl npu-bench npu-as npu-inspect
-TOOLS_COMMON := tools/table.c tools/isa_syntax.c
+TOOLS_COMMON := tools/table.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi $(ISA_INCLUDES)
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
@@ -25,9 +25,9 @@ BINDIR ?= $(PREFIX)/bin
 .PHONY: tools install-tools
 tools: $(TOOL_BINS)
 
-$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(wildcard tools/*.h) $(TOOLS_HAL)
+$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(wildcard tools/*.h) $(TOOLS_HAL) $(ISA_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL)
+	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)

@@ -64,7 +64,7 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
-#include "isa_insn.h"
+#include "npu_isa_encode.h"
 
 #define MEM_SIZE	(1u << 16)
 #define PROG		0x0000u
@@ -100,9 +100,9 @@ static uint32_t rnd(uint64_t *s)
 }
 
 /* One instruction then HALT, through the interpreter's public entry point. */
-static int run1(uint8_t *mem, const struct npu_isa_insn *insn)
+static int run1(uint8_t *mem, const struct npu_insn *insn)
 {
-	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	struct npu_insn halt = npu_insn_halt();
 	struct npu_isa_result res;
 
 	npu_isa_encode(insn, mem + PROG);
@@ -169,7 +169,7 @@ static void expect_u8(struct __test_metadata *_metadata, const uint8_t *got,
 TEST(encoding_matches_the_uapi_struct)
 {
 	struct npu_insn uapi;
-	struct npu_isa_insn in, out;
+	struct npu_insn in, out;
 	uint8_t raw[NPU_INSN_SIZE];
 
 	ASSERT_EQ(64, sizeof(struct npu_insn));
@@ -219,7 +219,7 @@ TEST_F(ref, matmul_u8_by_i8_zero_points_bias_by_hand)
 	 * [1][0] -16129 + 10, [1][1] 16256 - 20, [1][2] 762 + 30
 	 */
 	const int32_t want[6] = { 16410, -16404, -666, -16119, 16236, 792 };
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, NPU_DTYPE_A_U8, NPU_ISA_F_BIAS,
+	struct npu_insn mm = npu_insn_of(NPU_ISA_MATMUL_I8, NPU_DTYPE_A_U8, NPU_ISA_F_BIAS,
 					 D_OFF, X_OFF, W_OFF);
 
 	memcpy(self->mem + X_OFF, a, sizeof(a));
@@ -255,7 +255,7 @@ TEST_F(ref, conv2d_stride_asymmetric_pads_zero_points_by_hand)
 	 * ch1: twice the sum of the real taps: 2, -6, 4, 8; plus -7.
 	 */
 	const int32_t want[8] = { 103, -5, 99, -13, 104, -3, 109, 1 };
-	struct npu_isa_insn cv = insn_of(NPU_ISA_CONV2D, 0, NPU_ISA_F_BIAS, D_OFF, X_OFF, W_OFF);
+	struct npu_insn cv = npu_insn_of(NPU_ISA_CONV2D, 0, NPU_ISA_F_BIAS, D_OFF, X_OFF, W_OFF);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
 	memcpy(self->mem + W_OFF, w, sizeof(w));
@@ -292,7 +292,7 @@ TEST_F(ref, requant_negative_multiplier_and_zero_points_by_hand)
 	/* u8, the same m and s, zp = 250: 5 -> 246, -2 -> 252, -10 -> 7.5 -> 8 -> 255 */
 	const int32_t inu[3] = { 5, -2, -10 };
 	const uint8_t wantu[3] = { 246, 252, 255 };
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, NPU_DTYPE_I8, 0, D_OFF, X_OFF, 0);
+	struct npu_insn rq = npu_insn_of(NPU_ISA_REQUANT, NPU_DTYPE_I8, 0, D_OFF, X_OFF, 0);
 
 	for (int i = 0; i < 6; i++)
 		put32(self->mem, X_OFF + 4 * i, in[i]);
@@ -321,7 +321,7 @@ TEST_F(ref, requant_random_against_a_simple_reference)
 		int32_t m = (int32_t)rnd(&self->rng) >> (rnd(&self->rng) % 31);
 		unsigned int s = rnd(&self->rng) % 63;
 		int zp = u ? (int)(rnd(&self->rng) % 256) : (int)(rnd(&self->rng) % 256) - 128;
-		struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, u ? NPU_DTYPE_U8 : NPU_DTYPE_I8,
+		struct npu_insn rq = npu_insn_of(NPU_ISA_REQUANT, u ? NPU_DTYPE_U8 : NPU_DTYPE_I8,
 						 0, D_OFF, X_OFF, 0);
 
 		if (iter < 14)		/* the extreme multipliers, each type */
@@ -357,7 +357,7 @@ TEST_F(ref, requant_pc_ties_and_negative_multipliers_by_hand)
 	const int32_t in[6] = { 5, 5, -5, 7, 1, -1 };
 	const int8_t want[6] = { 7, -4, -9, -5, 1, 0 };
 	const int32_t table[4] = { 3, 1, -2, 2 };
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT_PC, NPU_DTYPE_I8, 0, D_OFF, X_OFF, B_OFF);
+	struct npu_insn rq = npu_insn_of(NPU_ISA_REQUANT_PC, NPU_DTYPE_I8, 0, D_OFF, X_OFF, B_OFF);
 
 	for (int i = 0; i < 6; i++)
 		put32(self->mem, X_OFF + 4 * i, in[i]);
@@ -388,7 +388,7 @@ TEST_F(ref, mul_rq_ties_saturation_and_broadcast_by_hand)
 	const uint8_t au[6] = { 255, 0, 128, 192, 129, 127 };
 	const uint8_t bu[6] = { 255, 255, 7, 64, 192, 192 };
 	const uint8_t wantu[6] = { 254, 1, 128, 96, 129, 127 };
-	struct npu_isa_insn op = insn_of(NPU_ISA_MUL_RQ, NPU_DTYPE_I8, 0, D_OFF, X_OFF, W_OFF);
+	struct npu_insn op = npu_insn_of(NPU_ISA_MUL_RQ, NPU_DTYPE_I8, 0, D_OFF, X_OFF, W_OFF);
 
 	memcpy(self->mem + X_OFF, a, 6);
 	memcpy(self->mem + W_OFF, &b, 1);
@@ -456,7 +456,7 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 		int64_t tmax = t == NPU_DTYPE_I8 ? 127 : t == NPU_DTYPE_U8 ? 255 : INT32_MAX;
 		int64_t lo = tmin + (int64_t)(rnd(&self->rng) % (uint64_t)(tmax - tmin + 1));
 		int64_t hi = lo + (int64_t)(rnd(&self->rng) % (uint64_t)(tmax - lo + 1));
-		struct npu_isa_insn in;
+		struct npu_insn in;
 
 		if (op == 2 && t == NPU_DTYPE_U8)
 			continue;	/* RELU takes I8 and I32 only */
@@ -465,12 +465,12 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 			self->mem[W_OFF + i] = (uint8_t)rnd(&self->rng);
 		}
 		if (op <= 1) {
-			in = insn_of(NPU_ISA_ADD, t, op == 1 && size == 1 ? NPU_ISA_F_WRAP : 0,
+			in = npu_insn_of(NPU_ISA_ADD, t, op == 1 && size == 1 ? NPU_ISA_F_WRAP : 0,
 				     D_OFF, X_OFF, W_OFF);
 		} else if (op == 2) {
-			in = insn_of(NPU_ISA_RELU, t, 0, D_OFF, X_OFF, 0);
+			in = npu_insn_of(NPU_ISA_RELU, t, 0, D_OFF, X_OFF, 0);
 		} else {
-			in = insn_of(NPU_ISA_CLIP, t, 0, D_OFF, X_OFF, 0);
+			in = npu_insn_of(NPU_ISA_CLIP, t, 0, D_OFF, X_OFF, 0);
 			in.arg[NPU_ARG_CLIP_MIN] = (uint32_t)lo;
 			in.arg[NPU_ARG_CLIP_MAX] = (uint32_t)hi;
 		}
@@ -493,10 +493,10 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 
 /* ---- MAXPOOL, AVGPOOL ------------------------------------------------------------ */
 
-static struct npu_isa_insn pool_of(uint8_t opcode, uint8_t dtype, uint16_t flags, uint32_t h,
+static struct npu_insn pool_of(uint8_t opcode, uint8_t dtype, uint16_t flags, uint32_t h,
 				   uint32_t w, uint32_t k, uint32_t s, uint32_t pads, int zp)
 {
-	struct npu_isa_insn in = insn_of(opcode, dtype, flags, D_OFF, X_OFF, 0);
+	struct npu_insn in = npu_insn_of(opcode, dtype, flags, D_OFF, X_OFF, 0);
 
 	in.arg[NPU_ARG_POOL_N] = 1;
 	in.arg[NPU_ARG_POOL_H] = h;
@@ -520,7 +520,7 @@ TEST_F(ref, maxpool_stride_pads_and_unsigned_order_by_hand)
 	const int8_t want[4] = { 3, 9, 8, 7 };
 	/* the same bytes as u8: 251 3 128 9 / 2 255 7 250 / 0 8 253 4 */
 	const uint8_t wantu[4] = { 251, 128, 255, 253 };
-	struct npu_isa_insn mp = pool_of(NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 3, 4, 2, 2,
+	struct npu_insn mp = pool_of(NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 3, 4, 2, 2,
 					 NPU_PACK8(1, 0, 0, 1), 0);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
@@ -546,7 +546,7 @@ TEST_F(ref, avgpool_count_pad_and_negative_ties_by_hand)
 	 * -3/2 -> -2, 5/1, -2/2, -7/1.
 	 */
 	const int8_t want[9] = { -3, 1, 4, 1, 0, -2, 5, -1, -7 };
-	struct npu_isa_insn avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, NPU_ISA_F_COUNT_PAD, 2, 2,
+	struct npu_insn avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, NPU_ISA_F_COUNT_PAD, 2, 2,
 					  2, 1, NPU_PACK8(1, 1, 1, 1), -2);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
