@@ -29,7 +29,7 @@ fi
 mapfile -t hal_srcs < <(find hal isa -name '*.c' 2>/dev/null | LC_ALL=C sort)
 mapfile -t hal_incs < <(find hal -name '*.h' -printf '-I%h\n' 2>/dev/null | LC_ALL=C sort -u)
 cflags=(-std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined
-	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iisa -Ihw -Iuapi
+	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iisa -Ihw -Iuapi -Itools/onnx
 	-isystem "$cache/kselftest" -pthread)
 # Leaks are bugs too; abort on the first sanitizer report. The harness ends
 # each case with _exit(), which skips LSan's exit-time check: lsan_exit.c
@@ -60,11 +60,25 @@ elif timeout --kill-after=5 "$limit" "$neg" >"$neg.log" 2>&1 </dev/null ||
 	fail=$((fail + 1))
 fi
 
+# The ONNX converter and runner (tools/onnx/*.c but the tools' main files
+# npu-*.c, as tools/tools.mk takes them), built once under the sanitizers as
+# the static library every test links; onnx_test uses it.
+onnx_lib=$out/onnx/libnpuonnx.a
+rm -rf "$out/onnx" && mkdir -p "$out/onnx"
+mapfile -t onnx_srcs < <(find tools/onnx -name '*.c' ! -name 'npu-*.c' | LC_ALL=C sort)
+if ! (for s in "${onnx_srcs[@]}"; do
+	"$cc" "${cflags[@]}" -c -o "$out/onnx/$(basename "$s" .c).o" "$s" || exit 1
+      done && ar rcs "$onnx_lib" "$out"/onnx/*.o) >"$out/onnx.build.log" 2>&1; then
+	echo "FAIL libnpuonnx.a: does not compile:"
+	head -n 30 "$out/onnx.build.log" | sed 's/^/    /'
+	fail=$((fail + 1))
+fi
+
 for src in "${tests[@]}"; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
 	log=$out/$name.log
-	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
+	if ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "$onnx_lib" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
 		echo "FAIL $name: does not compile:"
 		head -n 30 "$out/$name.build.log" | sed 's/^/    /'
 		fail=$((fail + 1))
