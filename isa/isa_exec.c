@@ -451,8 +451,9 @@ static void exec_conv2d(uint8_t *mem, const struct npu_insn *insn, const struct 
 	}
 }
 
-static uint32_t plan_pool(const struct npu_insn *insn, struct isa_plan *plan, bool average)
+static uint32_t plan_pool(const struct npu_insn *insn, struct isa_plan *plan)
 {
+	bool average = insn->opcode == NPU_ISA_AVGPOOL;
 	struct isa_window *win = &plan->win;
 	uint64_t outputs;
 
@@ -486,16 +487,6 @@ static uint32_t plan_pool(const struct npu_insn *insn, struct isa_plan *plan, bo
 	plan->work = mul_sat(mul_sat(outputs, win->kh), win->kw);
 	plan->work_per_cycle = NPU_ISA_ELEMS_PER_CYCLE;
 	return NPU_STATUS_OK;
-}
-
-static uint32_t plan_maxpool(const struct npu_insn *insn, struct isa_plan *plan)
-{
-	return plan_pool(insn, plan, false);
-}
-
-static uint32_t plan_avgpool(const struct npu_insn *insn, struct isa_plan *plan)
-{
-	return plan_pool(insn, plan, true);
 }
 
 static void exec_pool(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
@@ -546,9 +537,10 @@ static void exec_pool(uint8_t *mem, const struct npu_insn *insn, const struct is
 
 /* ---- ADD, RELU, CLIP: element-wise, ascending order, each element read then written -- */
 
-static uint32_t plan_elementwise(const struct npu_insn *insn, struct isa_plan *plan,
-				 bool binary)
+/* ADD reads two operands, RELU and CLIP one. */
+static uint32_t plan_elementwise(const struct npu_insn *insn, struct isa_plan *plan)
 {
+	bool binary = insn->opcode == NPU_ISA_ADD;
 	uint64_t bytes = (uint64_t)insn->arg[NPU_ARG_COUNT] * dtype_size(insn->dtype);
 
 	plan->range[OPND_DST] = (struct isa_range){ insn->dst, bytes };
@@ -558,16 +550,6 @@ static uint32_t plan_elementwise(const struct npu_insn *insn, struct isa_plan *p
 	plan->work = insn->arg[NPU_ARG_COUNT];
 	plan->work_per_cycle = NPU_ISA_ELEMS_PER_CYCLE;
 	return NPU_STATUS_OK;
-}
-
-static uint32_t plan_add(const struct npu_insn *insn, struct isa_plan *plan)
-{
-	return plan_elementwise(insn, plan, true);
-}
-
-static uint32_t plan_relu(const struct npu_insn *insn, struct isa_plan *plan)
-{
-	return plan_elementwise(insn, plan, false);
 }
 
 static void exec_add(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
@@ -620,7 +602,7 @@ static uint32_t plan_clip(const struct npu_insn *insn, struct isa_plan *plan)
 	if (insn->dtype != NPU_DTYPE_I32 &&
 	    (!in_type(lo, dtype_unsigned(insn->dtype)) || !in_type(hi, dtype_unsigned(insn->dtype))))
 		return NPU_STATUS_BAD_DESC;
-	return plan_elementwise(insn, plan, false);
+	return plan_elementwise(insn, plan);
 }
 
 static void exec_clip(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
@@ -891,8 +873,8 @@ static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 	[NPU_ISA_HALT] = { .plan = plan_halt },
 	[NPU_ISA_COPY] = { .plan = plan_copy, .exec = exec_copy },
 	[NPU_ISA_MATMUL_I8] = { .plan = plan_matmul, .exec = exec_matmul },
-	[NPU_ISA_ADD] = { .plan = plan_add, .exec = exec_add },
-	[NPU_ISA_RELU] = { .plan = plan_relu, .exec = exec_relu },
+	[NPU_ISA_ADD] = { .plan = plan_elementwise, .exec = exec_add },
+	[NPU_ISA_RELU] = { .plan = plan_elementwise, .exec = exec_relu },
 	[NPU_ISA_REQUANT] = { .plan = plan_requant, .exec = exec_requant },
 	[NPU_ISA_CONV2D] = { .plan = plan_conv2d, .exec = exec_conv2d },
 	[NPU_ISA_REQUANT_PC] = {
@@ -901,8 +883,8 @@ static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 	[NPU_ISA_ADD_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
 	[NPU_ISA_MUL_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
 	[NPU_ISA_CLIP] = { .plan = plan_clip, .exec = exec_clip },
-	[NPU_ISA_MAXPOOL] = { .plan = plan_maxpool, .exec = exec_pool },
-	[NPU_ISA_AVGPOOL] = { .plan = plan_avgpool, .exec = exec_pool },
+	[NPU_ISA_MAXPOOL] = { .plan = plan_pool, .exec = exec_pool },
+	[NPU_ISA_AVGPOOL] = { .plan = plan_pool, .exec = exec_pool },
 	[NPU_ISA_COPY_ND] = { .plan = plan_copy_nd, .exec = exec_copy_nd },
 	[NPU_ISA_FILL] = { .plan = plan_fill, .exec = exec_fill },
 };

@@ -13,6 +13,7 @@
 
 #include "isa_exec.h"
 #include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	65536u
 #define PROG		0x0000u	/* program area */
@@ -62,24 +63,6 @@ static int run(uint8_t *mem, unsigned int insns, uint64_t budget, unsigned int l
 	       struct npu_isa_result *res)
 {
 	return isa_run(mem, MEM_SIZE, PROG, (uint64_t)insns * NPU_INSN_SIZE, budget, lanes, res);
-}
-
-static void put32(uint8_t *mem, uint32_t addr, int32_t v)
-{
-	uint32_t u = (uint32_t)v;
-
-	mem[addr] = (uint8_t)u;
-	mem[addr + 1] = (uint8_t)(u >> 8);
-	mem[addr + 2] = (uint8_t)(u >> 16);
-	mem[addr + 3] = (uint8_t)(u >> 24);
-}
-
-static int32_t get32(const uint8_t *mem, uint32_t addr)
-{
-	uint32_t u = mem[addr] | mem[addr + 1] << 8 | mem[addr + 2] << 16 |
-		     (uint32_t)mem[addr + 3] << 24;
-
-	return (int32_t)u;
 }
 
 TEST_F(isa, encode_decode_roundtrip_is_little_endian)

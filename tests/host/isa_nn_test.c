@@ -18,6 +18,7 @@
 
 #include "isa_exec.h"
 #include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	(1u << 20)
 #define PROG		0x00000u
@@ -51,24 +52,6 @@ static void rnd_fill(struct rng *r, uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)rnd(r);
-}
-
-static void put32(uint8_t *mem, uint64_t addr, int64_t v)
-{
-	uint32_t u = (uint32_t)(uint64_t)v;
-
-	mem[addr] = (uint8_t)u;
-	mem[addr + 1] = (uint8_t)(u >> 8);
-	mem[addr + 2] = (uint8_t)(u >> 16);
-	mem[addr + 3] = (uint8_t)(u >> 24);
-}
-
-static int32_t get32(const uint8_t *mem, uint64_t addr)
-{
-	uint32_t u = mem[addr] | mem[addr + 1] << 8 | mem[addr + 2] << 16 |
-		     (uint32_t)mem[addr + 3] << 24;
-
-	return (int32_t)u;
 }
 
 /* Value of an 8-bit element. */

@@ -65,6 +65,7 @@
 
 #include "isa_exec.h"
 #include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	(1u << 16)
 #define PROG		0x0000u
@@ -110,19 +111,6 @@ static int run1(uint8_t *mem, const struct npu_insn *insn)
 	return (int)npu_isa_run(mem, MEM_SIZE, PROG, 2 * NPU_INSN_SIZE, 0, 1, &res);
 }
 
-static void put32(uint8_t *mem, uint32_t addr, int32_t v)
-{
-	memcpy(mem + addr, &v, 4);	/* the host is little-endian, as the device */
-}
-
-static int32_t get32(const uint8_t *mem, uint32_t addr)
-{
-	int32_t v;
-
-	memcpy(&v, mem + addr, 4);
-	return v;
-}
-
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -162,9 +150,10 @@ static void expect_u8(struct __test_metadata *_metadata, const uint8_t *got,
 /* ---- encoding ----------------------------------------------------------------- */
 
 /*
- * npu_isa_encode() writes exactly the bytes of the uapi struct npu_insn (the
- * docs/hardware.md §10 table): the device model decodes with the same file,
- * so a field swapped in both would go unseen on the device.
+ * npu_isa_encode() writes exactly the bytes struct npu_insn has in memory on
+ * this little-endian host, at the docs/hardware.md §10 offsets: the device
+ * model decodes with the same file, so a field swapped in both would go
+ * unseen on the device.
  */
 TEST(encoding_matches_the_uapi_struct)
 {
@@ -181,24 +170,10 @@ TEST(encoding_matches_the_uapi_struct)
 	ASSERT_EQ(16, offsetof(struct npu_insn, arg));
 	ASSERT_EQ(__ORDER_LITTLE_ENDIAN__, __BYTE_ORDER__);
 
-	memset(&uapi, 0, sizeof(uapi));
-	uapi.opcode = 0x0d;
-	uapi.dtype = 0x03;
-	uapi.flags = 0xa55a;
-	uapi.dst = 0x11223344;
-	uapi.src0 = 0x55667788;
-	uapi.src1 = 0x99aabbcc;
-	memset(&in, 0, sizeof(in));
-	in.opcode = 0x0d;
-	in.dtype = 0x03;
-	in.flags = 0xa55a;
-	in.dst = 0x11223344;
-	in.src0 = 0x55667788;
-	in.src1 = 0x99aabbcc;
-	for (int i = 0; i < 12; i++) {
-		uapi.arg[i] = 0x01010101u * (uint32_t)(i + 1) + 0xf0000000u;
-		in.arg[i] = uapi.arg[i];
-	}
+	in = npu_insn_of(0x0d, 0x03, 0xa55a, 0x11223344, 0x55667788, 0x99aabbcc);
+	for (int i = 0; i < 12; i++)
+		in.arg[i] = 0x01010101u * (uint32_t)(i + 1) + 0xf0000000u;
+	uapi = in;
 	npu_isa_encode(&in, raw);
 	EXPECT_EQ(0, memcmp(&uapi, raw, sizeof(raw)));
 	npu_isa_decode((const uint8_t *)&uapi, &out);

@@ -426,6 +426,15 @@ static bool movement_io(struct conv *c, int *in_idx, int *out_idx, unsigned int 
 	return *out_idx >= 0;
 }
 
+/* Tensor xi's bytes copied to tensor yi, which has as many. */
+static bool emit_tensor_copy(struct conv *c, int yi, int xi)
+{
+	EMIT(c, npu_insn_copy((uint32_t)c->tensors[yi].dram_addr,
+			      (uint32_t)c->tensors[xi].dram_addr,
+			      (uint32_t)c->tensors[yi].byte_size));
+	return true;
+}
+
 /* Reshape, Flatten, Squeeze, Unsqueeze, Identity: the bytes do not move. */
 static bool lower_reshape(struct conv *c)
 {
@@ -436,10 +445,7 @@ static bool lower_reshape(struct conv *c)
 		return false;
 	if (c->tensors[xi].byte_size != c->tensors[yi].byte_size)
 		return skip(c, "input and output sizes differ");
-	EMIT(c, npu_insn_copy((uint32_t)c->tensors[yi].dram_addr,
-			      (uint32_t)c->tensors[xi].dram_addr,
-			      (uint32_t)c->tensors[yi].byte_size));
-	return true;
+	return emit_tensor_copy(c, yi, xi);
 }
 
 static bool lower_transpose(struct conv *c)
@@ -715,10 +721,7 @@ static bool lower_quantize(struct conv *c, bool quantize)
 	}
 	if (yi < 0)
 		return false;
-	EMIT(c, npu_insn_copy((uint32_t)c->tensors[yi].dram_addr,
-			      (uint32_t)c->tensors[xi].dram_addr,
-			      (uint32_t)c->tensors[yi].byte_size));
-	return true;
+	return emit_tensor_copy(c, yi, xi);
 }
 
 /* ---- element-wise ------------------------------------------------------------------- */
@@ -925,6 +928,25 @@ static struct npu_isa_window isa_window(const struct window *g, int64_t kh, int6
 }
 
 /*
+ * Copies the node's int attribute `name`, which must have n entries, to
+ * *out[0..n); leaves them alone if the node has no such attribute.
+ * wrong_count: the skip reason for another number of entries (one %zu).
+ */
+static bool attr_ints(struct conv *c, const char *name, size_t n, int64_t *const out[],
+		      const char *wrong_count)
+{
+	const struct onnx_attr *a = onnx_attr_find(c->node, name);
+
+	if (!a)
+		return true;
+	if (a->int_count != n)
+		return skip(c, wrong_count, a->int_count);
+	for (size_t i = 0; i < n; i++)
+		*out[i] = a->ints[i];
+	return true;
+}
+
+/*
  * ONNX's window attributes for a 2-d NCHW input of H x W: kernel (from the
  * attribute or the weights), strides, dilations, pads / auto_pad, ceil_mode
  * (turned into extra bottom/right padding, which the pools ignore).
@@ -937,38 +959,17 @@ static bool window_geometry(struct conv *c, int64_t h, int64_t w, int64_t kh, in
 	bool ceil_mode = false;
 	int64_t in[2] = { h, w }, *k[2] = { &g->kh, &g->kw }, *s[2] = { &g->sh, &g->sw };
 	int64_t *d[2] = { &g->dh, &g->dw }, *b[2] = { &g->pt, &g->pl }, *e[2] = { &g->pb, &g->pr };
-	int64_t *o[2] = { &g->oh, &g->ow };
+	int64_t *o[2] = { &g->oh, &g->ow }, *pads[4] = { &g->pt, &g->pl, &g->pb, &g->pr };
 
 	memset(g, 0, sizeof(*g));
 	g->kh = kh;
 	g->kw = kw;
 	g->sh = g->sw = g->dh = g->dw = 1;
-	if ((a = onnx_attr_find(c->node, "kernel_shape"))) {
-		if (a->int_count != 2)
-			return skip(c, "%zu-d window (2-d only)", a->int_count);
-		g->kh = a->ints[0];
-		g->kw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "strides"))) {
-		if (a->int_count != 2)
-			return skip(c, "strides of %zu entries", a->int_count);
-		g->sh = a->ints[0];
-		g->sw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "dilations"))) {
-		if (a->int_count != 2)
-			return skip(c, "dilations of %zu entries", a->int_count);
-		g->dh = a->ints[0];
-		g->dw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "pads"))) {
-		if (a->int_count != 4)
-			return skip(c, "pads of %zu entries", a->int_count);
-		g->pt = a->ints[0];
-		g->pl = a->ints[1];
-		g->pb = a->ints[2];
-		g->pr = a->ints[3];
-	}
+	if (!attr_ints(c, "kernel_shape", 2, k, "%zu-d window (2-d only)") ||
+	    !attr_ints(c, "strides", 2, s, "strides of %zu entries") ||
+	    !attr_ints(c, "dilations", 2, d, "dilations of %zu entries") ||
+	    !attr_ints(c, "pads", 4, pads, "pads of %zu entries"))
+		return false;
 	if ((a = onnx_attr_find(c->node, "auto_pad")))
 		auto_pad = a->s;
 	if ((a = onnx_attr_find(c->node, "ceil_mode")))
