@@ -97,9 +97,8 @@ TEST_F(isa, halt_stops_early_and_empty_tail_is_not_run)
 
 TEST_F(isa, program_without_halt_runs_to_its_end)
 {
-	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 3);
 
-	copy.arg[NPU_ARG_COUNT] = 3;
 	memcpy(self->mem + BUF_A, "abc", 3);
 	emit(self->mem, &self->insns, &copy);
 	emit(self->mem, &self->insns, &copy);
@@ -111,9 +110,8 @@ TEST_F(isa, program_without_halt_runs_to_its_end)
 
 TEST_F(isa, copy_overlapping_behaves_like_memmove)
 {
-	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_A + 1, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_A + 1, BUF_A, 4);
 
-	copy.arg[NPU_ARG_COUNT] = 4;
 	memcpy(self->mem + BUF_A, "wxyz", 4);
 	emit(self->mem, &self->insns, &copy);
 	ASSERT_EQ(NPU_STATUS_OK, run(self->mem, self->insns, 0, 1, &self->res));
@@ -122,10 +120,9 @@ TEST_F(isa, copy_overlapping_behaves_like_memmove)
 
 TEST_F(isa, copy_cost_scales_with_bytes_and_lanes)
 {
-	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 4096);
 	uint64_t cycles;
 
-	copy.arg[NPU_ARG_COUNT] = 4096;
 	ASSERT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 1, &cycles));
 	EXPECT_EQ(NPU_ISA_ISSUE_CYCLES + 4096 / NPU_ISA_COPY_BYTES_PER_CYCLE, cycles);
 	ASSERT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 2, &cycles));
@@ -180,11 +177,8 @@ TEST_F(isa, matmul_accumulator_wraps_at_32_bits)
 
 TEST_F(isa, matmul_dst_overlapping_inputs_is_bad_desc)
 {
-	struct npu_insn mm = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_A + 2, BUF_A, BUF_B);
+	struct npu_insn mm = npu_insn_matmul(BUF_A + 2, BUF_A, BUF_B, 2, 2, 2, false);
 
-	mm.arg[NPU_ARG_M] = 2;
-	mm.arg[NPU_ARG_N] = 2;
-	mm.arg[NPU_ARG_K] = 2;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&mm, MEM_SIZE, 1, NULL));
 	mm.dst = BUF_B - 4;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&mm, MEM_SIZE, 1, NULL));
@@ -234,8 +228,7 @@ TEST_F(isa, relu_i8_and_i32)
 	memcpy(self->mem + BUF_A, in8, 4);
 	relu.arg[NPU_ARG_COUNT] = 4;
 	emit(self->mem, &self->insns, &relu);
-	relu = npu_insn_of(NPU_ISA_RELU, NPU_DTYPE_I32, 0, BUF_B, BUF_B, 0);
-	relu.arg[NPU_ARG_COUNT] = 3;
+	relu = npu_insn_relu(NPU_DTYPE_I32, BUF_B, BUF_B, 3);
 	put32(self->mem, BUF_B, INT32_MIN);
 	put32(self->mem, BUF_B + 4, INT32_MAX);
 	put32(self->mem, BUF_B + 8, -1);
@@ -296,10 +289,8 @@ TEST_F(isa, requant_saturates_and_handles_extreme_products)
 
 TEST_F(isa, requant_rejects_bad_shift_and_zero_point)
 {
-	struct npu_insn rq = npu_insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn rq = npu_insn_requant(BUF_D, BUF_A, 1, 0, 63, 0);
 
-	rq.arg[NPU_ARG_COUNT] = 1;
-	rq.arg[NPU_ARG_SHIFT] = 63;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&rq, MEM_SIZE, 1, NULL));
 	rq.arg[NPU_ARG_SHIFT] = 62;
 	EXPECT_EQ(NPU_STATUS_OK, check(&rq, MEM_SIZE, 1, NULL));
@@ -357,9 +348,8 @@ TEST_F(isa, failing_insn_reports_index_and_has_no_side_effect)
 
 TEST_F(isa, ranges_ending_exactly_at_the_end_are_allowed)
 {
-	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, MEM_SIZE - 4, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(MEM_SIZE - 4, BUF_A, 4);
 
-	copy.arg[NPU_ARG_COUNT] = 4;
 	EXPECT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 1, NULL));
 	copy.arg[NPU_ARG_COUNT] = 5;
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&copy, MEM_SIZE, 1, NULL));
@@ -375,19 +365,14 @@ TEST_F(isa, address_arithmetic_does_not_wrap)
 	struct npu_insn insn;
 
 	/* dst + count*4 wraps in u32 arithmetic; the check is done in u64 */
-	insn = npu_insn_of(NPU_ISA_ADD, NPU_DTYPE_I32, 0, 0xfffffff0u, BUF_A, BUF_B);
-	insn.arg[NPU_ARG_COUNT] = 0x40000010u;
+	insn = npu_insn_add(NPU_DTYPE_I32, 0xfffffff0u, BUF_A, BUF_B, 0x40000010u);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, 1ull << 32, 1, NULL));
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* count*4 alone wraps to a small u32 value */
-	insn = npu_insn_of(NPU_ISA_RELU, NPU_DTYPE_I32, 0, BUF_D, BUF_A, 0);
-	insn.arg[NPU_ARG_COUNT] = 0x40000001u;
+	insn = npu_insn_relu(NPU_DTYPE_I32, BUF_D, BUF_A, 0x40000001u);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* MATMUL: M*N*4 larger than 2^64 */
-	insn = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_D, BUF_A, BUF_B);
-	insn.arg[NPU_ARG_M] = 0xffffffffu;
-	insn.arg[NPU_ARG_N] = 0xffffffffu;
-	insn.arg[NPU_ARG_K] = 1;
+	insn = npu_insn_matmul(BUF_D, BUF_A, BUF_B, 0xffffffffu, 0xffffffffu, 1, false);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, UINT64_MAX, 1, NULL));
 	/* MATMUL: M*K = 2^32 wraps to 0 in u32 */
 	insn.arg[NPU_ARG_M] = 0x10000;
@@ -395,8 +380,7 @@ TEST_F(isa, address_arithmetic_does_not_wrap)
 	insn.arg[NPU_ARG_K] = 0x10000;
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* REQUANT: src count*4 */
-	insn = npu_insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
-	insn.arg[NPU_ARG_COUNT] = 0x40000000u;
+	insn = npu_insn_requant(BUF_D, BUF_A, 0x40000000u, 0, 0, 0);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 }
 
@@ -414,10 +398,9 @@ TEST_F(isa, program_range_is_checked)
 
 TEST_F(isa, budget_exceeded_is_timeout_without_side_effect)
 {
-	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 1);
 	uint64_t one = NPU_ISA_ISSUE_CYCLES + 1;
 
-	copy.arg[NPU_ARG_COUNT] = 1;
 	self->mem[BUF_A] = 7;
 	emit(self->mem, &self->insns, &copy);
 	copy.dst = BUF_D + 1;
