@@ -5,7 +5,7 @@
  * with zero points/u8/bias, REQUANT(.u8), REQUANT_PC, ADD_RQ, MUL_RQ, CLIP,
  * ADD u8/WRAP, MAXPOOL, AVGPOOL, COPY_ND and FILL, on PE0, PE1 and the
  * fused pair. Each program runs on the device and in the interpreter the
- * HAL's CPU runner uses (hal/src/isa_exec.c, npu_cpu_run) on the same bytes;
+ * HAL's CPU runner uses (isa/isa_exec.c, npu_cpu_run) on the same bytes;
  * the whole region (outputs, and everything around them) must be equal bit
  * for bit. A long CNN-layer program checks the model's worker-thread path.
  *

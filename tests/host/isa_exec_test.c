@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host unit tests of the instruction-set interpreter (hal/src/isa_exec.c):
+ * Host unit tests of the instruction-set interpreter (isa/isa_exec.c):
  * arithmetic of every instruction including saturation and rounding edges,
  * field validation, bounds and address-overflow failures, and the cycle
  * budget.

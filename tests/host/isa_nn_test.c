@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host unit tests of the neural-network instructions of hal/src/isa_exec.c
+ * Host unit tests of the neural-network instructions of isa/isa_exec.c
  * (docs/hardware.md §10): MATMUL_I8 with zero points, u8 operands and bias,
  * CONV2D, REQUANT(_PC), ADD_RQ, MUL_RQ, CLIP, MAXPOOL, AVGPOOL, COPY_ND,
  * FILL and ADD's new types. Each runs on random shapes and values against a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Independent checks of the instruction set (uapi/npu_hw.h, docs/hardware.md
- * §10). The emulated device runs a copy of hal/src/isa_exec.c, so the guest
+ * Independent checks of the instruction set (isa/npu_isa.h, docs/hardware.md
+ * §10). The emulated device runs the same isa/isa_exec.c, so the guest
  * comparisons of device against CPU runner (isa2_test, fmnist_test) check only
  * the driver and DMA path: a wrong result in isa_exec.c would appear on both
  * sides. Every opcode must therefore also be checked here, on the host,
@@ -469,7 +469,7 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 /* ---- MAXPOOL, AVGPOOL ------------------------------------------------------------ */
 
 static struct npu_insn pool_of(uint8_t opcode, uint8_t dtype, uint16_t flags, uint32_t h,
-				   uint32_t w, uint32_t k, uint32_t s, uint32_t pads, int zp)
+			       uint32_t w, uint32_t k, uint32_t s, uint32_t pads, int zp)
 {
 	struct npu_insn in = npu_insn_of(opcode, dtype, flags, D_OFF, X_OFF, 0);
 
