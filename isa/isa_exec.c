@@ -870,23 +870,27 @@ static void exec_fill(uint8_t *mem, const struct npu_insn *insn, const struct is
 /* ---- the table ---------------------------------------------------------------- */
 
 static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
+	/* control and data movement */
 	[NPU_ISA_HALT] = { .plan = plan_halt },
 	[NPU_ISA_COPY] = { .plan = plan_copy, .exec = exec_copy },
+	[NPU_ISA_COPY_ND] = { .plan = plan_copy_nd, .exec = exec_copy_nd },
+	[NPU_ISA_FILL] = { .plan = plan_fill, .exec = exec_fill },
+	/* multiply-accumulate into int32 */
 	[NPU_ISA_MATMUL_I8] = { .plan = plan_matmul, .exec = exec_matmul },
+	[NPU_ISA_CONV2D] = { .plan = plan_conv2d, .exec = exec_conv2d },
+	/* element-wise, and sliding windows */
 	[NPU_ISA_ADD] = { .plan = plan_elementwise, .exec = exec_add },
 	[NPU_ISA_RELU] = { .plan = plan_elementwise, .exec = exec_relu },
+	[NPU_ISA_CLIP] = { .plan = plan_clip, .exec = exec_clip },
+	[NPU_ISA_MAXPOOL] = { .plan = plan_pool, .exec = exec_pool },
+	[NPU_ISA_AVGPOOL] = { .plan = plan_pool, .exec = exec_pool },
+	/* requantization; REQUANT_PC also checks its table's contents */
 	[NPU_ISA_REQUANT] = { .plan = plan_requant, .exec = exec_requant },
-	[NPU_ISA_CONV2D] = { .plan = plan_conv2d, .exec = exec_conv2d },
 	[NPU_ISA_REQUANT_PC] = {
 		.plan = plan_requant_pc, .check_data = check_requant_pc, .exec = exec_requant_pc,
 	},
 	[NPU_ISA_ADD_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
 	[NPU_ISA_MUL_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
-	[NPU_ISA_CLIP] = { .plan = plan_clip, .exec = exec_clip },
-	[NPU_ISA_MAXPOOL] = { .plan = plan_pool, .exec = exec_pool },
-	[NPU_ISA_AVGPOOL] = { .plan = plan_pool, .exec = exec_pool },
-	[NPU_ISA_COPY_ND] = { .plan = plan_copy_nd, .exec = exec_copy_nd },
-	[NPU_ISA_FILL] = { .plan = plan_fill, .exec = exec_fill },
 };
 
 const char *npu_isa_opcode_name(unsigned int opcode)

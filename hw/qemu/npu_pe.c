@@ -913,14 +913,20 @@ void npu_pe_init(NpuState *s, unsigned int index)
     npu_pe_reset(pe);
 }
 
-void npu_pe_fini(NpuPe *pe)
+/* Ends the worker thread, after the program it may be running. */
+static void pe_worker_stop(NpuPe *pe)
 {
-    /* Waits for a running program: it writes DRAM, which goes away next. */
     qemu_mutex_lock(&pe->worker_lock);
     pe->worker_stop = true;
     qemu_cond_signal(&pe->worker_cond);
     qemu_mutex_unlock(&pe->worker_lock);
     qemu_thread_join(&pe->worker);
+}
+
+void npu_pe_fini(NpuPe *pe)
+{
+    /* The running program writes DRAM, which goes away next. */
+    pe_worker_stop(pe);
     qemu_cond_destroy(&pe->worker_cond);
     qemu_mutex_destroy(&pe->worker_lock);
     qemu_bh_delete(pe->exec_bh);
