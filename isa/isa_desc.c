@@ -168,6 +168,8 @@ const char *isa_desc_mnemonic(const struct isa_desc *desc, unsigned int dtype)
 void isa_desc_masks(const struct isa_desc *desc, struct isa_desc_masks *masks)
 {
 	memset(masks, 0, sizeof(*masks));
+	for (size_t v = 0; v < ISA_MAX_VARIANTS && desc->variants[v].mnemonic; v++)
+		masks->dtypes |= (uint16_t)(1u << desc->variants[v].dtype);
 	for (size_t k = 0; k < ISA_MAX_FLAGS && desc->flags[k].name; k++)
 		masks->flags |= desc->flags[k].bit;
 	for (size_t k = 0; k < ISA_MAX_OPERANDS && desc->operands[k].name; k++) {

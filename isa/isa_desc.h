@@ -66,6 +66,7 @@ struct isa_desc {
 /* What an opcode's description allows, as masks (for validation). */
 struct isa_desc_masks {
 	uint16_t flags;		/* NPU_ISA_F_* bits it accepts */
+	uint16_t dtypes;	/* bit d set if it accepts dtype d (all dtypes are < 16) */
 	uint8_t fields;		/* bit i - 1 set if field i (ISA_FIELD_DST..SRC1) is used */
 	uint16_t args;		/* bit i set if arg[i] is used */
 };

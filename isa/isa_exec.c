@@ -910,34 +910,57 @@ static bool ranges_overlap(const struct isa_range *a, const struct isa_range *b)
 	return a->len && b->len && a->addr < b->addr + b->len && b->addr < a->addr + a->len;
 }
 
+/*
+ * What each opcode accepts, derived from its description the first time a
+ * run meets it: the derivation walks the operand list, which would otherwise
+ * cost every instruction. One per call, on the caller's stack.
+ */
+struct isa_accepts {
+	uint32_t known;		/* bit o set: masks[o] is filled */
+	struct isa_desc_masks masks[NPU_ISA_COUNT];
+};
+
+_Static_assert(NPU_ISA_COUNT <= 32, "isa_accepts.known has a bit per opcode");
+
+/* The masks of opcode, or NULL if there is no such opcode. */
+static const struct isa_desc_masks *isa_accepts_of(struct isa_accepts *acc, unsigned int opcode)
+{
+	if (opcode >= NPU_ISA_COUNT)
+		return NULL;
+	if (!(acc->known & (1u << opcode))) {
+		isa_desc_masks(isa_desc_of(opcode), &acc->masks[opcode]);
+		acc->known |= 1u << opcode;
+	}
+	return &acc->masks[opcode];
+}
+
 /* Validation steps 1-4 of docs/hardware.md §10 (step 5 needs memory). */
-static uint32_t isa_plan_insn(const struct npu_insn *insn, uint64_t mem_size,
-			      struct isa_plan *plan)
+static uint32_t isa_plan_insn(const struct npu_insn *insn, struct isa_accepts *acc,
+			      uint64_t mem_size, struct isa_plan *plan)
 {
 	const uint32_t operand_fields[3] = { insn->dst, insn->src0, insn->src1 };
-	const struct isa_desc *desc = isa_desc_of(insn->opcode);
-	struct isa_desc_masks accepts;
+	const struct isa_desc_masks *accepts = isa_accepts_of(acc, insn->opcode);
 	unsigned int checked;
 	uint32_t status;
 	unsigned int i;
 
 	memset(plan, 0, sizeof(*plan));
-	if (!desc)
+	if (!accepts)
 		return NPU_STATUS_BAD_DESC;
-	isa_desc_masks(desc, &accepts);
-	if ((insn->flags & ~accepts.flags) || !isa_desc_mnemonic(desc, insn->dtype))
+	if ((insn->flags & ~accepts->flags) || insn->dtype >= 16 ||
+	    !(accepts->dtypes & (1u << insn->dtype)))
 		return NPU_STATUS_BAD_DESC;
 	for (i = 0; i < 3; i++)
-		if (!(accepts.fields & (1u << i)) && operand_fields[i])
+		if (!(accepts->fields & (1u << i)) && operand_fields[i])
 			return NPU_STATUS_BAD_DESC;
 	for (i = 0; i < 12; i++)
-		if (!(accepts.args & (1u << i)) && insn->arg[i])
+		if (!(accepts->args & (1u << i)) && insn->arg[i])
 			return NPU_STATUS_BAD_DESC;
 
 	status = isa_ops[insn->opcode].plan(insn, plan);
 	if (status != NPU_STATUS_OK)
 		return status;
-	checked = accepts.fields | (plan->aux_used ? USES_AUX : 0);
+	checked = accepts->fields | (plan->aux_used ? USES_AUX : 0);
 	for (i = 0; i < OPND_COUNT; i++)
 		if ((checked & (1u << i)) && !range_inside(&plan->range[i], mem_size))
 			return NPU_STATUS_DRAM_OOB;
@@ -961,8 +984,9 @@ static uint64_t isa_plan_cycles(const struct isa_plan *plan, unsigned int lanes)
 uint32_t npu_isa_check(const struct npu_insn *insn, uint64_t mem_size,
 		       unsigned int lanes, uint64_t *cycles)
 {
+	struct isa_accepts acc = { .known = 0 };
 	struct isa_plan plan;
-	uint32_t status = isa_plan_insn(insn, mem_size, &plan);
+	uint32_t status = isa_plan_insn(insn, &acc, mem_size, &plan);
 
 	if (status == NPU_STATUS_OK && cycles)
 		*cycles = isa_plan_cycles(&plan, lanes ? lanes : 1);
@@ -973,6 +997,7 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
 			   uint64_t slice_cycles, struct npu_isa_result *res)
 {
+	struct isa_accepts acc = { .known = 0 };
 	uint64_t count, slice_used = 0;
 
 	if (!lanes)
@@ -997,7 +1022,7 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 
 		/* Fetched one at a time: an earlier instruction may rewrite later ones. */
 		npu_isa_decode(mem + prog_addr + res->insn_index * NPU_INSN_SIZE, &insn);
-		res->status = isa_plan_insn(&insn, mem_size, &plan);
+		res->status = isa_plan_insn(&insn, &acc, mem_size, &plan);
 		if (res->status == NPU_STATUS_OK && isa_ops[insn.opcode].check_data)
 			res->status = isa_ops[insn.opcode].check_data(mem, &insn);
 		if (res->status != NPU_STATUS_OK)
