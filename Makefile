@@ -32,6 +32,7 @@ all: module hal tools examples guest-tests
 DEPFLAGS := -MMD -MP
 depfile = $(CC) $(1) -MM -MP -MT $@ $(filter %.c,$^) > $@.d.tmp && mv $@.d.tmp $@.d
 
+include isa/isa.mk
 include hal/hal.mk
 include tools/tools.mk
 
@@ -84,11 +85,12 @@ module-check:
 
 # ---- QEMU with the device model -------------------------------------------
 qemu:
-	tests/qemu/build-qemu.sh
+	hw/qemu/build-qemu.sh
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR) \
+	-I$(CURDIR)/uapi $(ISA_INCLUDES) $(ONNX_INCLUDES) -I$(CURDIR)/tests/guest \
+	-I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR) \
 	$(shell pkg-config --cflags libdrm)
 # Every test links the same way; static linking only pulls in what a test uses.
 GUEST_LDLIBS := -ldrm
@@ -98,10 +100,10 @@ GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 
 guest-tests: $(GUEST_BINS)
 
-$(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
+$(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(ONNX_A) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(call depfile,$(GUEST_CFLAGS))
-	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(ONNX_A) $(HAL_A) $(GUEST_LDLIBS)
 
 $(KSELFTEST_DIR)/kselftest_harness.h:
 	scripts/fetch-kernel-tools.sh
@@ -202,7 +204,7 @@ deb: version-check
 	lintian --info --display-info --fail-on error $(DEB_DIR)/*.changes
 	@ls -l $(DEB_DIR)
 
--include $(wildcard $(BUILD)/hal/obj/*/*.d $(BUILD)/hal/obj/*.d $(BUILD)/bin/*.d \
+-include $(wildcard $(BUILD)/isa/obj/*.d $(BUILD)/hal/obj/*/*.d $(BUILD)/hal/obj/*.d $(BUILD)/bin/*.d \
 	$(BUILD)/guest/*.d $(BUILD)/host-tools/*.d)
 
 clean:

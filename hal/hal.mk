@@ -10,9 +10,9 @@
 HAL_VERSION := $(strip $(file < $(CURDIR)/VERSION))
 HAL_SOVERSION := $(firstword $(subst ., ,$(HAL_VERSION)))
 HAL_SRCS := $(sort $(wildcard hal/src/*.c hal/*.c))
-HAL_OBJS := $(patsubst hal/%.c,$(BUILD)/hal/obj/%.o,$(HAL_SRCS))
+HAL_OBJS := $(patsubst hal/%.c,$(BUILD)/hal/obj/%.o,$(HAL_SRCS)) $(ISA_OBJS)
 HAL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthread \
-	-I$(CURDIR)/hal/include -I$(CURDIR)/hal/src -I$(CURDIR)/hal -I$(CURDIR)/uapi
+	-I$(CURDIR)/hal/include -I$(CURDIR)/hal/src -I$(CURDIR)/hal -I$(CURDIR)/uapi $(ISA_INCLUDES)
 HAL_A := $(BUILD)/hal/libnpuhal.a
 HAL_SO := $(BUILD)/hal/libnpuhal.so.$(HAL_VERSION)
 HAL_PC := $(BUILD)/hal/npuhal.pc

@@ -61,7 +61,7 @@ cache=${NPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/npu-stack}
 mkdir -p "$cache"
 # One ninja at a time in the shared build tree.
 build_qemu() {
-	qemu=$(flock "$cache/.build-qemu.lock" tests/qemu/build-qemu.sh | tail -n 1) && echo "$qemu"
+	qemu=$(flock "$cache/.build-qemu.lock" hw/qemu/build-qemu.sh | tail -n 1) && echo "$qemu"
 }
 build_step "QEMU with the NPU model" build_qemu || built=0
 build_step "module, guest tests, userspace (make all)" make --no-print-directory -j2 all || built=0
@@ -87,7 +87,7 @@ if [ $built = 1 ]; then
 		tests/tap-count.sh one_result "make symbol-check" make --no-print-directory symbol-check
 	suite "Debian packages build, lintian has no error (make deb)" deb \
 		tests/tap-count.sh one_result "make deb" make --no-print-directory deb
-	suite "device model qtests (tests/qemu)" qtests \
+	suite "device model qtests (tests/qemu, model in hw/qemu)" qtests \
 		tests/tap-count.sh python3 tests/qemu/npu_qtest.py "$qemu"
 fi
 

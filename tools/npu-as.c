@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "isa_syntax.h"
+#include "isa_desc.h"
 #include "npuhal.h"
 
 #define MAX_LINE 4096
@@ -413,17 +413,18 @@ static void const_directive(struct assembler *as, char **tok, size_t n)
 static void instruction(struct assembler *as, char **tok, size_t n)
 {
 	struct npu_insn insn = { 0 };
-	const struct isa_syntax *syn = isa_syntax_by_name(tok[0]);
+	uint8_t dtype = 0;
+	const struct isa_desc *desc = isa_desc_by_mnemonic(tok[0], &dtype);
 	bool raw = !strcmp(tok[0], ".insn");
 
-	if (!syn && !raw) {
+	if (!desc && !raw) {
 		error(as, "unknown instruction '%s'", tok[0]);
 		return;
 	}
-	if (syn) {
-		insn.opcode = syn->opcode;
-		insn.dtype = syn->dtype;
-		isa_operand_defaults(syn, &insn);
+	if (desc) {
+		insn.opcode = desc->opcode;
+		insn.dtype = dtype;
+		isa_operand_defaults(desc, &insn);
 	}
 	for (size_t i = 1; i < n; i++) {
 		char *eq = strchr(tok[i], '=');
@@ -433,9 +434,9 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 		if (!eq) {
 			const struct isa_flag *flag = NULL;
 
-			for (int k = 0; syn && k < ISA_MAX_FLAGS && syn->flags[k].name; k++)
-				if (!strcmp(tok[i], syn->flags[k].name))
-					flag = &syn->flags[k];
+			for (int k = 0; desc && k < ISA_MAX_FLAGS && desc->flags[k].name; k++)
+				if (!strcmp(tok[i], desc->flags[k].name))
+					flag = &desc->flags[k];
 			if (flag) {
 				insn.flags |= flag->bit;
 				continue;
@@ -476,19 +477,19 @@ static void instruction(struct assembler *as, char **tok, size_t n)
 			*isa_field_ptr(&insn, field) = (uint32_t)v;
 			continue;
 		}
-		for (int k = 0; k < ISA_MAX_OPERANDS && syn->operands[k].name; k++)
-			if (!strcmp(syn->operands[k].name, tok[i]))
-				op = &syn->operands[k];
+		for (int k = 0; k < ISA_MAX_OPERANDS && desc->operands[k].name; k++)
+			if (!strcmp(desc->operands[k].name, tok[i]))
+				op = &desc->operands[k];
 		if (!op) {
 			char expected[256] = "";
 
-			for (int k = 0; k < ISA_MAX_OPERANDS && syn->operands[k].name; k++)
+			for (int k = 0; k < ISA_MAX_OPERANDS && desc->operands[k].name; k++)
 				snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
-					 "%s%s", k ? ", " : "", syn->operands[k].name);
-			for (int k = 0; k < ISA_MAX_FLAGS && syn->flags[k].name; k++)
+					 "%s%s", k ? ", " : "", desc->operands[k].name);
+			for (int k = 0; k < ISA_MAX_FLAGS && desc->flags[k].name; k++)
 				snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
-					 ", %s", syn->flags[k].name);
-			error(as, "%s has no operand '%s' (it takes: %s)", syn->mnemonic, tok[i],
+					 ", %s", desc->flags[k].name);
+			error(as, "%s has no operand '%s' (it takes: %s)", tok[0], tok[i],
 			      expected);
 			return;
 		}

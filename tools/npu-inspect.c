@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "isa_syntax.h"
+#include "isa_desc.h"
 #include "npuhal.h"
 
 static const char *dtype_name(unsigned int d)
@@ -37,10 +37,11 @@ static void print_list(const uint32_t *v, unsigned int n)
 
 static void print_insn(const struct npu_insn *insn)
 {
-	const struct isa_syntax *syn = isa_syntax_for(insn);
+	const struct isa_desc *desc = isa_desc_of(insn->opcode);
+	const char *mnemonic = desc ? isa_desc_mnemonic(desc, insn->dtype) : NULL;
 	struct npu_insn copy = *insn;
 
-	if (!syn) {
+	if (!mnemonic) {
 		printf(".insn opcode=%u dtype=%u flags=%u dst=%u src0=%u src1=%u", insn->opcode,
 		       insn->dtype, insn->flags, insn->dst, insn->src0, insn->src1);
 		for (int i = 0; i < 12; i++)
@@ -48,9 +49,9 @@ static void print_insn(const struct npu_insn *insn)
 				printf(" arg%d=%u", i, insn->arg[i]);
 		return;
 	}
-	printf("%s", syn->mnemonic);
-	for (int k = 0; k < ISA_MAX_OPERANDS && syn->operands[k].name; k++) {
-		const struct isa_operand *op = &syn->operands[k];
+	printf("%s", mnemonic);
+	for (int k = 0; k < ISA_MAX_OPERANDS && desc->operands[k].name; k++) {
+		const struct isa_operand *op = &desc->operands[k];
 		int64_t v = isa_operand_get(&copy, op);
 
 		/* an operand that implies a flag (bias=) is only shown with it */
@@ -65,10 +66,10 @@ static void print_insn(const struct npu_insn *insn)
 			printf(" %s=%llu", op->name, (unsigned long long)v);
 		isa_operand_clear(&copy, op);
 	}
-	for (int k = 0; k < ISA_MAX_FLAGS && syn->flags[k].name; k++) {
-		if (copy.flags & syn->flags[k].bit) {
-			printf(" %s", syn->flags[k].name);
-			copy.flags &= (uint16_t)~syn->flags[k].bit;
+	for (int k = 0; k < ISA_MAX_FLAGS && desc->flags[k].name; k++) {
+		if (copy.flags & desc->flags[k].bit) {
+			printf(" %s", desc->flags[k].name);
+			copy.flags &= (uint16_t)~desc->flags[k].bit;
 		}
 	}
 	/* Fields this mnemonic does not use but that are set: the device rejects them. */

@@ -64,23 +64,47 @@ static void fmt_power(char *buf, size_t size, long uw)
 		snprintf(buf, size, "%.2f W", uw / 1e6);
 }
 
+/* The cards being printed, and the table they go into without --json. */
+struct card_list {
+	npu_card_info *cards;
+	size_t n;
+	struct table t;
+};
+
+/*
+ * Lists the cards and starts the output: the JSON document's opening, or an
+ * empty table of `columns` columns named hdr. Non-zero (said why) on failure.
+ */
+static int begin_cards(const struct opts *o, size_t columns, const char *const *hdr,
+		       struct card_list *l)
+{
+	int rc = list_cards(&l->cards, &l->n);
+
+	if (rc)
+		return rc;
+	if (o->json) {
+		printf("{\"version\": %d, \"devices\": [", JSON_VERSION);
+	} else if (table_init(&l->t, columns, hdr)) {
+		npu_cards_free(l->cards);
+		return fail(NPU_ERR_NO_MEMORY);
+	}
+	return 0;
+}
+
 static int cmd_info(const struct opts *o)
 {
 	static const char *const short_hdr[] = { "NPU", "Name", "Firmware", "Temp.", "Power",
 						 "PCI-BDF" };
 	static const char *const full_hdr[] = { "NPU", "Name", "UUID", "S/N", "Firmware",
 						"Temp.", "Power", "PCI-BDF", "PCI-DEV" };
-	npu_card_info *cards;
-	struct table t;
-	size_t n;
-	int rc = list_cards(&cards, &n);
+	struct card_list l;
+	int rc = begin_cards(o, o->full ? 9 : 6, o->full ? full_hdr : short_hdr, &l);
 
 	if (rc)
 		return rc;
 	if (o->json) {
-		printf("{\"version\": %d, \"devices\": [", JSON_VERSION);
-		for (size_t i = 0; i < n; i++) {
-			const npu_card_info *c = &cards[i];
+		for (size_t i = 0; i < l.n; i++) {
+			const npu_card_info *c = &l.cards[i];
 
 			printf("%s\n  {\"npu\": \"npu%u\", \"index\": %u, \"name\": ", i ? "," : "",
 			       c->index, c->index);
@@ -105,15 +129,11 @@ static int cmd_info(const struct opts *o)
 			printf("}");
 		}
 		printf("\n]}\n");
-		npu_cards_free(cards);
+		npu_cards_free(l.cards);
 		return 0;
 	}
-	if (table_init(&t, o->full ? 9 : 6, o->full ? full_hdr : short_hdr)) {
-		npu_cards_free(cards);
-		return fail(NPU_ERR_NO_MEMORY);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const npu_card_info *c = &cards[i];
+	for (size_t i = 0; i < l.n; i++) {
+		const npu_card_info *c = &l.cards[i];
 		char npu[24], temp[16], power[24];
 
 		snprintf(npu, sizeof(npu), "npu%u", c->index);
@@ -123,16 +143,16 @@ static int cmd_info(const struct opts *o)
 			const char *row[] = { npu, c->arch, c->uuid, c->serial, c->fw_version,
 					      temp, power, c->busname, c->dev };
 
-			table_add_row(&t, row);
+			table_add_row(&l.t, row);
 		} else {
 			const char *row[] = { npu, c->arch, c->fw_version, temp, power, c->busname };
 
-			table_add_row(&t, row);
+			table_add_row(&l.t, row);
 		}
 	}
-	table_print(&t, stdout);
-	table_free(&t);
-	npu_cards_free(cards);
+	table_print(&l.t, stdout);
+	table_free(&l.t);
+	npu_cards_free(l.cards);
 	return 0;
 }
 
@@ -149,21 +169,13 @@ static void devfiles(const npu_card_info *c, char *buf, size_t size)
 static int cmd_list(const struct opts *o)
 {
 	static const char *const hdr[] = { "NPU", "Cores", "DEVFILES" };
-	npu_card_info *cards;
-	struct table t;
-	size_t n;
-	int rc = list_cards(&cards, &n);
+	struct card_list l;
+	int rc = begin_cards(o, 3, hdr, &l);
 
 	if (rc)
 		return rc;
-	if (o->json)
-		printf("{\"version\": %d, \"devices\": [", JSON_VERSION);
-	else if (table_init(&t, 3, hdr)) {
-		npu_cards_free(cards);
-		return fail(NPU_ERR_NO_MEMORY);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const npu_card_info *c = &cards[i];
+	for (size_t i = 0; i < l.n; i++) {
+		const npu_card_info *c = &l.cards[i];
 		char npu[24], cores[256] = "", files[128];
 		size_t len = 0;
 
@@ -206,16 +218,16 @@ static int cmd_list(const struct opts *o)
 		{
 			const char *row[] = { npu, cores, files };
 
-			table_add_row(&t, row);
+			table_add_row(&l.t, row);
 		}
 	}
 	if (o->json) {
 		printf("\n]}\n");
 	} else {
-		table_print(&t, stdout);
-		table_free(&t);
+		table_print(&l.t, stdout);
+		table_free(&l.t);
 	}
-	npu_cards_free(cards);
+	npu_cards_free(l.cards);
 	return 0;
 }
 

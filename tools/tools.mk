@@ -7,9 +7,9 @@
 # (debian/rules, with its own BUILD directory).
 
 TOOLS := npuctl npu-bench npu-as npu-inspect
-TOOLS_COMMON := tools/table.c tools/isa_syntax.c
+TOOLS_COMMON := tools/table.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
-	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi
+	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi $(ISA_INCLUDES)
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
 TOOLS_LINK ?= static
 ifeq ($(TOOLS_LINK),shared)
@@ -25,11 +25,10 @@ BINDIR ?= $(PREFIX)/bin
 .PHONY: tools install-tools
 tools: $(TOOL_BINS)
 
-# Headers: each program's .d file ($(call depfile,...), see the Makefile).
-$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(TOOLS_HAL)
+$(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
 	@mkdir -p $(dir $@)
 	$(call depfile,$(TOOLS_CFLAGS))
-	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL)
+	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
@@ -63,23 +62,29 @@ $(BUILD)/bin/npu-hal-example: $(BUILD)/examples/hal_example.c $(TOOLS_HAL)
 # ---- ONNX operator test cases (docs/onnx.md) ----
 # npu-onnx converts Debian's libonnx-testdata node cases into build/onnx/
 # (programs, test data, manifest.tsv); npu-onnx-run runs them (CPU or device).
+# The converter and the runner are a static library (every tools/onnx/*.c but
+# the tools' main files, npu-*.c), which the two tools and the guest test link;
+# tests/host/run.sh builds the same sources under the sanitizers.
 ONNX_NODE_DIR ?= /usr/share/libonnx-testdata/data/node
-ONNX_CONVERT_SRCS := tools/onnx/convert_dir.c tools/onnx/convert.c tools/onnx/onnx_pb.c
-ONNX_CFLAGS := $(TOOLS_CFLAGS) -I$(CURDIR)/tools/onnx
+ONNX_LIB_SRCS := $(filter-out tools/onnx/npu-%.c,$(sort $(wildcard tools/onnx/*.c)))
+ONNX_INCLUDES := -I$(CURDIR)/tools/onnx
+ONNX_CFLAGS := $(TOOLS_CFLAGS) $(ONNX_INCLUDES)
+ONNX_A := $(BUILD)/onnx-lib/libnpuonnx.a
 
 .PHONY: onnx
 onnx: $(BUILD)/onnx/manifest.tsv $(BUILD)/bin/npu-onnx-run
 examples: onnx
 
-$(BUILD)/bin/npu-onnx: tools/onnx/npu-onnx.c $(ONNX_CONVERT_SRCS) $(TOOLS_HAL)
-	@mkdir -p $(dir $@)
-	$(call depfile,$(ONNX_CFLAGS))
-	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(ONNX_CONVERT_SRCS) $(TOOLS_HAL) -lm
+# Compiled together in a fresh directory, so the archive holds exactly these objects.
+$(ONNX_A): $(ONNX_LIB_SRCS) $(wildcard tools/onnx/*.h) $(ISA_HDRS) hal/include/npuhal.h
+	rm -rf $(@D) && mkdir -p $(@D)
+	cd $(@D) && $(CC) $(ONNX_CFLAGS) -c $(addprefix $(CURDIR)/,$(ONNX_LIB_SRCS))
+	$(AR) rcs $@ $(@D)/*.o
 
-$(BUILD)/bin/npu-onnx-run: tools/onnx/npu-onnx-run.c tools/onnx/onnx_run.c $(TOOLS_HAL)
+$(BUILD)/bin/npu-onnx $(BUILD)/bin/npu-onnx-run: $(BUILD)/bin/%: tools/onnx/%.c $(ONNX_A) $(TOOLS_HAL)
 	@mkdir -p $(dir $@)
 	$(call depfile,$(ONNX_CFLAGS))
-	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< tools/onnx/onnx_run.c $(TOOLS_HAL) -lm
+	$(CC) $(ONNX_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(ONNX_A) $(TOOLS_HAL) -lm
 
 # Converted into a scratch directory and renamed, so build/onnx is never half written.
 $(BUILD)/onnx/manifest.tsv: $(BUILD)/bin/npu-onnx

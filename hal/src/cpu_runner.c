@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The CPU reference runner: runs a program with the same interpreter the
- * emulated NPU uses (hal/src/isa_exec.c), on a private copy of its DRAM window,
+ * emulated NPU uses (isa/isa_exec.c), on a private copy of its DRAM window,
  * so device results can be checked bit for bit without a device (like
  * Femtodriver's simulator runner). The window is exactly the program's
  * dram_size: stricter than a device partition, never looser.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Every fault of the device model (uapi/npu_hw.h NPU_FAULT_*, except
+ * Every fault of the device model (hw/npu_hw.h NPU_FAULT_*, except
  * LINK_DOWN, which tests/reliability/ covers) injected on PE0 of card 0 while
  * PE1 runs a stream of self-checking jobs. For each fault and round:
  *  - the guilty job gets its error (status and errno) within the job timeout

@@ -7,8 +7,8 @@
  * predictions must equal the ones the host computed when it wrote the image
  * set, and the accuracy must be above a threshold. docs/fashion-mnist.md.
  *
- * The device model runs a copy of the interpreter npu_cpu_run uses
- * (hal/src/isa_exec.c), and the host's predictions came from npu_cpu_run
+ * The device model runs the same interpreter npu_cpu_run uses
+ * (isa/isa_exec.c), and the host's predictions came from npu_cpu_run
  * too, so those two comparisons check the transport (queue, driver, DMA,
  * the model's program fetch), not the arithmetic: an interpreter bug gives
  * the same wrong logits on both sides. The arithmetic is checked against

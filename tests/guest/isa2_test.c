@@ -5,7 +5,7 @@
  * with zero points/u8/bias, REQUANT(.u8), REQUANT_PC, ADD_RQ, MUL_RQ, CLIP,
  * ADD u8/WRAP, MAXPOOL, AVGPOOL, COPY_ND and FILL, on PE0, PE1 and the
  * fused pair. Each program runs on the device and in the interpreter the
- * HAL's CPU runner uses (hal/src/isa_exec.c, npu_cpu_run) on the same bytes;
+ * HAL's CPU runner uses (isa/isa_exec.c, npu_cpu_run) on the same bytes;
  * the whole region (outputs, and everything around them) must be equal bit
  * for bit. A long CNN-layer program checks the model's worker-thread path.
  *
@@ -24,7 +24,7 @@
 #include "kselftest_harness.h"
 #include "npu_fixture.h"
 #include "npu_util.h"
-#include "../../hal/src/isa_exec.h"
+#include "isa_exec.h"
 
 /* Region, relative to the variant's base in the window: program, then data. */
 #define PROG_OFF	0x0000u
@@ -41,7 +41,7 @@ FIXTURE(isa2)
 	uint8_t *image;		/* region contents before the run */
 	uint8_t *want;		/* after the CPU run */
 	uint8_t *got;		/* after the device run */
-	struct npu_isa_insn prog[MAX_INSNS];
+	struct npu_insn prog[MAX_INSNS];
 	unsigned int count;
 };
 
@@ -77,23 +77,13 @@ FIXTURE_TEARDOWN(isa2)
 		close(self->fd);
 }
 
-static struct npu_isa_insn *emit(FIXTURE_DATA(isa2) *self, uint8_t opcode, uint8_t dtype,
-				 uint16_t flags, uint32_t dst, uint32_t src0, uint32_t src1)
+static void emit(FIXTURE_DATA(isa2) *self, struct npu_insn insn)
 {
-	struct npu_isa_insn *in = &self->prog[self->count++];
-
-	memset(in, 0, sizeof(*in));
-	in->opcode = opcode;
-	in->dtype = dtype;
-	in->flags = flags;
-	in->dst = dst;
-	in->src0 = src0;
-	in->src1 = src1;
-	return in;
+	self->prog[self->count++] = insn;
 }
 
 /* Device addresses: every operand (all data is at DATA_OFF or above) plus the base. */
-static void relocate(struct npu_isa_insn *in, uint32_t base)
+static void relocate(struct npu_insn *in, uint32_t base)
 {
 	in->dst += in->dst ? base : 0;
 	in->src0 += in->src0 ? base : 0;
@@ -121,11 +111,11 @@ static void run_both(struct __test_metadata *_metadata, FIXTURE_DATA(isa2) *self
 	ssize_t diff;
 	int ret;
 
-	emit(self, NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	emit(self, npu_insn_halt());
 	len = (uint64_t)self->count * NPU_INSN_SIZE;
 	memcpy(self->want, self->image, REGION);
 	for (unsigned int i = 0; i < self->count; i++) {
-		struct npu_isa_insn moved = self->prog[i];
+		struct npu_insn moved = self->prog[i];
 
 		npu_isa_encode(&self->prog[i], self->want + PROG_OFF + i * NPU_INSN_SIZE);
 		relocate(&moved, self->base);
@@ -183,22 +173,15 @@ TEST_F_TIMEOUT(isa2, conv2d_shapes, 300)
 	NPU_RETURN_IF_SKIPPED();
 	for (unsigned int i = 0; i < sizeof(convs) / sizeof(convs[0]); i++) {
 		const struct conv_shape *c = &convs[i];
-		struct npu_isa_insn *in = emit(self, NPU_ISA_CONV2D, c->dtype, c->flags,
-					       0x80000, DATA_OFF, 0x40000);
+		const struct npu_isa_conv_shape shape = { c->n, c->h, c->w, c->cin, c->cout,
+							  c->groups };
+		const struct npu_isa_window win = { c->kh, c->kw, c->sh, c->sw, c->dh, c->dw,
+						    c->pt, c->pl, c->pb, c->pr };
 		char what[32];
 
-		in->arg[NPU_ARG_CONV_N] = c->n;
-		in->arg[NPU_ARG_CONV_H] = c->h;
-		in->arg[NPU_ARG_CONV_W] = c->w;
-		in->arg[NPU_ARG_CONV_C_IN] = c->cin;
-		in->arg[NPU_ARG_CONV_C_OUT] = c->cout;
-		in->arg[NPU_ARG_CONV_GROUPS] = c->groups;
-		in->arg[NPU_ARG_CONV_KERNEL] = NPU_PACK16(c->kh, c->kw);
-		in->arg[NPU_ARG_CONV_STRIDE_DIL] = NPU_PACK8(c->sh, c->sw, c->dh, c->dw);
-		in->arg[NPU_ARG_CONV_PADS] = NPU_PACK8(c->pt, c->pl, c->pb, c->pr);
-		in->arg[NPU_ARG_CONV_BIAS] = (c->flags & NPU_ISA_F_BIAS) ? 0x70000 : 0;
-		in->arg[NPU_ARG_CONV_X_ZERO_POINT] = (uint32_t)c->zx;
-		in->arg[NPU_ARG_CONV_W_ZERO_POINT] = (uint32_t)c->zw;
+		emit(self, npu_insn_conv2d(c->dtype, c->flags, 0x80000, DATA_OFF, 0x40000, &shape,
+					   &win, (c->flags & NPU_ISA_F_BIAS) ? 0x70000 : 0, c->zx,
+					   c->zw));
 		snprintf(what, sizeof(what), "conv shape %u", i);
 		run_both(_metadata, self, what, NULL);
 	}
@@ -207,155 +190,88 @@ TEST_F_TIMEOUT(isa2, conv2d_shapes, 300)
 TEST_F(isa2, matmul_zero_points_types_bias)
 {
 	NPU_RETURN_IF_SKIPPED();
-	for (uint8_t dtype = 0; dtype < 4; dtype++) {
-		struct npu_isa_insn *in = emit(self, NPU_ISA_MATMUL_I8, dtype,
-					       NPU_ISA_F_BIAS | (dtype & 1 ? NPU_ISA_F_ACCUMULATE : 0),
-					       0x80000 + dtype * 0x8000, DATA_OFF, 0x20000);
-
-		in->arg[NPU_ARG_M] = 17;
-		in->arg[NPU_ARG_N] = 33;
-		in->arg[NPU_ARG_K] = 70;
-		in->arg[NPU_ARG_A_ZERO_POINT] = (uint32_t)(dtype & NPU_DTYPE_A_U8 ? 200 : -7);
-		in->arg[NPU_ARG_B_ZERO_POINT] = (uint32_t)(dtype & NPU_DTYPE_B_U8 ? 1 : 127);
-		in->arg[NPU_ARG_MM_BIAS] = 0x70000;
-	}
+	for (uint8_t dtype = 0; dtype < 4; dtype++)
+		emit(self, npu_insn_matmul_q(dtype,
+					     NPU_ISA_F_BIAS | (dtype & 1 ? NPU_ISA_F_ACCUMULATE : 0),
+					     0x80000 + dtype * 0x8000, DATA_OFF, 0x20000, 17, 33, 70,
+					     dtype & NPU_DTYPE_A_U8 ? 200 : -7,
+					     dtype & NPU_DTYPE_B_U8 ? 1 : 127, 0x70000));
 	run_both(_metadata, self, "matmul", NULL);
 }
 
 TEST_F(isa2, requant_and_elementwise)
 {
-	struct npu_isa_insn *in;
-
 	NPU_RETURN_IF_SKIPPED();
 	/* a valid per-channel table: 7 channels, shifts 20..62 */
 	for (uint32_t c = 0; c < 7; c++)
 		put32(self->image + 0x70000 + 8 * c + 4, 20 + c * 7);
-	in = emit(self, NPU_ISA_REQUANT_PC, NPU_DTYPE_U8, 0, 0x80000, DATA_OFF, 0x70000);
-	in->arg[NPU_ARG_COUNT] = 1001;
-	in->arg[NPU_ARG_RQ_CHANNELS] = 7;
-	in->arg[NPU_ARG_ZERO_POINT] = 3;
-	in = emit(self, NPU_ISA_REQUANT_PC, NPU_DTYPE_I8, 0, 0x81000, DATA_OFF, 0x70000);
-	in->arg[NPU_ARG_COUNT] = 1001;
-	in->arg[NPU_ARG_RQ_CHANNELS] = 7;
-	in->arg[NPU_ARG_ZERO_POINT] = (uint32_t)-100;
-	in = emit(self, NPU_ISA_REQUANT, NPU_DTYPE_U8, 0, 0x82000, DATA_OFF, 0);
-	in->arg[NPU_ARG_COUNT] = 1001;
-	in->arg[NPU_ARG_MULTIPLIER] = 1518500250;
-	in->arg[NPU_ARG_SHIFT] = 40;
-	in->arg[NPU_ARG_ZERO_POINT] = 128;
+	emit(self, npu_insn_requant_pc(NPU_DTYPE_U8, 0x80000, DATA_OFF, 0x70000, 1001, 7, 3));
+	emit(self, npu_insn_requant_pc(NPU_DTYPE_I8, 0x81000, DATA_OFF, 0x70000, 1001, 7, -100));
+	emit(self, npu_insn_requant_to(NPU_DTYPE_U8, 0x82000, DATA_OFF, 1001, 1518500250, 40, 128));
 	for (uint8_t t = NPU_DTYPE_I8; t <= NPU_DTYPE_U8; t += NPU_DTYPE_U8) {
 		uint32_t out = 0x90000 + t * 0x4000;
 
-		in = emit(self, NPU_ISA_ADD_RQ, t, 0, out, 0x10000, 0x20000);
-		in->arg[NPU_ARG_COUNT] = 999;
-		in->arg[NPU_ARG_RQ_A_ZERO_POINT] = 5;
-		in->arg[NPU_ARG_RQ_B_ZERO_POINT] = 100;
-		in->arg[NPU_ARG_RQ_OUT_ZERO_POINT] = 7;
-		in->arg[NPU_ARG_RQ_A_MULTIPLIER] = 1073741824;
-		in->arg[NPU_ARG_RQ_B_MULTIPLIER] = (uint32_t)-1500000000;
-		in->arg[NPU_ARG_RQ_SHIFT] = 31;
-		in->arg[NPU_ARG_RQ_B_LEN] = 16;		/* per-channel broadcast */
-		in = emit(self, NPU_ISA_MUL_RQ, t, 0, out + 0x1000, 0x10000, 0x20000);
-		in->arg[NPU_ARG_COUNT] = 999;
-		in->arg[NPU_ARG_RQ_A_ZERO_POINT] = (uint32_t)(t ? 128 : -1);
-		in->arg[NPU_ARG_RQ_B_ZERO_POINT] = 0;
-		in->arg[NPU_ARG_RQ_OUT_ZERO_POINT] = 2;
-		in->arg[NPU_ARG_RQ_A_MULTIPLIER] = 1234567890;
-		in->arg[NPU_ARG_RQ_SHIFT] = 38;
-		in = emit(self, NPU_ISA_CLIP, t, 0, out + 0x2000, 0x10000, 0);
-		in->arg[NPU_ARG_COUNT] = 999;
-		in->arg[NPU_ARG_CLIP_MIN] = 10;
-		in->arg[NPU_ARG_CLIP_MAX] = 100;
-		in = emit(self, NPU_ISA_ADD, t, NPU_ISA_F_WRAP, out + 0x3000, 0x10000, 0x20000);
-		in->arg[NPU_ARG_COUNT] = 999;
+		/* b_len 16: a per-channel broadcast */
+		emit(self, npu_insn_binary_rq(NPU_ISA_ADD_RQ, t, out, 0x10000, 0x20000, 999,
+					      (struct npu_isa_rq_zero_points){ 5, 100, 7 },
+					      1073741824, -1500000000, 31, 16));
+		emit(self, npu_insn_binary_rq(NPU_ISA_MUL_RQ, t, out + 0x1000, 0x10000, 0x20000,
+					      999,
+					      (struct npu_isa_rq_zero_points){ t ? 128 : -1, 0, 2 },
+					      1234567890, 0, 38, 0));
+		emit(self, npu_insn_clip(t, out + 0x2000, 0x10000, 999, 10, 100));
+		emit(self, npu_insn_add_f(t, NPU_ISA_F_WRAP, out + 0x3000, 0x10000, 0x20000, 999));
 	}
-	in = emit(self, NPU_ISA_ADD, NPU_DTYPE_U8, 0, 0xa0000, 0x10000, 0x20000);
-	in->arg[NPU_ARG_COUNT] = 999;
-	in = emit(self, NPU_ISA_CLIP, NPU_DTYPE_I32, 0, 0xa1000, 0x10000, 0);
-	in->arg[NPU_ARG_COUNT] = 999;
-	in->arg[NPU_ARG_CLIP_MIN] = (uint32_t)-100000;
-	in->arg[NPU_ARG_CLIP_MAX] = 2000000000;
+	emit(self, npu_insn_add(NPU_DTYPE_U8, 0xa0000, 0x10000, 0x20000, 999));
+	emit(self, npu_insn_clip(NPU_DTYPE_I32, 0xa1000, 0x10000, 999, -100000, 2000000000));
 	run_both(_metadata, self, "requant and element-wise", NULL);
 }
 
-static struct npu_isa_insn *pool(FIXTURE_DATA(isa2) *self, uint8_t op, uint8_t dtype,
-				 uint16_t flags, uint32_t dst, uint32_t src, uint32_t h, uint32_t w,
-				 uint32_t c, uint32_t k, uint32_t s, uint32_t d, uint32_t pad)
+/* A pool over one square image: kernel k, stride s, dilation d, padding pad. */
+static void pool(FIXTURE_DATA(isa2) *self, uint8_t op, uint8_t dtype, uint16_t flags,
+		 uint32_t dst, uint32_t src, uint32_t h, uint32_t w, uint32_t c, uint32_t k,
+		 uint32_t s, uint32_t d, uint32_t pad, int32_t zero_point)
 {
-	struct npu_isa_insn *in = emit(self, op, dtype, flags, dst, src, 0);
+	const struct npu_isa_window win = { k, k, s, s, d, d, pad, pad, pad, pad };
 
-	in->arg[NPU_ARG_POOL_N] = 1;
-	in->arg[NPU_ARG_POOL_H] = h;
-	in->arg[NPU_ARG_POOL_W] = w;
-	in->arg[NPU_ARG_POOL_C] = c;
-	in->arg[NPU_ARG_POOL_KERNEL] = NPU_PACK16(k, k);
-	in->arg[NPU_ARG_POOL_STRIDE_DIL] = NPU_PACK8(s, s, d, d);
-	in->arg[NPU_ARG_POOL_PADS] = NPU_PACK8(pad, pad, pad, pad);
-	return in;
+	emit(self, npu_insn_pool(op, dtype, flags, dst, src, 1, h, w, c, &win, zero_point));
 }
 
 TEST_F(isa2, pools)
 {
-	struct npu_isa_insn *in;
-
 	NPU_RETURN_IF_SKIPPED();
-	pool(self, NPU_ISA_MAXPOOL, NPU_DTYPE_U8, 0, 0x80000, DATA_OFF, 24, 24, 16, 2, 2, 1, 0);
-	pool(self, NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 0x84000, DATA_OFF, 23, 19, 5, 3, 2, 2, 3);
-	pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_I8, 0, 0x88000, DATA_OFF, 23, 19, 5, 3, 2, 1, 1);
-	in = pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_U8, NPU_ISA_F_COUNT_PAD, 0x8c000, DATA_OFF,
-		  23, 19, 5, 3, 1, 1, 2);
-	in->arg[NPU_ARG_POOL_ZERO_POINT] = 128;
+	pool(self, NPU_ISA_MAXPOOL, NPU_DTYPE_U8, 0, 0x80000, DATA_OFF, 24, 24, 16, 2, 2, 1, 0, 0);
+	pool(self, NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 0x84000, DATA_OFF, 23, 19, 5, 3, 2, 2, 3, 0);
+	pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_I8, 0, 0x88000, DATA_OFF, 23, 19, 5, 3, 2, 1, 1, 0);
+	pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_U8, NPU_ISA_F_COUNT_PAD, 0x8c000, DATA_OFF,
+	     23, 19, 5, 3, 1, 1, 2, 128);
 	/* global average pool 7x7x64 */
-	pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_U8, 0, 0x90000, DATA_OFF, 7, 7, 64, 7, 1, 1, 0);
+	pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_U8, 0, 0x90000, DATA_OFF, 7, 7, 64, 7, 1, 1, 0, 0);
 	run_both(_metadata, self, "pools", NULL);
 }
 
 TEST_F(isa2, layout_moves)
 {
-	struct npu_isa_insn *in;
+	static const uint32_t pad_count[4] = { 1, 8, 8, 3 };
+	static const int32_t pad_src[4] = { 0, 24, 3, 1 }, pad_dst[4] = { 0, 30, 3, 1 };
+	static const uint32_t rev_count[4] = { 2, 3, 4, 5 };
+	static const int32_t rev_src[4] = { -8 * 60, -8 * 20, -8 * 5, -8 };
+	static const int32_t rev_dst[4] = { 8, 16, 48, 192 };
+	static const uint32_t bcast_count[4] = { 1, 1, 7, 9 };
+	static const int32_t bcast_src[4] = { 0, 0, 0, 2 }, bcast_dst[4] = { 0, 0, 18, 2 };
 
 	NPU_RETURN_IF_SKIPPED();
 	/* pad: fill a 1x10x10x3 buffer with the zero point, copy 8x8x3 inside */
-	in = emit(self, NPU_ISA_FILL, NPU_DTYPE_U8, 0, 0x80000, 0, 0);
-	in->arg[NPU_ARG_COUNT] = 300;
-	in->arg[NPU_ARG_FILL_VALUE] = 128;
-	in = emit(self, NPU_ISA_COPY_ND, NPU_DTYPE_U8, 0, 0x80000 + 33, DATA_OFF, 0);
-	in->arg[NPU_ARG_ND_COUNT(0)] = 1;
-	in->arg[NPU_ARG_ND_COUNT(1)] = 8;
-	in->arg[NPU_ARG_ND_COUNT(2)] = 8;
-	in->arg[NPU_ARG_ND_COUNT(3)] = 3;
-	in->arg[NPU_ARG_ND_SRC_STRIDE(1)] = 24;
-	in->arg[NPU_ARG_ND_SRC_STRIDE(2)] = 3;
-	in->arg[NPU_ARG_ND_SRC_STRIDE(3)] = 1;
-	in->arg[NPU_ARG_ND_DST_STRIDE(1)] = 30;
-	in->arg[NPU_ARG_ND_DST_STRIDE(2)] = 3;
-	in->arg[NPU_ARG_ND_DST_STRIDE(3)] = 1;
+	emit(self, npu_insn_fill(NPU_DTYPE_U8, 0x80000, 300, 128));
+	emit(self, npu_insn_copy_nd(NPU_DTYPE_U8, 0x80000 + 33, DATA_OFF, pad_count, pad_src,
+				    pad_dst));
 	/* transpose + reverse of int64 elements, 4-d */
-	in = emit(self, NPU_ISA_COPY_ND, NPU_DTYPE_I64, 0, 0x90000, 0x20000 + 8 * 119, 0);
-	in->arg[NPU_ARG_ND_COUNT(0)] = 2;
-	in->arg[NPU_ARG_ND_COUNT(1)] = 3;
-	in->arg[NPU_ARG_ND_COUNT(2)] = 4;
-	in->arg[NPU_ARG_ND_COUNT(3)] = 5;
-	in->arg[NPU_ARG_ND_SRC_STRIDE(0)] = (uint32_t)(-8 * 60);
-	in->arg[NPU_ARG_ND_SRC_STRIDE(1)] = (uint32_t)(-8 * 20);
-	in->arg[NPU_ARG_ND_SRC_STRIDE(2)] = (uint32_t)(-8 * 5);
-	in->arg[NPU_ARG_ND_SRC_STRIDE(3)] = (uint32_t)-8;
-	in->arg[NPU_ARG_ND_DST_STRIDE(0)] = 8;
-	in->arg[NPU_ARG_ND_DST_STRIDE(1)] = 16;
-	in->arg[NPU_ARG_ND_DST_STRIDE(2)] = 48;
-	in->arg[NPU_ARG_ND_DST_STRIDE(3)] = 192;
+	emit(self, npu_insn_copy_nd(NPU_DTYPE_I64, 0x90000, 0x20000 + 8 * 119, rev_count, rev_src,
+				    rev_dst));
 	/* broadcast a row (stride 0), i16 fill */
-	in = emit(self, NPU_ISA_COPY_ND, NPU_DTYPE_I16, 0, 0xa0000, 0x30000, 0);
-	in->arg[NPU_ARG_ND_COUNT(0)] = 1;
-	in->arg[NPU_ARG_ND_COUNT(1)] = 1;
-	in->arg[NPU_ARG_ND_COUNT(2)] = 7;
-	in->arg[NPU_ARG_ND_COUNT(3)] = 9;
-	in->arg[NPU_ARG_ND_SRC_STRIDE(3)] = 2;
-	in->arg[NPU_ARG_ND_DST_STRIDE(2)] = 18;
-	in->arg[NPU_ARG_ND_DST_STRIDE(3)] = 2;
-	in = emit(self, NPU_ISA_FILL, NPU_DTYPE_I16, 0, 0xa1001, 0, 0);
-	in->arg[NPU_ARG_COUNT] = 77;
-	in->arg[NPU_ARG_FILL_VALUE] = (uint32_t)-12345;
+	emit(self, npu_insn_copy_nd(NPU_DTYPE_I16, 0xa0000, 0x30000, bcast_count, bcast_src,
+				    bcast_dst));
+	emit(self, npu_insn_fill(NPU_DTYPE_I16, 0xa1001, 77, -12345));
 	run_both(_metadata, self, "layout moves", NULL);
 }
 
@@ -366,36 +282,21 @@ TEST_F(isa2, layout_moves)
  */
 TEST_F_TIMEOUT(isa2, cnn_layer_in_the_worker_thread, 600)
 {
-	struct npu_isa_insn *in;
+	const struct npu_isa_conv_shape shape = { 1, 32, 32, 32, 32, 1 };
+	const struct npu_isa_window win = { 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
 	uint64_t cycles;
 
 	NPU_RETURN_IF_SKIPPED();
 	for (uint32_t c = 0; c < 32; c++)
 		put32(self->image + 0x70100 + 8 * c + 4, 18 + c % 5);
-	in = emit(self, NPU_ISA_CONV2D, NPU_DTYPE_A_U8, NPU_ISA_F_BIAS, 0x80000, DATA_OFF,
-		  0x40000);
-	in->arg[NPU_ARG_CONV_N] = 1;
-	in->arg[NPU_ARG_CONV_H] = 32;
-	in->arg[NPU_ARG_CONV_W] = 32;
-	in->arg[NPU_ARG_CONV_C_IN] = 32;
-	in->arg[NPU_ARG_CONV_C_OUT] = 32;
-	in->arg[NPU_ARG_CONV_GROUPS] = 1;
-	in->arg[NPU_ARG_CONV_KERNEL] = NPU_PACK16(3, 3);
-	in->arg[NPU_ARG_CONV_STRIDE_DIL] = NPU_PACK8(1, 1, 1, 1);
-	in->arg[NPU_ARG_CONV_PADS] = NPU_PACK8(1, 1, 1, 1);
-	in->arg[NPU_ARG_CONV_BIAS] = 0x70000;
-	in->arg[NPU_ARG_CONV_X_ZERO_POINT] = 128;
-	in = emit(self, NPU_ISA_REQUANT_PC, NPU_DTYPE_U8, 0, 0x60000, 0x80000, 0x70100);
-	in->arg[NPU_ARG_COUNT] = 32 * 32 * 32;
-	in->arg[NPU_ARG_RQ_CHANNELS] = 32;
-	in->arg[NPU_ARG_ZERO_POINT] = 20;
-	in = emit(self, NPU_ISA_CLIP, NPU_DTYPE_U8, 0, 0x60000, 0x60000, 0);
-	in->arg[NPU_ARG_COUNT] = 32 * 32 * 32;
-	in->arg[NPU_ARG_CLIP_MIN] = 20;
-	in->arg[NPU_ARG_CLIP_MAX] = 255;
+	emit(self, npu_insn_conv2d(NPU_DTYPE_A_U8, NPU_ISA_F_BIAS, 0x80000, DATA_OFF, 0x40000,
+				   &shape, &win, 0x70000, 128, 0));
+	emit(self, npu_insn_requant_pc(NPU_DTYPE_U8, 0x60000, 0x80000, 0x70100, 32 * 32 * 32, 32,
+				       20));
+	emit(self, npu_insn_clip(NPU_DTYPE_U8, 0x60000, 0x60000, 32 * 32 * 32, 20, 255));
 	for (int i = 0; i < 60; i++)
 		pool(self, NPU_ISA_AVGPOOL, NPU_DTYPE_U8, 0, i % 2 ? 0x60000 : 0x68000,
-		     i % 2 ? 0x68000 : 0x60000, 32, 32, 32, 3, 1, 1, 1);
+		     i % 2 ? 0x68000 : 0x60000, 32, 32, 32, 3, 1, 1, 1, 0);
 	run_both(_metadata, self, "CNN layer", &cycles);
 	/* per lane: 36864 conv + 60 * 9216 pool + 2 * 1024 element cycles */
 	EXPECT_LT(1ull << 18, cycles) TH_LOG("only %llu cycles", (unsigned long long)cycles);
@@ -405,15 +306,13 @@ TEST_F_TIMEOUT(isa2, cnn_layer_in_the_worker_thread, 600)
 TEST_F(isa2, requant_pc_bad_table_entry)
 {
 	struct npu_insn prog[2];
-	struct npu_isa_insn in = { .opcode = NPU_ISA_REQUANT_PC, .dtype = NPU_DTYPE_I8,
-				   .dst = self->base + 0x80000, .src0 = self->base + DATA_OFF,
-				   .src1 = self->base + 0x70000 };
+	struct npu_insn in = npu_insn_requant_pc(NPU_DTYPE_I8, self->base + 0x80000,
+						 self->base + DATA_OFF, self->base + 0x70000, 64, 2,
+						 0);
 	struct npu_wait wait;
 	uint8_t before[64], after[64];
 
 	NPU_RETURN_IF_SKIPPED();
-	in.arg[NPU_ARG_COUNT] = 64;
-	in.arg[NPU_ARG_RQ_CHANNELS] = 2;
 	memset(self->image + 0x70000, 0, 16);
 	put32(self->image + 0x7000c, 63);
 	ASSERT_EQ(0, npu_write_dram(self->fd, 0, self->base, self->image, REGION));

@@ -221,67 +221,6 @@ int npu_read_dram(int fd, uint32_t pe, uint64_t dram_addr, void *data, uint64_t 
 	return copy_dram(fd, pe, dram_addr, data, len, false);
 }
 
-struct npu_insn npu_insn_halt(void)
-{
-	struct npu_insn insn = { .opcode = NPU_ISA_HALT };
-	return insn;
-}
-
-struct npu_insn npu_insn_copy(uint32_t dst, uint32_t src, uint32_t bytes)
-{
-	struct npu_insn insn = { .opcode = NPU_ISA_COPY, .dst = dst, .src0 = src };
-
-	insn.arg[NPU_ARG_COUNT] = bytes;
-	return insn;
-}
-
-struct npu_insn npu_insn_matmul(uint32_t dst, uint32_t a, uint32_t b, uint32_t m,
-				uint32_t n, uint32_t k, bool accumulate)
-{
-	struct npu_insn insn = {
-		.opcode = NPU_ISA_MATMUL_I8,
-		.flags = accumulate ? NPU_ISA_F_ACCUMULATE : 0,
-		.dst = dst, .src0 = a, .src1 = b,
-	};
-
-	insn.arg[NPU_ARG_M] = m;
-	insn.arg[NPU_ARG_N] = n;
-	insn.arg[NPU_ARG_K] = k;
-	return insn;
-}
-
-struct npu_insn npu_insn_add(enum npu_isa_dtype dtype, uint32_t dst, uint32_t a,
-			     uint32_t b, uint32_t count)
-{
-	struct npu_insn insn = {
-		.opcode = NPU_ISA_ADD, .dtype = dtype, .dst = dst, .src0 = a, .src1 = b,
-	};
-
-	insn.arg[NPU_ARG_COUNT] = count;
-	return insn;
-}
-
-struct npu_insn npu_insn_relu(enum npu_isa_dtype dtype, uint32_t dst, uint32_t src,
-			      uint32_t count)
-{
-	struct npu_insn insn = { .opcode = NPU_ISA_RELU, .dtype = dtype, .dst = dst, .src0 = src };
-
-	insn.arg[NPU_ARG_COUNT] = count;
-	return insn;
-}
-
-struct npu_insn npu_insn_requant(uint32_t dst, uint32_t src, uint32_t count,
-				 int32_t multiplier, uint32_t shift, int32_t zero_point)
-{
-	struct npu_insn insn = { .opcode = NPU_ISA_REQUANT, .dst = dst, .src0 = src };
-
-	insn.arg[NPU_ARG_COUNT] = count;
-	insn.arg[NPU_ARG_MULTIPLIER] = (uint32_t)multiplier;
-	insn.arg[NPU_ARG_SHIFT] = shift;
-	insn.arg[NPU_ARG_ZERO_POINT] = (uint32_t)zero_point;
-	return insn;
-}
-
 int npu_run_program(int fd, uint32_t pe, uint64_t prog_addr, const struct npu_insn *insns,
 		    unsigned int count, struct npu_wait *out)
 {

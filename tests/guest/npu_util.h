@@ -18,6 +18,8 @@
 
 #include "npu.h"
 #include "npu_hw.h"
+#include "npu_isa.h"
+#include "npu_isa_encode.h"
 
 /* The files of one device, in the order the exclusivity matrix uses. */
 enum npu_file_kind {
@@ -73,18 +75,11 @@ int npu_run(int fd, uint32_t pe, const struct npu_job_cmd *cmds, uint32_t count,
 int npu_write_dram(int fd, uint32_t pe, uint64_t dram_addr, const void *data, uint64_t len);
 int npu_read_dram(int fd, uint32_t pe, uint64_t dram_addr, void *data, uint64_t len);
 
-/* Programs: an instruction array is built in host memory, then written to DRAM. */
-struct npu_insn npu_insn_halt(void);
-struct npu_insn npu_insn_copy(uint32_t dst, uint32_t src, uint32_t bytes);
-struct npu_insn npu_insn_matmul(uint32_t dst, uint32_t a, uint32_t b, uint32_t m,
-				uint32_t n, uint32_t k, bool accumulate);
-struct npu_insn npu_insn_add(enum npu_isa_dtype dtype, uint32_t dst, uint32_t a,
-			     uint32_t b, uint32_t count);
-struct npu_insn npu_insn_relu(enum npu_isa_dtype dtype, uint32_t dst, uint32_t src,
-			      uint32_t count);
-struct npu_insn npu_insn_requant(uint32_t dst, uint32_t src, uint32_t count,
-				 int32_t multiplier, uint32_t shift, int32_t zero_point);
-/* Write the program at prog_addr and EXEC it; returns as npu_wait. */
+/*
+ * Programs: an instruction array is built in host memory with the encoders of
+ * npu_isa_encode.h (npu_insn_matmul(), ...), then written to DRAM.
+ * Write the program at prog_addr and EXEC it; returns as npu_wait.
+ */
 int npu_run_program(int fd, uint32_t pe, uint64_t prog_addr, const struct npu_insn *insns,
 		    unsigned int count, struct npu_wait *out);
 

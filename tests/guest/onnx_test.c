@@ -19,8 +19,8 @@
 
 #include "kselftest_harness.h"
 
-/* The runner shared with the npu-onnx-run tool and the host test. */
-#include "../../tools/onnx/onnx_run.c"
+/* The runner shared with the npu-onnx-run tool and the host test (libnpuonnx.a). */
+#include "onnx_run.h"
 
 #define ONNX_DIR "/usr/share/npu/onnx"
 

@@ -4,26 +4,18 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "npu_hw.h"
+#include "npu_isa_encode.h"
 #include "npuhal.h"
-
-static struct npu_insn insn(uint8_t op, uint8_t dtype, uint32_t dst, uint32_t a, uint32_t b,
-			    uint32_t arg0, uint32_t arg1, uint32_t arg2, uint32_t arg3)
-{
-	struct npu_insn i = { .opcode = op, .dtype = dtype, .dst = dst, .src0 = a, .src1 = b,
-			      .arg = { arg0, arg1, arg2, arg3 } };
-	return i;
-}
 
 /* y[2x2] int8 = requant(relu(x[2x3] * W[3x2])) with W = [[1,-1],[2,0],[-3,1]]. */
 static npu_program *dense(int with_oob)
 {
 	int8_t w[6] = { 1, -1, 2, 0, -3, 1 };
 	struct npu_insn code[4] = {
-		insn(NPU_ISA_MATMUL_I8, 0, 0x600, 0x500, 0x400, 2, 2, 3, 0),
-		insn(NPU_ISA_RELU, NPU_DTYPE_I32, 0x600, 0x600, 0, 4, 0, 0, 0),
-		insn(NPU_ISA_REQUANT, 0, 0x700, 0x600, 0, 4, 3, 1, (uint32_t)-1),
-		insn(NPU_ISA_HALT, 0, 0, 0, 0, 0, 0, 0, 0),
+		npu_insn_matmul(0x600, 0x500, 0x400, 2, 2, 3, false),
+		npu_insn_relu(NPU_DTYPE_I32, 0x600, 0x600, 4),
+		npu_insn_requant(0x700, 0x600, 4, 3, 1, -1),
+		npu_insn_halt(),
 	};
 	struct npu_prog_tensor x = { .name = "x", .kind = NPU_TENSOR_INPUT,
 				     .dtype = NPU_PROG_DTYPE_INT8, .host_dtype = NPU_PROG_DTYPE_INT8,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host unit tests of the instruction-set interpreter (hal/src/isa_exec.c):
+ * Host unit tests of the instruction-set interpreter (isa/isa_exec.c):
  * arithmetic of every instruction including saturation and rounding edges,
  * field validation, bounds and address-overflow failures, and the cycle
  * budget.
@@ -12,7 +12,8 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
-#include "isa_insn.h"
+#include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	65536u
 #define PROG		0x0000u	/* program area */
@@ -39,14 +40,14 @@ FIXTURE_TEARDOWN(isa)
 	free(self->mem);
 }
 
-static void emit(uint8_t *mem, unsigned int *insns, const struct npu_isa_insn *insn)
+static void emit(uint8_t *mem, unsigned int *insns, const struct npu_insn *insn)
 {
 	npu_isa_encode(insn, mem + PROG + *insns * NPU_INSN_SIZE);
 	(*insns)++;
 }
 
 /* Status as int, so it compares cleanly with the enum constants. */
-static int check(const struct npu_isa_insn *insn, uint64_t mem_size, unsigned int lanes,
+static int check(const struct npu_insn *insn, uint64_t mem_size, unsigned int lanes,
 		 uint64_t *cycles)
 {
 	return (int)npu_isa_check(insn, mem_size, lanes, cycles);
@@ -64,27 +65,9 @@ static int run(uint8_t *mem, unsigned int insns, uint64_t budget, unsigned int l
 	return isa_run(mem, MEM_SIZE, PROG, (uint64_t)insns * NPU_INSN_SIZE, budget, lanes, res);
 }
 
-static void put32(uint8_t *mem, uint32_t addr, int32_t v)
-{
-	uint32_t u = (uint32_t)v;
-
-	mem[addr] = (uint8_t)u;
-	mem[addr + 1] = (uint8_t)(u >> 8);
-	mem[addr + 2] = (uint8_t)(u >> 16);
-	mem[addr + 3] = (uint8_t)(u >> 24);
-}
-
-static int32_t get32(const uint8_t *mem, uint32_t addr)
-{
-	uint32_t u = mem[addr] | mem[addr + 1] << 8 | mem[addr + 2] << 16 |
-		     (uint32_t)mem[addr + 3] << 24;
-
-	return (int32_t)u;
-}
-
 TEST_F(isa, encode_decode_roundtrip_is_little_endian)
 {
-	struct npu_isa_insn in = insn_of(NPU_ISA_MATMUL_I8, 0, 0x0201, 0x11223344, 5, 6), out;
+	struct npu_insn in = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0x0201, 0x11223344, 5, 6), out;
 	uint8_t raw[NPU_INSN_SIZE];
 
 	in.arg[11] = 0xa0b0c0d0;
@@ -102,8 +85,8 @@ TEST_F(isa, encode_decode_roundtrip_is_little_endian)
 
 TEST_F(isa, halt_stops_early_and_empty_tail_is_not_run)
 {
-	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
-	struct npu_isa_insn bad = insn_of(0xff, 0, 0, 0, 0, 0);
+	struct npu_insn halt = npu_insn_halt();
+	struct npu_insn bad = npu_insn_of(0xff, 0, 0, 0, 0, 0);
 
 	emit(self->mem, &self->insns, &halt);
 	emit(self->mem, &self->insns, &bad);
@@ -114,9 +97,8 @@ TEST_F(isa, halt_stops_early_and_empty_tail_is_not_run)
 
 TEST_F(isa, program_without_halt_runs_to_its_end)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 3);
 
-	copy.arg[NPU_ARG_COUNT] = 3;
 	memcpy(self->mem + BUF_A, "abc", 3);
 	emit(self->mem, &self->insns, &copy);
 	emit(self->mem, &self->insns, &copy);
@@ -128,9 +110,8 @@ TEST_F(isa, program_without_halt_runs_to_its_end)
 
 TEST_F(isa, copy_overlapping_behaves_like_memmove)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, BUF_A + 1, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_A + 1, BUF_A, 4);
 
-	copy.arg[NPU_ARG_COUNT] = 4;
 	memcpy(self->mem + BUF_A, "wxyz", 4);
 	emit(self->mem, &self->insns, &copy);
 	ASSERT_EQ(NPU_STATUS_OK, run(self->mem, self->insns, 0, 1, &self->res));
@@ -139,10 +120,9 @@ TEST_F(isa, copy_overlapping_behaves_like_memmove)
 
 TEST_F(isa, copy_cost_scales_with_bytes_and_lanes)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 4096);
 	uint64_t cycles;
 
-	copy.arg[NPU_ARG_COUNT] = 4096;
 	ASSERT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 1, &cycles));
 	EXPECT_EQ(NPU_ISA_ISSUE_CYCLES + 4096 / NPU_ISA_COPY_BYTES_PER_CYCLE, cycles);
 	ASSERT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 2, &cycles));
@@ -157,7 +137,7 @@ TEST_F(isa, matmul_i8_extremes_and_accumulate)
 	/* A 2x3, B 3x2 */
 	const int8_t a[6] = { -128, -128, -128, 1, 2, 3 };
 	const int8_t b[6] = { -128, 127, -128, 0, -128, -1 };
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_D, BUF_A, BUF_B);
+	struct npu_insn mm = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_D, BUF_A, BUF_B);
 	uint64_t cycles;
 
 	memcpy(self->mem + BUF_A, a, sizeof(a));
@@ -181,7 +161,7 @@ TEST_F(isa, matmul_i8_extremes_and_accumulate)
 
 TEST_F(isa, matmul_accumulator_wraps_at_32_bits)
 {
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, 0, NPU_ISA_F_ACCUMULATE,
+	struct npu_insn mm = npu_insn_of(NPU_ISA_MATMUL_I8, 0, NPU_ISA_F_ACCUMULATE,
 					 BUF_D, BUF_A, BUF_B);
 
 	put32(self->mem, BUF_D, INT32_MAX);
@@ -197,11 +177,8 @@ TEST_F(isa, matmul_accumulator_wraps_at_32_bits)
 
 TEST_F(isa, matmul_dst_overlapping_inputs_is_bad_desc)
 {
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_A + 2, BUF_A, BUF_B);
+	struct npu_insn mm = npu_insn_matmul(BUF_A + 2, BUF_A, BUF_B, 2, 2, 2, false);
 
-	mm.arg[NPU_ARG_M] = 2;
-	mm.arg[NPU_ARG_N] = 2;
-	mm.arg[NPU_ARG_K] = 2;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&mm, MEM_SIZE, 1, NULL));
 	mm.dst = BUF_B - 4;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&mm, MEM_SIZE, 1, NULL));
@@ -214,7 +191,7 @@ TEST_F(isa, add_i8_saturates)
 	const int8_t a[4] = { 100, -100, 127, -128 };
 	const int8_t b[4] = { 100, -100, -127, 127 };
 	const int8_t want[4] = { 127, -128, 0, -1 };
-	struct npu_isa_insn add = insn_of(NPU_ISA_ADD, NPU_DTYPE_I8, 0, BUF_D, BUF_A, BUF_B);
+	struct npu_insn add = npu_insn_of(NPU_ISA_ADD, NPU_DTYPE_I8, 0, BUF_D, BUF_A, BUF_B);
 
 	memcpy(self->mem + BUF_A, a, 4);
 	memcpy(self->mem + BUF_B, b, 4);
@@ -226,7 +203,7 @@ TEST_F(isa, add_i8_saturates)
 
 TEST_F(isa, add_i32_wraps_and_works_in_place)
 {
-	struct npu_isa_insn add = insn_of(NPU_ISA_ADD, NPU_DTYPE_I32, 0, BUF_A, BUF_A, BUF_B);
+	struct npu_insn add = npu_insn_of(NPU_ISA_ADD, NPU_DTYPE_I32, 0, BUF_A, BUF_A, BUF_B);
 
 	put32(self->mem, BUF_A, INT32_MAX);
 	put32(self->mem, BUF_B, 1);
@@ -246,13 +223,12 @@ TEST_F(isa, relu_i8_and_i32)
 {
 	const int8_t in8[4] = { -128, -1, 0, 127 };
 	const int8_t want8[4] = { 0, 0, 0, 127 };
-	struct npu_isa_insn relu = insn_of(NPU_ISA_RELU, NPU_DTYPE_I8, 0, BUF_D, BUF_A, 0);
+	struct npu_insn relu = npu_insn_of(NPU_ISA_RELU, NPU_DTYPE_I8, 0, BUF_D, BUF_A, 0);
 
 	memcpy(self->mem + BUF_A, in8, 4);
 	relu.arg[NPU_ARG_COUNT] = 4;
 	emit(self->mem, &self->insns, &relu);
-	relu = insn_of(NPU_ISA_RELU, NPU_DTYPE_I32, 0, BUF_B, BUF_B, 0);
-	relu.arg[NPU_ARG_COUNT] = 3;
+	relu = npu_insn_relu(NPU_DTYPE_I32, BUF_B, BUF_B, 3);
 	put32(self->mem, BUF_B, INT32_MIN);
 	put32(self->mem, BUF_B + 4, INT32_MAX);
 	put32(self->mem, BUF_B + 8, -1);
@@ -266,7 +242,7 @@ TEST_F(isa, relu_i8_and_i32)
 
 static int8_t requant(uint8_t *mem, int32_t value, int32_t mul, uint32_t shift, int32_t zp)
 {
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn rq = npu_insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
 	struct npu_isa_result res;
 	unsigned int insns = 0;
 
@@ -313,10 +289,8 @@ TEST_F(isa, requant_saturates_and_handles_extreme_products)
 
 TEST_F(isa, requant_rejects_bad_shift_and_zero_point)
 {
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn rq = npu_insn_requant(BUF_D, BUF_A, 1, 0, 63, 0);
 
-	rq.arg[NPU_ARG_COUNT] = 1;
-	rq.arg[NPU_ARG_SHIFT] = 63;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&rq, MEM_SIZE, 1, NULL));
 	rq.arg[NPU_ARG_SHIFT] = 62;
 	EXPECT_EQ(NPU_STATUS_OK, check(&rq, MEM_SIZE, 1, NULL));
@@ -330,34 +304,34 @@ TEST_F(isa, requant_rejects_bad_shift_and_zero_point)
 
 TEST_F(isa, malformed_fields_are_bad_desc)
 {
-	struct npu_isa_insn insn;
+	struct npu_insn insn;
 
-	insn = insn_of(NPU_ISA_COUNT, 0, 0, 0, 0, 0);
+	insn = npu_insn_of(NPU_ISA_COUNT, 0, 0, 0, 0, 0);
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	insn = npu_insn_halt();
 	insn.arg[11] = 1;		/* unused arg */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_HALT, 0, 0, 4, 0, 0);	/* unused dst */
+	insn = npu_insn_of(NPU_ISA_HALT, 0, 0, 4, 0, 0);	/* unused dst */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 4);	/* unused src1 */
+	insn = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 4);	/* unused src1 */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_COPY, 0, NPU_ISA_F_ACCUMULATE, BUF_D, BUF_A, 0);
+	insn = npu_insn_of(NPU_ISA_COPY, 0, NPU_ISA_F_ACCUMULATE, BUF_D, BUF_A, 0);
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_COPY, NPU_DTYPE_I32, 0, BUF_D, BUF_A, 0);	/* no dtype */
+	insn = npu_insn_of(NPU_ISA_COPY, NPU_DTYPE_I32, 0, BUF_D, BUF_A, 0);	/* no dtype */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_ADD, NPU_DTYPE_COUNT, 0, BUF_D, BUF_A, BUF_B);
+	insn = npu_insn_of(NPU_ISA_ADD, NPU_DTYPE_COUNT, 0, BUF_D, BUF_A, BUF_B);
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_MATMUL_I8, 0, 0x8000, BUF_D, BUF_A, BUF_B);
+	insn = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0x8000, BUF_D, BUF_A, BUF_B);
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
-	insn = insn_of(NPU_ISA_RELU, NPU_DTYPE_I8, 0, BUF_D, BUF_A, 0);
+	insn = npu_insn_of(NPU_ISA_RELU, NPU_DTYPE_I8, 0, BUF_D, BUF_A, 0);
 	insn.arg[NPU_ARG_COUNT + 1] = 1;
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&insn, MEM_SIZE, 1, NULL));
 }
 
 TEST_F(isa, failing_insn_reports_index_and_has_no_side_effect)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
-	struct npu_isa_insn oob = insn_of(NPU_ISA_COPY, 0, 0, MEM_SIZE - 1, BUF_A, 0);
+	struct npu_insn copy = npu_insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn oob = npu_insn_of(NPU_ISA_COPY, 0, 0, MEM_SIZE - 1, BUF_A, 0);
 
 	copy.arg[NPU_ARG_COUNT] = 1;
 	oob.arg[NPU_ARG_COUNT] = 2;
@@ -374,9 +348,8 @@ TEST_F(isa, failing_insn_reports_index_and_has_no_side_effect)
 
 TEST_F(isa, ranges_ending_exactly_at_the_end_are_allowed)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, MEM_SIZE - 4, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(MEM_SIZE - 4, BUF_A, 4);
 
-	copy.arg[NPU_ARG_COUNT] = 4;
 	EXPECT_EQ(NPU_STATUS_OK, check(&copy, MEM_SIZE, 1, NULL));
 	copy.arg[NPU_ARG_COUNT] = 5;
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&copy, MEM_SIZE, 1, NULL));
@@ -389,22 +362,17 @@ TEST_F(isa, ranges_ending_exactly_at_the_end_are_allowed)
 
 TEST_F(isa, address_arithmetic_does_not_wrap)
 {
-	struct npu_isa_insn insn;
+	struct npu_insn insn;
 
 	/* dst + count*4 wraps in u32 arithmetic; the check is done in u64 */
-	insn = insn_of(NPU_ISA_ADD, NPU_DTYPE_I32, 0, 0xfffffff0u, BUF_A, BUF_B);
-	insn.arg[NPU_ARG_COUNT] = 0x40000010u;
+	insn = npu_insn_add(NPU_DTYPE_I32, 0xfffffff0u, BUF_A, BUF_B, 0x40000010u);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, 1ull << 32, 1, NULL));
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* count*4 alone wraps to a small u32 value */
-	insn = insn_of(NPU_ISA_RELU, NPU_DTYPE_I32, 0, BUF_D, BUF_A, 0);
-	insn.arg[NPU_ARG_COUNT] = 0x40000001u;
+	insn = npu_insn_relu(NPU_DTYPE_I32, BUF_D, BUF_A, 0x40000001u);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* MATMUL: M*N*4 larger than 2^64 */
-	insn = insn_of(NPU_ISA_MATMUL_I8, 0, 0, BUF_D, BUF_A, BUF_B);
-	insn.arg[NPU_ARG_M] = 0xffffffffu;
-	insn.arg[NPU_ARG_N] = 0xffffffffu;
-	insn.arg[NPU_ARG_K] = 1;
+	insn = npu_insn_matmul(BUF_D, BUF_A, BUF_B, 0xffffffffu, 0xffffffffu, 1, false);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, UINT64_MAX, 1, NULL));
 	/* MATMUL: M*K = 2^32 wraps to 0 in u32 */
 	insn.arg[NPU_ARG_M] = 0x10000;
@@ -412,8 +380,7 @@ TEST_F(isa, address_arithmetic_does_not_wrap)
 	insn.arg[NPU_ARG_K] = 0x10000;
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 	/* REQUANT: src count*4 */
-	insn = insn_of(NPU_ISA_REQUANT, 0, 0, BUF_D, BUF_A, 0);
-	insn.arg[NPU_ARG_COUNT] = 0x40000000u;
+	insn = npu_insn_requant(BUF_D, BUF_A, 0x40000000u, 0, 0, 0);
 	EXPECT_EQ(NPU_STATUS_DRAM_OOB, check(&insn, MEM_SIZE, 1, NULL));
 }
 
@@ -431,10 +398,9 @@ TEST_F(isa, program_range_is_checked)
 
 TEST_F(isa, budget_exceeded_is_timeout_without_side_effect)
 {
-	struct npu_isa_insn copy = insn_of(NPU_ISA_COPY, 0, 0, BUF_D, BUF_A, 0);
+	struct npu_insn copy = npu_insn_copy(BUF_D, BUF_A, 1);
 	uint64_t one = NPU_ISA_ISSUE_CYCLES + 1;
 
-	copy.arg[NPU_ARG_COUNT] = 1;
 	self->mem[BUF_A] = 7;
 	emit(self->mem, &self->insns, &copy);
 	copy.dst = BUF_D + 1;
@@ -453,7 +419,7 @@ TEST_F(isa, budget_exceeded_is_timeout_without_side_effect)
 
 TEST_F(isa, default_budget_stops_a_huge_matmul_before_running_it)
 {
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, 0, 0, 1u << 31, 0, 1u << 30);
+	struct npu_insn mm = npu_insn_of(NPU_ISA_MATMUL_I8, 0, 0, 1u << 31, 0, 1u << 30);
 	uint64_t cycles;
 
 	/* 2^14 x 2^16 times 2^16 x 2^14: 2^44 MACs, 2^36 cycles; 1 GiB per operand */
@@ -475,8 +441,8 @@ TEST_F(isa, default_budget_stops_a_huge_matmul_before_running_it)
 
 TEST_F(isa, slices_yield_and_resume_to_the_same_result)
 {
-	struct npu_isa_insn add = insn_of(NPU_ISA_ADD, NPU_DTYPE_I8, 0, BUF_A, BUF_A, BUF_B);
-	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	struct npu_insn add = npu_insn_of(NPU_ISA_ADD, NPU_DTYPE_I8, 0, BUF_A, BUF_A, BUF_B);
+	struct npu_insn halt = npu_insn_halt();
 	uint64_t cost = NPU_ISA_ISSUE_CYCLES + 2;	/* 64 elements */
 	unsigned int slices = 0, i;
 	int status;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host unit tests of the neural-network instructions of hal/src/isa_exec.c
+ * Host unit tests of the neural-network instructions of isa/isa_exec.c
  * (docs/hardware.md §10): MATMUL_I8 with zero points, u8 operands and bias,
  * CONV2D, REQUANT(_PC), ADD_RQ, MUL_RQ, CLIP, MAXPOOL, AVGPOOL, COPY_ND,
  * FILL and ADD's new types. Each runs on random shapes and values against a
@@ -17,7 +17,8 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
-#include "isa_insn.h"
+#include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	(1u << 20)
 #define PROG		0x00000u
@@ -51,24 +52,6 @@ static void rnd_fill(struct rng *r, uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)rnd(r);
-}
-
-static void put32(uint8_t *mem, uint64_t addr, int64_t v)
-{
-	uint32_t u = (uint32_t)(uint64_t)v;
-
-	mem[addr] = (uint8_t)u;
-	mem[addr + 1] = (uint8_t)(u >> 8);
-	mem[addr + 2] = (uint8_t)(u >> 16);
-	mem[addr + 3] = (uint8_t)(u >> 24);
-}
-
-static int32_t get32(const uint8_t *mem, uint64_t addr)
-{
-	uint32_t u = mem[addr] | mem[addr + 1] << 8 | mem[addr + 2] << 16 |
-		     (uint32_t)mem[addr + 3] << 24;
-
-	return (int32_t)u;
 }
 
 /* Value of an 8-bit element. */
@@ -119,16 +102,16 @@ static int64_t ref_round_div(int64_t sum, int64_t count)
 }
 
 /* Runs one instruction followed by HALT; returns the status. */
-static int run1(uint8_t *mem, const struct npu_isa_insn *insn, struct npu_isa_result *res)
+static int run1(uint8_t *mem, const struct npu_insn *insn, struct npu_isa_result *res)
 {
-	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	struct npu_insn halt = npu_insn_halt();
 
 	npu_isa_encode(insn, mem + PROG);
 	npu_isa_encode(&halt, mem + PROG + NPU_INSN_SIZE);
 	return (int)npu_isa_run(mem, MEM_SIZE, PROG, 2 * NPU_INSN_SIZE, 0, 1, res);
 }
 
-static int check(const struct npu_isa_insn *insn, uint64_t *cycles)
+static int check(const struct npu_insn *insn, uint64_t *cycles)
 {
 	return (int)npu_isa_check(insn, MEM_SIZE, 1, cycles);
 }
@@ -169,19 +152,11 @@ FIXTURE_TEARDOWN(nn)
 
 /* ---- MATMUL_I8 with zero points, types and bias --------------------------------- */
 
-static struct npu_isa_insn matmul_insn(uint8_t dtype, uint16_t flags, uint32_t m, uint32_t n,
-				       uint32_t k, int za, int zb)
+static struct npu_insn matmul_insn(uint8_t dtype, uint16_t flags, uint32_t m, uint32_t n,
+				   uint32_t k, int za, int zb)
 {
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, dtype, flags, D_OFF, X_OFF, W_OFF);
-
-	mm.arg[NPU_ARG_M] = m;
-	mm.arg[NPU_ARG_N] = n;
-	mm.arg[NPU_ARG_K] = k;
-	mm.arg[NPU_ARG_A_ZERO_POINT] = (uint32_t)za;
-	mm.arg[NPU_ARG_B_ZERO_POINT] = (uint32_t)zb;
-	if (flags & NPU_ISA_F_BIAS)
-		mm.arg[NPU_ARG_MM_BIAS] = B_OFF;
-	return mm;
+	return npu_insn_matmul_q(dtype, flags, D_OFF, X_OFF, W_OFF, m, n, k, za, zb,
+				 (flags & NPU_ISA_F_BIAS) ? B_OFF : 0);
 }
 
 TEST_F(nn, matmul_zero_points_types_bias_random)
@@ -195,7 +170,7 @@ TEST_F(nn, matmul_zero_points_types_bias_random)
 		int za = (int)rnd_in(r, au ? 0 : -128, au ? 255 : 127);
 		int zb = (int)rnd_in(r, bu ? 0 : -128, bu ? 255 : 127);
 		uint16_t flags = (uint16_t)(rnd(r) % 4);
-		struct npu_isa_insn mm = matmul_insn(dtype, flags, m, n, k, za, zb);
+		struct npu_insn mm = matmul_insn(dtype, flags, m, n, k, za, zb);
 		int32_t want[81];
 
 		rnd_fill(r, self->mem + X_OFF, (size_t)m * k);
@@ -226,7 +201,7 @@ TEST_F(nn, matmul_zero_points_types_bias_random)
 TEST_F(nn, matmul_u8_extremes)
 {
 	/* (0 - 255) * (0 - 255) summed 4 times, and (255 - 0) * (0 - 255) */
-	struct npu_isa_insn mm = matmul_insn(NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8, 0, 1, 2, 4, 255, 255);
+	struct npu_insn mm = matmul_insn(NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8, 0, 1, 2, 4, 255, 255);
 
 	memset(self->mem + X_OFF, 0, 4);
 	memset(self->mem + W_OFF, 0, 8);
@@ -240,7 +215,7 @@ TEST_F(nn, matmul_u8_extremes)
 
 TEST_F(nn, matmul_validation)
 {
-	struct npu_isa_insn mm = matmul_insn(0, 0, 2, 2, 2, 0, 0);
+	struct npu_insn mm = matmul_insn(0, 0, 2, 2, 2, 0, 0);
 
 	mm.arg[3] = 1;		/* reserved */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&mm, NULL));
@@ -275,23 +250,14 @@ struct conv_case {
 	int zx, zw;
 };
 
-static struct npu_isa_insn conv_insn(const struct conv_case *c)
+static struct npu_insn conv_insn(const struct conv_case *c)
 {
-	struct npu_isa_insn cv = insn_of(NPU_ISA_CONV2D, c->dtype, c->flags, D_OFF, X_OFF, W_OFF);
+	const struct npu_isa_conv_shape shape = { c->n, c->h, c->w, c->cin, c->cout, c->groups };
+	const struct npu_isa_window win = { c->kh, c->kw, c->sh, c->sw, c->dh, c->dw,
+					    c->pt, c->pl, c->pb, c->pr };
 
-	cv.arg[NPU_ARG_CONV_N] = c->n;
-	cv.arg[NPU_ARG_CONV_H] = c->h;
-	cv.arg[NPU_ARG_CONV_W] = c->w;
-	cv.arg[NPU_ARG_CONV_C_IN] = c->cin;
-	cv.arg[NPU_ARG_CONV_C_OUT] = c->cout;
-	cv.arg[NPU_ARG_CONV_GROUPS] = c->groups;
-	cv.arg[NPU_ARG_CONV_KERNEL] = NPU_PACK16(c->kh, c->kw);
-	cv.arg[NPU_ARG_CONV_STRIDE_DIL] = NPU_PACK8(c->sh, c->sw, c->dh, c->dw);
-	cv.arg[NPU_ARG_CONV_PADS] = NPU_PACK8(c->pt, c->pl, c->pb, c->pr);
-	cv.arg[NPU_ARG_CONV_BIAS] = (c->flags & NPU_ISA_F_BIAS) ? B_OFF : 0;
-	cv.arg[NPU_ARG_CONV_X_ZERO_POINT] = (uint32_t)c->zx;
-	cv.arg[NPU_ARG_CONV_W_ZERO_POINT] = (uint32_t)c->zw;
-	return cv;
+	return npu_insn_conv2d(c->dtype, c->flags, D_OFF, X_OFF, W_OFF, &shape, &win,
+			       (c->flags & NPU_ISA_F_BIAS) ? B_OFF : 0, c->zx, c->zw);
 }
 
 static int64_t out_size(int64_t in, int64_t pa, int64_t pb, int64_t k, int64_t d, int64_t s)
@@ -407,7 +373,7 @@ TEST_F(nn, conv2d_random_dense_depthwise_grouped)
 	ASSERT_NE(NULL, want);
 	for (int iter = 0; iter < 600; iter++) {
 		struct conv_case c;
-		struct npu_isa_insn cv;
+		struct npu_insn cv;
 		int64_t oh, ow, outs;
 		uint64_t cycles;
 
@@ -450,7 +416,7 @@ TEST_F(nn, conv2d_padding_reads_the_input_zero_point)
 			       .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 			       .pt = 1, .pl = 1, .pb = 1, .pr = 1,
 			       .dtype = NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8, .zx = 7, .zw = 0 };
-	struct npu_isa_insn cv = conv_insn(&c);
+	struct npu_insn cv = conv_insn(&c);
 
 	self->mem[X_OFF] = 7;
 	memset(self->mem + W_OFF, 200, 9);
@@ -469,7 +435,7 @@ TEST_F(nn, conv2d_accumulator_wraps)
 	struct conv_case c = { .n = 1, .h = 1, .w = 3, .cin = 1, .cout = 1, .groups = 1,
 			       .kh = 1, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 			       .flags = NPU_ISA_F_ACCUMULATE, .zx = 127, .zw = 127 };
-	struct npu_isa_insn cv = conv_insn(&c);
+	struct npu_insn cv = conv_insn(&c);
 
 	memset(self->mem + X_OFF, 0x80, 3);
 	memset(self->mem + W_OFF, 0x80, 3);
@@ -484,7 +450,7 @@ TEST_F(nn, conv2d_validation_and_bounds)
 				  .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 				  .pt = 1, .pl = 1, .pb = 1, .pr = 1, .flags = NPU_ISA_F_BIAS };
 	struct conv_case c;
-	struct npu_isa_insn cv;
+	struct npu_insn cv;
 
 	cv = conv_insn(&base);
 	EXPECT_EQ(NPU_STATUS_OK, check(&cv, NULL));
@@ -542,7 +508,7 @@ TEST_F(nn, conv2d_cost_and_lanes)
 	struct conv_case c = { .n = 1, .h = 8, .w = 8, .cin = 16, .cout = 32, .groups = 1,
 			       .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 			       .pt = 1, .pl = 1, .pb = 1, .pr = 1 };
-	struct npu_isa_insn cv = conv_insn(&c);
+	struct npu_insn cv = conv_insn(&c);
 	uint64_t cycles;
 
 	ASSERT_EQ(NPU_STATUS_OK, npu_isa_check(&cv, MEM_SIZE, 1, &cycles));
@@ -555,16 +521,12 @@ TEST_F(nn, conv2d_cost_and_lanes)
 
 TEST_F(nn, requant_u8_output)
 {
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, NPU_DTYPE_U8, 0, D_OFF, X_OFF, 0);
+	struct npu_insn rq = npu_insn_requant_to(NPU_DTYPE_U8, D_OFF, X_OFF, 5, 1, 1, 128);
 	const int32_t in[5] = { -1000, -3, 5, 1000, 201 };
 	const uint8_t want[5] = { 0, 126, 131, 255, 229 };	/* x / 2 + 128, rounded */
 
 	for (int i = 0; i < 5; i++)
 		put32(self->mem, X_OFF + 4 * i, in[i]);
-	rq.arg[NPU_ARG_COUNT] = 5;
-	rq.arg[NPU_ARG_MULTIPLIER] = 1;
-	rq.arg[NPU_ARG_SHIFT] = 1;
-	rq.arg[NPU_ARG_ZERO_POINT] = 128;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &rq, &self->res));
 	EXPECT_EQ(0, memcmp(want, self->mem + D_OFF, 5));
 	rq.arg[NPU_ARG_ZERO_POINT] = 256;
@@ -584,12 +546,9 @@ TEST_F(nn, requant_pc_random)
 		bool u = dtype == NPU_DTYPE_U8;
 		uint32_t ch = (uint32_t)rnd_in(r, 1, 17), n = (uint32_t)rnd_in(r, 0, 300);
 		int zp = (int)rnd_in(r, u ? 0 : -128, u ? 255 : 127);
-		struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT_PC, dtype, 0, D_OFF, X_OFF, B_OFF);
+		struct npu_insn rq = npu_insn_requant_pc(dtype, D_OFF, X_OFF, B_OFF, n, ch, zp);
 		uint8_t want[300];
 
-		rq.arg[NPU_ARG_COUNT] = n;
-		rq.arg[NPU_ARG_RQ_CHANNELS] = ch;
-		rq.arg[NPU_ARG_ZERO_POINT] = (uint32_t)zp;
 		for (uint32_t c = 0; c < ch; c++) {
 			put32(self->mem, B_OFF + 8 * c, (int32_t)rnd(r) >> (rnd(r) % 31));
 			put32(self->mem, B_OFF + 8 * c + 4, (int64_t)rnd_in(r, 0, 62));
@@ -609,10 +568,8 @@ TEST_F(nn, requant_pc_random)
 
 TEST_F(nn, requant_pc_validation)
 {
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT_PC, NPU_DTYPE_I8, 0, D_OFF, X_OFF, B_OFF);
+	struct npu_insn rq = npu_insn_requant_pc(NPU_DTYPE_I8, D_OFF, X_OFF, B_OFF, 8, 4, 0);
 
-	rq.arg[NPU_ARG_COUNT] = 8;
-	rq.arg[NPU_ARG_RQ_CHANNELS] = 4;
 	memset(self->mem + B_OFF, 0, 32);
 	EXPECT_EQ(NPU_STATUS_OK, run1(self->mem, &rq, &self->res));
 	/* a bad shift in the last entry: BAD_DESC at run time, nothing written */
@@ -652,8 +609,7 @@ TEST_F(nn, add_rq_and_mul_rq_random_with_broadcast)
 		int32_t ma = (int32_t)rnd(r) >> (rnd(r) % 31);
 		int32_t mb = mul ? 0 : (int32_t)rnd(r) >> (rnd(r) % 31);
 		unsigned int s = (unsigned int)rnd_in(r, 0, 62);
-		struct npu_isa_insn op = insn_of(mul ? NPU_ISA_MUL_RQ : NPU_ISA_ADD_RQ, dtype, 0,
-						 D_OFF, X_OFF, W_OFF);
+		struct npu_insn op;
 		uint8_t want[257];
 
 		if (iter < 8) {		/* the extremes */
@@ -661,14 +617,9 @@ TEST_F(nn, add_rq_and_mul_rq_random_with_broadcast)
 			mb = mul ? 0 : INT32_MIN;
 			s = 0;
 		}
-		op.arg[NPU_ARG_COUNT] = n;
-		op.arg[NPU_ARG_RQ_A_ZERO_POINT] = (uint32_t)za;
-		op.arg[NPU_ARG_RQ_B_ZERO_POINT] = (uint32_t)zb;
-		op.arg[NPU_ARG_RQ_OUT_ZERO_POINT] = (uint32_t)zo;
-		op.arg[NPU_ARG_RQ_A_MULTIPLIER] = (uint32_t)ma;
-		op.arg[NPU_ARG_RQ_B_MULTIPLIER] = (uint32_t)mb;
-		op.arg[NPU_ARG_RQ_SHIFT] = s;
-		op.arg[NPU_ARG_RQ_B_LEN] = l;
+		op = npu_insn_binary_rq(mul ? NPU_ISA_MUL_RQ : NPU_ISA_ADD_RQ, dtype, D_OFF, X_OFF,
+					W_OFF, n, (struct npu_isa_rq_zero_points){ za, zb, zo },
+					ma, mb, s, l);
 		rnd_fill(r, self->mem + X_OFF, n);
 		rnd_fill(r, self->mem + W_OFF, b_len);
 		for (uint32_t i = 0; i < n; i++) {
@@ -688,20 +639,15 @@ TEST_F(nn, add_rq_and_mul_rq_random_with_broadcast)
 TEST_F(nn, add_rq_known_values_and_validation)
 {
 	/* (a - 10) * 3/4 + (b + 5) * 1/2 - 7, rounded half away: i8 */
-	struct npu_isa_insn op = insn_of(NPU_ISA_ADD_RQ, NPU_DTYPE_I8, 0, D_OFF, X_OFF, W_OFF);
+	struct npu_insn op = npu_insn_binary_rq(NPU_ISA_ADD_RQ, NPU_DTYPE_I8, D_OFF, X_OFF, W_OFF,
+						4, (struct npu_isa_rq_zero_points){ 10, -5, -7 },
+						3, 2, 2, 0);
 	const int8_t a[4] = { 12, 10, 127, -128 }, b[4] = { -4, -6, 127, -128 };
 	/* 1.5 + 0.5 = 2 -> -5; 0 - 0.5 = -0.5 -> -1 -7 = -8; sat high; sat low */
 	const int8_t want[4] = { -5, -8, 127, -128 };
 
 	memcpy(self->mem + X_OFF, a, 4);
 	memcpy(self->mem + W_OFF, b, 4);
-	op.arg[NPU_ARG_COUNT] = 4;
-	op.arg[NPU_ARG_RQ_A_ZERO_POINT] = 10;
-	op.arg[NPU_ARG_RQ_B_ZERO_POINT] = (uint32_t)-5;
-	op.arg[NPU_ARG_RQ_OUT_ZERO_POINT] = (uint32_t)-7;
-	op.arg[NPU_ARG_RQ_A_MULTIPLIER] = 3;
-	op.arg[NPU_ARG_RQ_B_MULTIPLIER] = 2;
-	op.arg[NPU_ARG_RQ_SHIFT] = 2;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &op, &self->res));
 	EXPECT_EQ(0, memcmp(want, self->mem + D_OFF, 4));
 	op.arg[NPU_ARG_RQ_SHIFT] = 63;
@@ -731,11 +677,10 @@ TEST_F(nn, add_u8_saturates_and_wrap_wraps)
 	const uint8_t a[4] = { 200, 255, 0, 100 }, b[4] = { 100, 1, 0, 27 };
 	const uint8_t sat[4] = { 255, 255, 0, 127 }, wrap[4] = { 44, 0, 0, 127 };
 	const int8_t wrap_i8[4] = { 44, 0, 0, 127 };	/* -56 + 100, -1 + 1, ... */
-	struct npu_isa_insn add = insn_of(NPU_ISA_ADD, NPU_DTYPE_U8, 0, D_OFF, X_OFF, W_OFF);
+	struct npu_insn add = npu_insn_add(NPU_DTYPE_U8, D_OFF, X_OFF, W_OFF, 4);
 
 	memcpy(self->mem + X_OFF, a, 4);
 	memcpy(self->mem + W_OFF, b, 4);
-	add.arg[NPU_ARG_COUNT] = 4;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &add, &self->res));
 	EXPECT_EQ(0, memcmp(sat, self->mem + D_OFF, 4));
 	add.flags = NPU_ISA_F_WRAP;
@@ -750,14 +695,11 @@ TEST_F(nn, add_u8_saturates_and_wrap_wraps)
 
 TEST_F(nn, clip_all_types)
 {
-	struct npu_isa_insn clip = insn_of(NPU_ISA_CLIP, NPU_DTYPE_I8, 0, D_OFF, X_OFF, 0);
+	struct npu_insn clip = npu_insn_clip(NPU_DTYPE_I8, D_OFF, X_OFF, 5, -5, 6);
 	const int8_t in8[5] = { -128, -6, 0, 6, 127 }, want8[5] = { -5, -5, 0, 6, 6 };
 	const uint8_t inu[4] = { 0, 3, 200, 255 }, wantu[4] = { 3, 3, 200, 200 };
 
 	memcpy(self->mem + X_OFF, in8, 5);
-	clip.arg[NPU_ARG_COUNT] = 5;
-	clip.arg[NPU_ARG_CLIP_MIN] = (uint32_t)-5;
-	clip.arg[NPU_ARG_CLIP_MAX] = 6;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &clip, &self->res));
 	EXPECT_EQ(0, memcmp(want8, self->mem + D_OFF, 5));
 	/* u8: the same -5 is out of the type's range */
@@ -775,10 +717,7 @@ TEST_F(nn, clip_all_types)
 	clip.arg[NPU_ARG_CLIP_MAX] = 9;			/* lo > hi */
 	EXPECT_EQ(NPU_STATUS_BAD_DESC, check(&clip, NULL));
 	/* i32, in place, with the full range allowed */
-	clip = insn_of(NPU_ISA_CLIP, NPU_DTYPE_I32, 0, X_OFF, X_OFF, 0);
-	clip.arg[NPU_ARG_COUNT] = 3;
-	clip.arg[NPU_ARG_CLIP_MIN] = (uint32_t)INT32_MIN;
-	clip.arg[NPU_ARG_CLIP_MAX] = 1000;
+	clip = npu_insn_clip(NPU_DTYPE_I32, X_OFF, X_OFF, 3, INT32_MIN, 1000);
 	put32(self->mem, X_OFF, INT32_MIN);
 	put32(self->mem, X_OFF + 4, INT32_MAX);
 	put32(self->mem, X_OFF + 8, -7);
@@ -798,20 +737,13 @@ struct pool_case {
 	bool average;
 };
 
-static struct npu_isa_insn pool_insn(const struct pool_case *p)
+static struct npu_insn pool_insn(const struct pool_case *p)
 {
-	struct npu_isa_insn in = insn_of(p->average ? NPU_ISA_AVGPOOL : NPU_ISA_MAXPOOL,
-					 p->dtype, p->flags, D_OFF, X_OFF, 0);
+	const struct npu_isa_window win = { p->kh, p->kw, p->sh, p->sw, p->dh, p->dw,
+					    p->pt, p->pl, p->pb, p->pr };
 
-	in.arg[NPU_ARG_POOL_N] = p->n;
-	in.arg[NPU_ARG_POOL_H] = p->h;
-	in.arg[NPU_ARG_POOL_W] = p->w;
-	in.arg[NPU_ARG_POOL_C] = p->c;
-	in.arg[NPU_ARG_POOL_KERNEL] = NPU_PACK16(p->kh, p->kw);
-	in.arg[NPU_ARG_POOL_STRIDE_DIL] = NPU_PACK8(p->sh, p->sw, p->dh, p->dw);
-	in.arg[NPU_ARG_POOL_PADS] = NPU_PACK8(p->pt, p->pl, p->pb, p->pr);
-	in.arg[NPU_ARG_POOL_ZERO_POINT] = (uint32_t)p->zp;
-	return in;
+	return npu_insn_pool(p->average ? NPU_ISA_AVGPOOL : NPU_ISA_MAXPOOL, p->dtype, p->flags,
+			     D_OFF, X_OFF, p->n, p->h, p->w, p->c, &win, p->zp);
 }
 
 /* Reference pooling, straight from the definition (taps outside are skipped). */
@@ -860,7 +792,7 @@ TEST_F(nn, pools_random)
 	for (int iter = 0; iter < 800; iter++) {
 		struct rng *r = &self->rng;
 		struct pool_case p = { 0 };
-		struct npu_isa_insn in;
+		struct npu_insn in;
 		int64_t outs;
 		uint64_t cycles;
 
@@ -906,7 +838,7 @@ TEST_F(nn, avgpool_rounds_half_away_and_global_pool)
 	const int8_t in[6] = { 1, 2, -1, -2, 0, 1 }, want[3] = { 2, -2, 1 };
 	struct pool_case p = { .n = 1, .h = 1, .w = 6, .c = 1, .kh = 1, .kw = 2, .sh = 1,
 			       .sw = 2, .dh = 1, .dw = 1, .dtype = NPU_DTYPE_I8, .average = true };
-	struct npu_isa_insn avg = pool_insn(&p);
+	struct npu_insn avg = pool_insn(&p);
 
 	memcpy(self->mem + X_OFF, in, 6);
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &avg, &self->res));
@@ -927,7 +859,7 @@ TEST_F(nn, maxpool_window_without_input_gives_type_minimum)
 	struct pool_case p = { .n = 1, .h = 1, .w = 1, .c = 1, .kh = 2, .kw = 1, .sh = 1,
 			       .sw = 1, .dh = 3, .dw = 1, .pt = 2, .pb = 1,
 			       .dtype = NPU_DTYPE_I8 };
-	struct npu_isa_insn mp = pool_insn(&p);
+	struct npu_insn mp = pool_insn(&p);
 
 	self->mem[X_OFF] = 5;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &mp, &self->res));
@@ -940,7 +872,7 @@ TEST_F(nn, pool_validation)
 				  .sw = 2, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1,
 				  .dtype = NPU_DTYPE_U8 };
 	struct pool_case p;
-	struct npu_isa_insn in;
+	struct npu_insn in;
 
 	in = pool_insn(&base);
 	EXPECT_EQ(NPU_STATUS_OK, check(&in, NULL));
@@ -974,18 +906,11 @@ TEST_F(nn, pool_validation)
 
 /* ---- COPY_ND, FILL ----------------------------------------------------------------- */
 
-static struct npu_isa_insn nd_insn(uint8_t dtype, uint32_t dst, uint32_t src,
-				   const uint32_t counts[4], const int32_t sstr[4],
-				   const int32_t dstr[4])
+static struct npu_insn nd_insn(uint8_t dtype, uint32_t dst, uint32_t src,
+			       const uint32_t counts[4], const int32_t sstr[4],
+			       const int32_t dstr[4])
 {
-	struct npu_isa_insn in = insn_of(NPU_ISA_COPY_ND, dtype, 0, dst, src, 0);
-
-	for (int d = 0; d < 4; d++) {
-		in.arg[NPU_ARG_ND_COUNT(d)] = counts[d];
-		in.arg[NPU_ARG_ND_SRC_STRIDE(d)] = (uint32_t)sstr[d];
-		in.arg[NPU_ARG_ND_DST_STRIDE(d)] = (uint32_t)dstr[d];
-	}
-	return in;
+	return npu_insn_copy_nd(dtype, dst, src, counts, sstr, dstr);
 }
 
 TEST_F(nn, copy_nd_transpose_nchw_to_nhwc_i32)
@@ -994,7 +919,7 @@ TEST_F(nn, copy_nd_transpose_nchw_to_nhwc_i32)
 	const uint32_t cnt[4] = { 2, 3, 4, 5 };
 	const int32_t s[4] = { 4 * 60, 4 * 20, 4 * 5, 4 };
 	const int32_t d[4] = { 4 * 60, 4, 4 * 15, 4 * 3 };
-	struct npu_isa_insn in = nd_insn(NPU_DTYPE_I32, D_OFF, X_OFF, cnt, s, d);
+	struct npu_insn in = nd_insn(NPU_DTYPE_I32, D_OFF, X_OFF, cnt, s, d);
 	uint64_t cycles;
 
 	for (int i = 0; i < 120; i++)
@@ -1019,7 +944,7 @@ TEST_F(nn, copy_nd_negative_and_zero_strides)
 	const int32_t s[4] = { 0, 0, -6, -1 }, d[4] = { 0, 0, 6, 1 };
 	const uint32_t bc[4] = { 1, 1, 4, 6 };
 	const int32_t bs[4] = { 0, 0, 0, 1 }, bd[4] = { 0, 0, 6, 1 };
-	struct npu_isa_insn in = nd_insn(NPU_DTYPE_U8, D_OFF, X_OFF + 11, cnt, s, d);
+	struct npu_insn in = nd_insn(NPU_DTYPE_U8, D_OFF, X_OFF + 11, cnt, s, d);
 	uint64_t cycles;
 
 	for (int i = 0; i < 12; i++)
@@ -1048,7 +973,7 @@ TEST_F(nn, copy_nd_random_against_reference)
 		uint32_t cnt[4];
 		int32_t s[4], d[4];
 		uint32_t src = X_OFF + 0x8000, dst = D_OFF + 0x8000;
-		struct npu_isa_insn in;
+		struct npu_insn in;
 
 		for (int k = 0; k < 4; k++) {
 			cnt[k] = (uint32_t)rnd_in(r, 1, 4);
@@ -1086,7 +1011,7 @@ TEST_F(nn, copy_nd_bounds_and_overlap)
 	const uint32_t zero[4] = { 0, 5, 5, 5 };
 	const uint32_t huge[4] = { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu };
 	const int32_t big[4] = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
-	struct npu_isa_insn in;
+	struct npu_insn in;
 
 	/* span of the source: 8 + 4 = 12 bytes, ending exactly at the end */
 	in = nd_insn(NPU_DTYPE_I8, D_OFF, MEM_SIZE - 12, cnt, s, d);
@@ -1117,11 +1042,9 @@ TEST_F(nn, copy_nd_bounds_and_overlap)
 
 TEST_F(nn, fill_types_values_and_cost)
 {
-	struct npu_isa_insn fill = insn_of(NPU_ISA_FILL, NPU_DTYPE_I16, 0, D_OFF + 1, 0, 0);
+	struct npu_insn fill = npu_insn_fill(NPU_DTYPE_I16, D_OFF + 1, 3, -2);
 	uint64_t cycles;
 
-	fill.arg[NPU_ARG_COUNT] = 3;
-	fill.arg[NPU_ARG_FILL_VALUE] = (uint32_t)-2;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &fill, &self->res));
 	EXPECT_EQ(0, self->mem[D_OFF]);
 	for (int i = 1; i < 7; i++)
@@ -1168,7 +1091,7 @@ TEST_F(nn, cnn_layer_program_runs_the_same_in_slices)
 			       .flags = NPU_ISA_F_BIAS, .zx = 128, .zw = 0 };
 	struct pool_case p = { .n = 1, .h = 12, .w = 12, .c = 16, .kh = 2, .kw = 2, .sh = 2,
 			       .sw = 2, .dh = 1, .dw = 1, .dtype = NPU_DTYPE_U8 };
-	struct npu_isa_insn prog[4];
+	struct npu_insn prog[4];
 	struct npu_isa_result whole, sliced;
 	uint8_t *again = malloc(MEM_SIZE);
 	unsigned int slices = 0;
@@ -1176,13 +1099,11 @@ TEST_F(nn, cnn_layer_program_runs_the_same_in_slices)
 
 	ASSERT_NE(NULL, again);
 	prog[0] = conv_insn(&c);
-	prog[1] = insn_of(NPU_ISA_REQUANT_PC, NPU_DTYPE_U8, 0, X_OFF + 0x8000, D_OFF, B_OFF + 0x100);
-	prog[1].arg[NPU_ARG_COUNT] = 12 * 12 * 16;
-	prog[1].arg[NPU_ARG_RQ_CHANNELS] = 16;
-	prog[1].arg[NPU_ARG_ZERO_POINT] = 3;
+	prog[1] = npu_insn_requant_pc(NPU_DTYPE_U8, X_OFF + 0x8000, D_OFF, B_OFF + 0x100,
+				      12 * 12 * 16, 16, 3);
 	prog[2] = pool_insn(&p);
 	prog[2].src0 = X_OFF + 0x8000;
-	prog[3] = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	prog[3] = npu_insn_halt();
 	for (int i = 0; i < 4; i++)
 		npu_isa_encode(&prog[i], self->mem + PROG + i * NPU_INSN_SIZE);
 	rnd_fill(&self->rng, self->mem + X_OFF, 12 * 12 * 8);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Independent checks of the instruction set (uapi/npu_hw.h, docs/hardware.md
- * §10). The emulated device runs a copy of hal/src/isa_exec.c, so the guest
+ * Independent checks of the instruction set (isa/npu_isa.h, docs/hardware.md
+ * §10). The emulated device runs the same isa/isa_exec.c, so the guest
  * comparisons of device against CPU runner (isa2_test, fmnist_test) check only
  * the driver and DMA path: a wrong result in isa_exec.c would appear on both
  * sides. Every opcode must therefore also be checked here, on the host,
@@ -64,7 +64,8 @@
 #include "kselftest_harness.h"
 
 #include "isa_exec.h"
-#include "isa_insn.h"
+#include "npu_isa_encode.h"
+#include "isa_test_mem.h"
 
 #define MEM_SIZE	(1u << 16)
 #define PROG		0x0000u
@@ -100,27 +101,14 @@ static uint32_t rnd(uint64_t *s)
 }
 
 /* One instruction then HALT, through the interpreter's public entry point. */
-static int run1(uint8_t *mem, const struct npu_isa_insn *insn)
+static int run1(uint8_t *mem, const struct npu_insn *insn)
 {
-	struct npu_isa_insn halt = insn_of(NPU_ISA_HALT, 0, 0, 0, 0, 0);
+	struct npu_insn halt = npu_insn_halt();
 	struct npu_isa_result res;
 
 	npu_isa_encode(insn, mem + PROG);
 	npu_isa_encode(&halt, mem + PROG + NPU_INSN_SIZE);
 	return (int)npu_isa_run(mem, MEM_SIZE, PROG, 2 * NPU_INSN_SIZE, 0, 1, &res);
-}
-
-static void put32(uint8_t *mem, uint32_t addr, int32_t v)
-{
-	memcpy(mem + addr, &v, 4);	/* the host is little-endian, as the device */
-}
-
-static int32_t get32(const uint8_t *mem, uint32_t addr)
-{
-	int32_t v;
-
-	memcpy(&v, mem + addr, 4);
-	return v;
 }
 
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
@@ -162,14 +150,15 @@ static void expect_u8(struct __test_metadata *_metadata, const uint8_t *got,
 /* ---- encoding ----------------------------------------------------------------- */
 
 /*
- * npu_isa_encode() writes exactly the bytes of the uapi struct npu_insn (the
- * docs/hardware.md §10 table): the device model decodes with the same file,
- * so a field swapped in both would go unseen on the device.
+ * npu_isa_encode() writes exactly the bytes struct npu_insn has in memory on
+ * this little-endian host, at the docs/hardware.md §10 offsets: the device
+ * model decodes with the same file, so a field swapped in both would go
+ * unseen on the device.
  */
 TEST(encoding_matches_the_uapi_struct)
 {
 	struct npu_insn uapi;
-	struct npu_isa_insn in, out;
+	struct npu_insn in, out;
 	uint8_t raw[NPU_INSN_SIZE];
 
 	ASSERT_EQ(64, sizeof(struct npu_insn));
@@ -181,24 +170,10 @@ TEST(encoding_matches_the_uapi_struct)
 	ASSERT_EQ(16, offsetof(struct npu_insn, arg));
 	ASSERT_EQ(__ORDER_LITTLE_ENDIAN__, __BYTE_ORDER__);
 
-	memset(&uapi, 0, sizeof(uapi));
-	uapi.opcode = 0x0d;
-	uapi.dtype = 0x03;
-	uapi.flags = 0xa55a;
-	uapi.dst = 0x11223344;
-	uapi.src0 = 0x55667788;
-	uapi.src1 = 0x99aabbcc;
-	memset(&in, 0, sizeof(in));
-	in.opcode = 0x0d;
-	in.dtype = 0x03;
-	in.flags = 0xa55a;
-	in.dst = 0x11223344;
-	in.src0 = 0x55667788;
-	in.src1 = 0x99aabbcc;
-	for (int i = 0; i < 12; i++) {
-		uapi.arg[i] = 0x01010101u * (uint32_t)(i + 1) + 0xf0000000u;
-		in.arg[i] = uapi.arg[i];
-	}
+	in = npu_insn_of(0x0d, 0x03, 0xa55a, 0x11223344, 0x55667788, 0x99aabbcc);
+	for (int i = 0; i < 12; i++)
+		in.arg[i] = 0x01010101u * (uint32_t)(i + 1) + 0xf0000000u;
+	uapi = in;
 	npu_isa_encode(&in, raw);
 	EXPECT_EQ(0, memcmp(&uapi, raw, sizeof(raw)));
 	npu_isa_decode((const uint8_t *)&uapi, &out);
@@ -219,18 +194,12 @@ TEST_F(ref, matmul_u8_by_i8_zero_points_bias_by_hand)
 	 * [1][0] -16129 + 10, [1][1] 16256 - 20, [1][2] 762 + 30
 	 */
 	const int32_t want[6] = { 16410, -16404, -666, -16119, 16236, 792 };
-	struct npu_isa_insn mm = insn_of(NPU_ISA_MATMUL_I8, NPU_DTYPE_A_U8, NPU_ISA_F_BIAS,
-					 D_OFF, X_OFF, W_OFF);
+	struct npu_insn mm = npu_insn_matmul_q(NPU_DTYPE_A_U8, NPU_ISA_F_BIAS, D_OFF, X_OFF, W_OFF,
+					       2, 3, 2, 128, -1, B_OFF);
 
 	memcpy(self->mem + X_OFF, a, sizeof(a));
 	memcpy(self->mem + W_OFF, b, sizeof(b));
 	memcpy(self->mem + B_OFF, bias, sizeof(bias));
-	mm.arg[NPU_ARG_M] = 2;
-	mm.arg[NPU_ARG_N] = 3;
-	mm.arg[NPU_ARG_K] = 2;
-	mm.arg[NPU_ARG_A_ZERO_POINT] = 128;
-	mm.arg[NPU_ARG_B_ZERO_POINT] = (uint32_t)-1;
-	mm.arg[NPU_ARG_MM_BIAS] = B_OFF;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &mm));
 	for (int i = 0; i < 6; i++) {
 		EXPECT_EQ(want[i], get32(self->mem, D_OFF + 4 * i)) TH_LOG("element %d", i);
@@ -255,23 +224,15 @@ TEST_F(ref, conv2d_stride_asymmetric_pads_zero_points_by_hand)
 	 * ch1: twice the sum of the real taps: 2, -6, 4, 8; plus -7.
 	 */
 	const int32_t want[8] = { 103, -5, 99, -13, 104, -3, 109, 1 };
-	struct npu_isa_insn cv = insn_of(NPU_ISA_CONV2D, 0, NPU_ISA_F_BIAS, D_OFF, X_OFF, W_OFF);
+	/* 3x3x1 -> 2 channels, kernel 2x2, stride 2, pads top 1 and left 1 */
+	const struct npu_isa_conv_shape shape = { 1, 3, 3, 1, 2, 1 };
+	const struct npu_isa_window win = { 2, 2, 2, 2, 1, 1, 1, 1, 0, 0 };
+	struct npu_insn cv = npu_insn_conv2d(0, NPU_ISA_F_BIAS, D_OFF, X_OFF, W_OFF, &shape, &win,
+					     B_OFF, 1, -1);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
 	memcpy(self->mem + W_OFF, w, sizeof(w));
 	memcpy(self->mem + B_OFF, bias, sizeof(bias));
-	cv.arg[NPU_ARG_CONV_N] = 1;
-	cv.arg[NPU_ARG_CONV_H] = 3;
-	cv.arg[NPU_ARG_CONV_W] = 3;
-	cv.arg[NPU_ARG_CONV_C_IN] = 1;
-	cv.arg[NPU_ARG_CONV_C_OUT] = 2;
-	cv.arg[NPU_ARG_CONV_GROUPS] = 1;
-	cv.arg[NPU_ARG_CONV_KERNEL] = NPU_PACK16(2, 2);
-	cv.arg[NPU_ARG_CONV_STRIDE_DIL] = NPU_PACK8(2, 2, 1, 1);
-	cv.arg[NPU_ARG_CONV_PADS] = NPU_PACK8(1, 1, 0, 0);
-	cv.arg[NPU_ARG_CONV_BIAS] = B_OFF;
-	cv.arg[NPU_ARG_CONV_X_ZERO_POINT] = 1;
-	cv.arg[NPU_ARG_CONV_W_ZERO_POINT] = (uint32_t)-1;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &cv));
 	for (int i = 0; i < 8; i++) {
 		EXPECT_EQ(want[i], get32(self->mem, D_OFF + 4 * i)) TH_LOG("element %d", i);
@@ -292,14 +253,10 @@ TEST_F(ref, requant_negative_multiplier_and_zero_points_by_hand)
 	/* u8, the same m and s, zp = 250: 5 -> 246, -2 -> 252, -10 -> 7.5 -> 8 -> 255 */
 	const int32_t inu[3] = { 5, -2, -10 };
 	const uint8_t wantu[3] = { 246, 252, 255 };
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, NPU_DTYPE_I8, 0, D_OFF, X_OFF, 0);
+	struct npu_insn rq = npu_insn_requant(D_OFF, X_OFF, 6, -3, 2, -10);
 
 	for (int i = 0; i < 6; i++)
 		put32(self->mem, X_OFF + 4 * i, in[i]);
-	rq.arg[NPU_ARG_COUNT] = 6;
-	rq.arg[NPU_ARG_MULTIPLIER] = (uint32_t)-3;
-	rq.arg[NPU_ARG_SHIFT] = 2;
-	rq.arg[NPU_ARG_ZERO_POINT] = (uint32_t)-10;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &rq));
 	expect_i8(_metadata, self->mem + D_OFF, want, 6, "i8");
 	for (int i = 0; i < 3; i++)
@@ -321,8 +278,7 @@ TEST_F(ref, requant_random_against_a_simple_reference)
 		int32_t m = (int32_t)rnd(&self->rng) >> (rnd(&self->rng) % 31);
 		unsigned int s = rnd(&self->rng) % 63;
 		int zp = u ? (int)(rnd(&self->rng) % 256) : (int)(rnd(&self->rng) % 256) - 128;
-		struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT, u ? NPU_DTYPE_U8 : NPU_DTYPE_I8,
-						 0, D_OFF, X_OFF, 0);
+		struct npu_insn rq;
 
 		if (iter < 14)		/* the extreme multipliers, each type */
 			m = iter < 7 ? INT32_MIN : INT32_MAX;
@@ -331,10 +287,7 @@ TEST_F(ref, requant_random_against_a_simple_reference)
 
 			put32(self->mem, X_OFF + 4 * i, i < 7 ? edges[i] : v);
 		}
-		rq.arg[NPU_ARG_COUNT] = n;
-		rq.arg[NPU_ARG_MULTIPLIER] = (uint32_t)m;
-		rq.arg[NPU_ARG_SHIFT] = s;
-		rq.arg[NPU_ARG_ZERO_POINT] = (uint32_t)zp;
+		rq = npu_insn_requant_to(u ? NPU_DTYPE_U8 : NPU_DTYPE_I8, D_OFF, X_OFF, n, m, s, zp);
 		ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &rq));
 		for (unsigned int i = 0; i < n; i++) {
 			int64_t p = (int64_t)get32(self->mem, X_OFF + 4 * i) * m;
@@ -357,14 +310,11 @@ TEST_F(ref, requant_pc_ties_and_negative_multipliers_by_hand)
 	const int32_t in[6] = { 5, 5, -5, 7, 1, -1 };
 	const int8_t want[6] = { 7, -4, -9, -5, 1, 0 };
 	const int32_t table[4] = { 3, 1, -2, 2 };
-	struct npu_isa_insn rq = insn_of(NPU_ISA_REQUANT_PC, NPU_DTYPE_I8, 0, D_OFF, X_OFF, B_OFF);
+	struct npu_insn rq = npu_insn_requant_pc(NPU_DTYPE_I8, D_OFF, X_OFF, B_OFF, 6, 2, -1);
 
 	for (int i = 0; i < 6; i++)
 		put32(self->mem, X_OFF + 4 * i, in[i]);
 	memcpy(self->mem + B_OFF, table, sizeof(table));
-	rq.arg[NPU_ARG_COUNT] = 6;
-	rq.arg[NPU_ARG_RQ_CHANNELS] = 2;
-	rq.arg[NPU_ARG_ZERO_POINT] = (uint32_t)-1;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &rq));
 	expect_i8(_metadata, self->mem + D_OFF, want, 6, "requant_pc");
 }
@@ -388,29 +338,19 @@ TEST_F(ref, mul_rq_ties_saturation_and_broadcast_by_hand)
 	const uint8_t au[6] = { 255, 0, 128, 192, 129, 127 };
 	const uint8_t bu[6] = { 255, 255, 7, 64, 192, 192 };
 	const uint8_t wantu[6] = { 254, 1, 128, 96, 129, 127 };
-	struct npu_isa_insn op = insn_of(NPU_ISA_MUL_RQ, NPU_DTYPE_I8, 0, D_OFF, X_OFF, W_OFF);
+	struct npu_insn op = npu_insn_binary_rq(NPU_ISA_MUL_RQ, NPU_DTYPE_I8, D_OFF, X_OFF, W_OFF, 6,
+						(struct npu_isa_rq_zero_points){ 1, -2, -3 }, 3, 0,
+						2, 1);
 
 	memcpy(self->mem + X_OFF, a, 6);
 	memcpy(self->mem + W_OFF, &b, 1);
-	op.arg[NPU_ARG_COUNT] = 6;
-	op.arg[NPU_ARG_RQ_A_ZERO_POINT] = 1;
-	op.arg[NPU_ARG_RQ_B_ZERO_POINT] = (uint32_t)-2;
-	op.arg[NPU_ARG_RQ_OUT_ZERO_POINT] = (uint32_t)-3;
-	op.arg[NPU_ARG_RQ_A_MULTIPLIER] = 3;
-	op.arg[NPU_ARG_RQ_SHIFT] = 2;
-	op.arg[NPU_ARG_RQ_B_LEN] = 1;
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &op));
 	expect_i8(_metadata, self->mem + D_OFF, want, 6, "i8");
 
 	memcpy(self->mem + X_OFF, au, 6);
 	memcpy(self->mem + W_OFF, bu, 6);
-	op.dtype = NPU_DTYPE_U8;
-	op.arg[NPU_ARG_RQ_A_ZERO_POINT] = 128;
-	op.arg[NPU_ARG_RQ_B_ZERO_POINT] = 128;
-	op.arg[NPU_ARG_RQ_OUT_ZERO_POINT] = 128;
-	op.arg[NPU_ARG_RQ_A_MULTIPLIER] = 1;
-	op.arg[NPU_ARG_RQ_SHIFT] = 7;
-	op.arg[NPU_ARG_RQ_B_LEN] = 0;
+	op = npu_insn_binary_rq(NPU_ISA_MUL_RQ, NPU_DTYPE_U8, D_OFF, X_OFF, W_OFF, 6,
+				(struct npu_isa_rq_zero_points){ 128, 128, 128 }, 1, 0, 7, 0);
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &op));
 	expect_u8(_metadata, self->mem + D_OFF, wantu, 6, "u8");
 }
@@ -456,7 +396,7 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 		int64_t tmax = t == NPU_DTYPE_I8 ? 127 : t == NPU_DTYPE_U8 ? 255 : INT32_MAX;
 		int64_t lo = tmin + (int64_t)(rnd(&self->rng) % (uint64_t)(tmax - tmin + 1));
 		int64_t hi = lo + (int64_t)(rnd(&self->rng) % (uint64_t)(tmax - lo + 1));
-		struct npu_isa_insn in;
+		struct npu_insn in;
 
 		if (op == 2 && t == NPU_DTYPE_U8)
 			continue;	/* RELU takes I8 and I32 only */
@@ -465,16 +405,13 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 			self->mem[W_OFF + i] = (uint8_t)rnd(&self->rng);
 		}
 		if (op <= 1) {
-			in = insn_of(NPU_ISA_ADD, t, op == 1 && size == 1 ? NPU_ISA_F_WRAP : 0,
-				     D_OFF, X_OFF, W_OFF);
+			in = npu_insn_add_f(t, op == 1 && size == 1 ? NPU_ISA_F_WRAP : 0, D_OFF, X_OFF,
+					    W_OFF, n);
 		} else if (op == 2) {
-			in = insn_of(NPU_ISA_RELU, t, 0, D_OFF, X_OFF, 0);
+			in = npu_insn_relu(t, D_OFF, X_OFF, n);
 		} else {
-			in = insn_of(NPU_ISA_CLIP, t, 0, D_OFF, X_OFF, 0);
-			in.arg[NPU_ARG_CLIP_MIN] = (uint32_t)lo;
-			in.arg[NPU_ARG_CLIP_MAX] = (uint32_t)hi;
+			in = npu_insn_clip(t, D_OFF, X_OFF, n, (int32_t)lo, (int32_t)hi);
 		}
-		in.arg[NPU_ARG_COUNT] = n;
 		ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &in)) TH_LOG("iter %d", iter);
 		for (unsigned int i = 0; i < n; i++) {
 			int64_t a = elem(self->mem + X_OFF, t, i), want;
@@ -493,20 +430,13 @@ TEST_F(ref, add_relu_clip_random_against_simple_references)
 
 /* ---- MAXPOOL, AVGPOOL ------------------------------------------------------------ */
 
-static struct npu_isa_insn pool_of(uint8_t opcode, uint8_t dtype, uint16_t flags, uint32_t h,
-				   uint32_t w, uint32_t k, uint32_t s, uint32_t pads, int zp)
+/* A pool over one h x w channel: kernel k x k, stride s, pads top, left, bottom, right. */
+static struct npu_insn pool_of(uint8_t opcode, uint8_t dtype, uint16_t flags, uint32_t h,
+			       uint32_t w, uint32_t k, uint32_t s, const uint8_t pads[4], int zp)
 {
-	struct npu_isa_insn in = insn_of(opcode, dtype, flags, D_OFF, X_OFF, 0);
+	const struct npu_isa_window win = { k, k, s, s, 1, 1, pads[0], pads[1], pads[2], pads[3] };
 
-	in.arg[NPU_ARG_POOL_N] = 1;
-	in.arg[NPU_ARG_POOL_H] = h;
-	in.arg[NPU_ARG_POOL_W] = w;
-	in.arg[NPU_ARG_POOL_C] = 1;
-	in.arg[NPU_ARG_POOL_KERNEL] = NPU_PACK16(k, k);
-	in.arg[NPU_ARG_POOL_STRIDE_DIL] = NPU_PACK8(s, s, 1, 1);
-	in.arg[NPU_ARG_POOL_PADS] = pads;
-	in.arg[NPU_ARG_POOL_ZERO_POINT] = (uint32_t)zp;
-	return in;
+	return npu_insn_pool(opcode, dtype, flags, D_OFF, X_OFF, 1, h, w, 1, &win, zp);
 }
 
 TEST_F(ref, maxpool_stride_pads_and_unsigned_order_by_hand)
@@ -520,8 +450,8 @@ TEST_F(ref, maxpool_stride_pads_and_unsigned_order_by_hand)
 	const int8_t want[4] = { 3, 9, 8, 7 };
 	/* the same bytes as u8: 251 3 128 9 / 2 255 7 250 / 0 8 253 4 */
 	const uint8_t wantu[4] = { 251, 128, 255, 253 };
-	struct npu_isa_insn mp = pool_of(NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 3, 4, 2, 2,
-					 NPU_PACK8(1, 0, 0, 1), 0);
+	struct npu_insn mp = pool_of(NPU_ISA_MAXPOOL, NPU_DTYPE_I8, 0, 3, 4, 2, 2,
+				     (const uint8_t[]){ 1, 0, 0, 1 }, 0);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &mp));
@@ -546,13 +476,14 @@ TEST_F(ref, avgpool_count_pad_and_negative_ties_by_hand)
 	 * -3/2 -> -2, 5/1, -2/2, -7/1.
 	 */
 	const int8_t want[9] = { -3, 1, 4, 1, 0, -2, 5, -1, -7 };
-	struct npu_isa_insn avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, NPU_ISA_F_COUNT_PAD, 2, 2,
-					  2, 1, NPU_PACK8(1, 1, 1, 1), -2);
+	struct npu_insn avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, NPU_ISA_F_COUNT_PAD, 2, 2,
+				      2, 1, (const uint8_t[]){ 1, 1, 1, 1 }, -2);
 
 	memcpy(self->mem + X_OFF, x, sizeof(x));
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &avg));
 	expect_i8(_metadata, self->mem + D_OFF, want_pad, 9, "count_pad");
-	avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, 0, 2, 2, 2, 1, NPU_PACK8(1, 1, 1, 1), 0);
+	avg = pool_of(NPU_ISA_AVGPOOL, NPU_DTYPE_I8, 0, 2, 2, 2, 1, (const uint8_t[]){ 1, 1, 1, 1 },
+		      0);
 	ASSERT_EQ(NPU_STATUS_OK, run1(self->mem, &avg));
 	expect_i8(_metadata, self->mem + D_OFF, want, 9, "inside only");
 }

@@ -11,11 +11,9 @@
 
 #include "kselftest_harness.h"
 
-/* The converter and the runner, compiled into this test (run.sh builds HAL sources only). */
-#include "../../tools/onnx/onnx_pb.c"
-#include "../../tools/onnx/convert.c"
-#include "../../tools/onnx/convert_dir.c"
-#include "../../tools/onnx/onnx_run.c"
+/* The converter and the runner: libnpuonnx.a, which run.sh builds under the sanitizers. */
+#include "convert.h"
+#include "onnx_run.h"
 
 #define NODE_DIR "/usr/share/libonnx-testdata/data/node"
 

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Host unit tests: builds every tests/host/*_test.c together with all HAL
-# sources (hal/**/*.c) under ASan and UBSan, runs each one with a time limit
-# and counts its TAP results (kselftest harness). Each tests/host/*_test.sh
-# (checks that are not C programs, e.g. uapi_header_test.sh) runs the same
-# way and prints TAP itself. Prints one line per test
+# and instruction-set sources (hal/**/*.c, isa/*.c) under ASan and UBSan,
+# runs each one with a time limit and counts its TAP results (kselftest
+# harness). Each tests/host/*_test.sh (checks that are not C programs, e.g.
+# uapi_header_test.sh) runs the same way and prints TAP itself. Prints one line per test
 # program and, last, "N passed, N failed, N skipped"; a program that skips
 # every case fails. Exits 1 on any failure.
 #
@@ -26,11 +26,13 @@ if [ ! -f "$cache/kselftest/kselftest_harness.h" ]; then
 		{ echo "host-test: no kselftest_harness.h; run 'make setup'" >&2; exit 1; }
 fi
 
-# The HAL's sources and every directory under hal/ that holds headers.
-mapfile -t hal_srcs < <(find hal -name '*.c' 2>/dev/null | LC_ALL=C sort)
+# The HAL's and the instruction set's sources and every directory under hal/
+# that holds headers.
+mapfile -t hal_srcs < <(find hal isa -name '*.c' 2>/dev/null | LC_ALL=C sort)
 mapfile -t hal_incs < <(find hal -name '*.h' -printf '-I%h\n' 2>/dev/null | LC_ALL=C sort -u)
 cflags=(-std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined
-	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iuapi -isystem "$cache/kselftest" -pthread)
+	-fno-sanitize-recover=all -g -Ihal "${hal_incs[@]}" -Iisa -Ihw -Iuapi -Itools/onnx
+	-isystem "$cache/kselftest" -pthread)
 # Leaks are bugs too; abort on the first sanitizer report. The harness ends
 # each case with _exit(), which skips LSan's exit-time check: lsan_exit.c
 # wraps _exit() to run it (checked by lsan_negative.c below).
@@ -60,6 +62,20 @@ elif timeout --kill-after=5 "$limit" "$neg" >"$neg.log" 2>&1 </dev/null ||
 	fail=$((fail + 1))
 fi
 
+# The ONNX converter and runner (tools/onnx/*.c but the tools' main files
+# npu-*.c, as tools/tools.mk takes them), built once under the sanitizers as
+# the static library every test links; onnx_test uses it.
+onnx_lib=$out/onnx/libnpuonnx.a
+rm -rf "$out/onnx" && mkdir -p "$out/onnx"
+mapfile -t onnx_srcs < <(find tools/onnx -name '*.c' ! -name 'npu-*.c' | LC_ALL=C sort)
+if ! (for s in "${onnx_srcs[@]}"; do
+	"$cc" "${cflags[@]}" -c -o "$out/onnx/$(basename "$s" .c).o" "$s" || exit 1
+      done && ar rcs "$onnx_lib" "$out"/onnx/*.o) >"$out/onnx.build.log" 2>&1; then
+	echo "FAIL libnpuonnx.a: does not compile:"
+	head -n 30 "$out/onnx.build.log" | sed 's/^/    /'
+	fail=$((fail + 1))
+fi
+
 for src in "${tests[@]}"; do
 	name=$(basename "$src")
 	name=${name%.*}
@@ -67,7 +83,7 @@ for src in "${tests[@]}"; do
 	log=$out/$name.log
 	if [[ $src == *.sh ]]; then
 		bin=$src
-	elif ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
+	elif ! "$cc" "${cflags[@]}" -o "$bin" "$src" "${hal_srcs[@]}" "$onnx_lib" "${leakcheck[@]}" -lm >"$out/$name.build.log" 2>&1; then
 		echo "FAIL $name: does not compile:"
 		head -n 30 "$out/$name.build.log" | sed 's/^/    /'
 		fail=$((fail + 1))

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "npu_hw.h"
+#include "npu_isa_encode.h"
 #include "npuhal.h"
 
 static struct npu_prog_tensor desc(uint8_t dtype, uint8_t host, uint8_t layout, unsigned int rank,
@@ -113,7 +113,7 @@ TEST(padded_nhwc_descriptor_passes_the_loader)
 	struct npu_prog_tensor in = desc(NPU_PROG_DTYPE_INT8, NPU_PROG_DTYPE_FLOAT32,
 					 NPU_LAYOUT_NHWC, 4, dims, pad, 1.0f, 0);
 	struct npu_prog_tensor out = in;
-	struct npu_insn code = { .opcode = NPU_ISA_HALT };
+	struct npu_insn code = npu_insn_halt();
 	npu_program_builder *b;
 	void *data;
 	size_t size;

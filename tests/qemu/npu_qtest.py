@@ -26,8 +26,10 @@ import threading
 import time
 import traceback
 
-# ---- constants from uapi/npu_hw.h (kept in sync by test_header_constants) ----
-HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "uapi", "npu_hw.h")
+# ---- constants from hw/npu_hw.h (kept in sync by test_header_constants) ----
+HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hw", "npu_hw.h")
+# The opcodes the programs below use, from the instruction set (also checked there).
+ISA_HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "isa", "npu_isa.h")
 
 REG = dict(MAGIC=0x000, HW_REV=0x004, PE_COUNT=0x008, CAPS=0x00c, DRAM_SIZE=0x010,
            CLOCK_MHZ=0x018, HEARTBEAT=0x01c, DEV_CLOCK=0x020, DEV_CTRL=0x030,
@@ -417,6 +419,14 @@ def test_header_constants(qemu):
     eq(int(defs["NPU_FAULT_BAD_JOB_ID_XOR"].rstrip("ul"), 16), BAD_JOB_ID_XOR, "XOR")
     eq(defs["NPU_ERR_FATAL"], str(ERR_FATAL), "NPU_ERR_FATAL")
     eq(defs["NPU_CAP_FAULTS"], "(1u << 1)", "NPU_CAP_FAULTS")
+    opcodes = {}
+    for ln in open(ISA_HDR).read().splitlines():
+        parts = ln.split()
+        if len(parts) >= 3 and parts[0].startswith("NPU_ISA_") and parts[1] == "=":
+            opcodes[parts[0]] = int(parts[2].rstrip(","), 0)
+    for name, val in [("HALT", ISA_HALT), ("COPY", ISA_COPY), ("MATMUL_I8", ISA_MATMUL),
+                      ("ADD", ISA_ADD), ("RELU", ISA_RELU), ("REQUANT", ISA_REQUANT)]:
+        eq(opcodes.get("NPU_ISA_" + name), val, "NPU_ISA_" + name)
 
 
 @test

@@ -41,7 +41,7 @@ esac
 
 limit=${NPU_SYSTEM_BOOT_TIMEOUT:-1200}
 release=${NPU_SYSTEM_RELEASE:-trixie}
-qemu=$("$top/tests/qemu/qemu-path.sh") || die "building QEMU failed (tests/qemu/build-qemu.sh)"
+qemu=$("$top/hw/qemu/qemu-path.sh") || die "building QEMU failed (hw/qemu/build-qemu.sh)"
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
 debs=()

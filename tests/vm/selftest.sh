@@ -19,7 +19,7 @@ if [ -z "${NPU_VM_SKIP_BUILD:-}" ]; then
 	make -C "$top" --no-print-directory -s all || { echo "selftest: make all failed"; exit 1; }
 fi
 export NPU_VM_SKIP_BUILD=1
-NPU_QEMU=$("$top/tests/qemu/qemu-path.sh") || { echo "selftest: building QEMU failed"; exit 1; }
+NPU_QEMU=$("$top/hw/qemu/qemu-path.sh") || { echo "selftest: building QEMU failed"; exit 1; }
 export NPU_QEMU
 
 pass=0 fail=0

@@ -54,7 +54,7 @@ kernel=${NPU_VM_KERNEL:-/boot/vmlinuz-$KVER}
 if [ -z "${NPU_VM_SKIP_BUILD:-}" ]; then
 	make -C "$top" --no-print-directory -s all >&2 || die "'make all' failed (module or guest tests)"
 fi
-qemu=$("$top/tests/qemu/qemu-path.sh") || die "building QEMU failed (tests/qemu/build-qemu.sh)"
+qemu=$("$top/hw/qemu/qemu-path.sh") || die "building QEMU failed (hw/qemu/build-qemu.sh)"
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
 # ---- this run's directory, initramfs and settings ---------------------------

@@ -54,9 +54,12 @@ static gzFile open_idx(const char *path)
 	return f;
 }
 
-/* Opens path and reads its header, which must start with magic; NULL (said why) if not. */
+/*
+ * Opens path and reads its header, which must start with magic and give
+ * 1..IDX_MAX_ITEMS items (*count); NULL (said why) if not.
+ */
 static gzFile open_with_header(const char *path, uint8_t *head, size_t size, uint32_t magic,
-			       const char *what)
+			       const char *what, uint32_t *count)
 {
 	gzFile f = open_idx(path);
 
@@ -66,48 +69,54 @@ static gzFile open_with_header(const char *path, uint8_t *head, size_t size, uin
 		gzclose(f);
 		return NULL;
 	}
+	*count = be32(head + 4);
 	if (be32(head) != magic) {
 		fprintf(stderr, "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)\n", path,
 			what, be32(head), magic);
-		gzclose(f);
-		return NULL;
+	} else if (!*count || *count > IDX_MAX_ITEMS) {
+		fprintf(stderr, "%s: bad %s count %u (1 to %u)\n", path, what, *count,
+			IDX_MAX_ITEMS);
+	} else {
+		return f;
 	}
-	return f;
+	gzclose(f);
+	return NULL;
+}
+
+/* Reads the bytes after the header into a new buffer and closes f; NULL (said why) on error. */
+static uint8_t *read_body(gzFile f, const char *path, size_t bytes, const char *what)
+{
+	uint8_t *buf = malloc(bytes);
+
+	if (!buf) {
+		fprintf(stderr, "%s: no memory for %zu bytes of %s\n", path, bytes, what);
+	} else if (read_exact(f, path, buf, bytes)) {
+		free(buf);
+		buf = NULL;
+	}
+	gzclose(f);
+	return buf;
 }
 
 int idx_read_images(const char *path, struct idx_images *out)
 {
 	uint8_t head[16];
-	size_t bytes;
 	gzFile f;
 
 	memset(out, 0, sizeof(*out));
-	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_3D, "image");
+	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_3D, "image", &out->count);
 	if (!f)
 		return -1;
-	out->count = be32(head + 4);
 	out->rows = be32(head + 8);
 	out->cols = be32(head + 12);
-	if (!out->count || out->count > IDX_MAX_ITEMS || out->rows != 28 || out->cols != 28) {
-		fprintf(stderr, "%s: unexpected shape %ux%ux%u (want N x 28 x 28, N <= %u)\n",
-			path, out->count, out->rows, out->cols, IDX_MAX_ITEMS);
-		goto fail;
+	if (out->rows != 28 || out->cols != 28) {
+		fprintf(stderr, "%s: images of %ux%u pixels (want 28 x 28)\n", path, out->rows,
+			out->cols);
+		gzclose(f);
+		return -1;
 	}
-	bytes = (size_t)out->count * out->rows * out->cols;
-	out->pixels = malloc(bytes);
-	if (!out->pixels) {
-		fprintf(stderr, "%s: no memory for %zu bytes of pixels\n", path, bytes);
-		goto fail;
-	}
-	if (read_exact(f, path, out->pixels, bytes))
-		goto fail;
-	gzclose(f);
-	return 0;
-fail:
-	free(out->pixels);
-	out->pixels = NULL;
-	gzclose(f);
-	return -1;
+	out->pixels = read_body(f, path, (size_t)out->count * out->rows * out->cols, "pixels");
+	return out->pixels ? 0 : -1;
 }
 
 int idx_read_labels(const char *path, struct idx_labels *out)
@@ -116,33 +125,20 @@ int idx_read_labels(const char *path, struct idx_labels *out)
 	gzFile f;
 
 	memset(out, 0, sizeof(*out));
-	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_1D, "label");
+	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_1D, "label", &out->count);
 	if (!f)
 		return -1;
-	out->count = be32(head + 4);
-	if (!out->count || out->count > IDX_MAX_ITEMS) {
-		fprintf(stderr, "%s: bad label count %u\n", path, out->count);
-		goto fail;
-	}
-	out->labels = malloc(out->count);
-	if (!out->labels) {
-		fprintf(stderr, "%s: no memory for %u labels\n", path, out->count);
-		goto fail;
-	}
-	if (read_exact(f, path, out->labels, out->count))
-		goto fail;
+	out->labels = read_body(f, path, out->count, "labels");
+	if (!out->labels)
+		return -1;
 	for (uint32_t i = 0; i < out->count; i++) {
 		if (out->labels[i] > 9) {
 			fprintf(stderr, "%s: label %u of item %u is not a class 0..9\n", path,
 				out->labels[i], i);
-			goto fail;
+			free(out->labels);
+			out->labels = NULL;
+			return -1;
 		}
 	}
-	gzclose(f);
 	return 0;
-fail:
-	free(out->labels);
-	out->labels = NULL;
-	gzclose(f);
-	return -1;
 }

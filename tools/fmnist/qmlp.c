@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npu_hw.h"
+#include "npu_isa_encode.h"
 #include "npuhal.h"
 
 #define ACT_ZERO_POINT (-128)
@@ -211,20 +211,6 @@ static uint32_t place(struct layout *lay, uint64_t bytes)
 	return (uint32_t)at;
 }
 
-static struct npu_insn insn(uint8_t opcode, uint8_t dtype, uint32_t dst, uint32_t src0,
-			    uint32_t src1)
-{
-	struct npu_insn i;
-
-	memset(&i, 0, sizeof(i));
-	i.opcode = opcode;
-	i.dtype = dtype;
-	i.dst = dst;
-	i.src0 = src0;
-	i.src1 = src1;
-	return i;
-}
-
 #define CHECK(call, what)                                                                   \
 	do {                                                                                \
 		npu_status st_ = (call);                                                    \
@@ -270,29 +256,17 @@ int qmlp_emit_program(const struct qmlp *q, unsigned int batch, void **data, siz
 	for (unsigned int l = 0; l < q->layers; l++) {
 		const struct qlayer *ql = &q->l[l];
 		uint32_t count = batch * ql->n;
-		struct npu_insn *i;
 
-		i = &code[ninsn++];
-		*i = insn(NPU_ISA_MATMUL_I8, 0, acc_at[l], in_at[l], w_at[l]);
-		i->arg[NPU_ARG_M] = batch;
-		i->arg[NPU_ARG_N] = ql->n;
-		i->arg[NPU_ARG_K] = ql->k;
-		i = &code[ninsn++];
-		*i = insn(NPU_ISA_ADD, NPU_DTYPE_I32, acc_at[l], acc_at[l], bias_at[l]);
-		i->arg[NPU_ARG_COUNT] = count;
+		code[ninsn++] = npu_insn_matmul(acc_at[l], in_at[l], w_at[l], batch, ql->n, ql->k,
+						false);
+		code[ninsn++] = npu_insn_add(NPU_DTYPE_I32, acc_at[l], acc_at[l], bias_at[l], count);
 		if (l == last)
 			break;
-		i = &code[ninsn++];
-		*i = insn(NPU_ISA_RELU, NPU_DTYPE_I32, acc_at[l], acc_at[l], 0);
-		i->arg[NPU_ARG_COUNT] = count;
-		i = &code[ninsn++];
-		*i = insn(NPU_ISA_REQUANT, 0, in_at[l + 1], acc_at[l], 0);
-		i->arg[NPU_ARG_COUNT] = count;
-		i->arg[NPU_ARG_MULTIPLIER] = (uint32_t)ql->multiplier;
-		i->arg[NPU_ARG_SHIFT] = ql->shift;
-		i->arg[NPU_ARG_ZERO_POINT] = (uint32_t)ql->out_zero_point;
+		code[ninsn++] = npu_insn_relu(NPU_DTYPE_I32, acc_at[l], acc_at[l], count);
+		code[ninsn++] = npu_insn_requant(in_at[l + 1], acc_at[l], count, ql->multiplier,
+						 ql->shift, ql->out_zero_point);
 	}
-	code[ninsn++] = insn(NPU_ISA_HALT, 0, 0, 0, 0);
+	code[ninsn++] = npu_insn_halt();
 
 	CHECK(npu_program_builder_new("warboy", 1, lay.next, &b), "program");
 	CHECK(npu_program_builder_add_section(b, NPU_PROG_SECTION_CODE, 0, code,

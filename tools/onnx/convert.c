@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npu_isa_encode.h"
+
 #define ALIGN 64u
 #define MAX_CODE 65536
 
@@ -60,32 +62,27 @@ static bool add_const(struct conv *c, const void *data, size_t size, uint64_t *a
 	return true;
 }
 
-static struct npu_insn *emit(struct conv *c, unsigned int opcode, unsigned int dtype)
+/* Appends one instruction (built by npu_isa_encode.h); false if the program is full. */
+static bool emit(struct conv *c, struct npu_insn insn)
 {
-	struct npu_insn *in;
-
 	if (c->code_count == c->code_cap) {
 		size_t cap = c->code_cap ? c->code_cap * 2 : 16;
 		struct npu_insn *n;
 
 		if (cap > MAX_CODE)
-			return NULL;
+			return false;
 		n = realloc(c->code, cap * sizeof(*n));
 		if (!n)
-			return NULL;
+			return false;
 		c->code = n;
 		c->code_cap = cap;
 	}
-	in = &c->code[c->code_count++];
-	memset(in, 0, sizeof(*in));
-	in->opcode = (uint8_t)opcode;
-	in->dtype = (uint8_t)dtype;
-	return in;
+	c->code[c->code_count++] = insn;
+	return true;
 }
 
-#define EMIT(c, in, op, dt) do {						\
-		(in) = emit((c), (op), (dt));					\
-		if (!(in))							\
+#define EMIT(c, insn) do {							\
+		if (!emit((c), (insn)))						\
 			return skip((c), "more than %d instructions", MAX_CODE);	\
 	} while (0)
 
@@ -330,7 +327,8 @@ static bool copy_box(struct conv *c, uint64_t dst, int64_t src, int rank, const 
 	int r = 0;
 	unsigned int dt = esize == 1 ? NPU_DTYPE_I8 : esize == 2 ? NPU_DTYPE_I16 :
 			  esize == 4 ? NPU_DTYPE_I32 : NPU_DTYPE_I64;
-	struct npu_insn *in;
+	uint32_t nd_count[NPU_ND_DIMS];
+	int32_t nd_src[NPU_ND_DIMS], nd_dst[NPU_ND_DIMS];
 
 	for (int k = 0; k < rank; k++) {
 		if (count[k] == 0)
@@ -350,10 +348,8 @@ static bool copy_box(struct conv *c, uint64_t dst, int64_t src, int rank, const 
 	}
 	/* Innermost unit-stride run on both sides: a plain COPY is cheaper. */
 	if (r == 0 || (r == 1 && sn[0] == esize && dn[0] == esize)) {
-		EMIT(c, in, NPU_ISA_COPY, 0);
-		in->dst = (uint32_t)dst;
-		in->src0 = (uint32_t)src;
-		in->arg[NPU_ARG_COUNT] = (uint32_t)((r ? cn[0] : 1) * esize);
+		EMIT(c, npu_insn_copy((uint32_t)dst, (uint32_t)src,
+				      (uint32_t)((r ? cn[0] : 1) * esize)));
 		return true;
 	}
 	if (r > NPU_ND_DIMS) {
@@ -363,16 +359,14 @@ static bool copy_box(struct conv *c, uint64_t dst, int64_t src, int rank, const 
 				return false;
 		return true;
 	}
-	EMIT(c, in, NPU_ISA_COPY_ND, dt);
-	in->dst = (uint32_t)dst;
-	in->src0 = (uint32_t)src;
 	for (int k = 0; k < NPU_ND_DIMS; k++) {
 		int j = k - (NPU_ND_DIMS - r);
 
-		in->arg[NPU_ARG_ND_COUNT(k)] = j < 0 ? 1 : (uint32_t)cn[j];
-		in->arg[NPU_ARG_ND_SRC_STRIDE(k)] = j < 0 ? 0 : (uint32_t)(int32_t)sn[j];
-		in->arg[NPU_ARG_ND_DST_STRIDE(k)] = j < 0 ? 0 : (uint32_t)(int32_t)dn[j];
+		nd_count[k] = j < 0 ? 1 : (uint32_t)cn[j];
+		nd_src[k] = j < 0 ? 0 : (int32_t)sn[j];
+		nd_dst[k] = j < 0 ? 0 : (int32_t)dn[j];
 	}
+	EMIT(c, npu_insn_copy_nd(dt, (uint32_t)dst, (uint32_t)src, nd_count, nd_src, nd_dst));
 	return true;
 }
 
@@ -432,22 +426,26 @@ static bool movement_io(struct conv *c, int *in_idx, int *out_idx, unsigned int 
 	return *out_idx >= 0;
 }
 
+/* Tensor xi's bytes copied to tensor yi, which has as many. */
+static bool emit_tensor_copy(struct conv *c, int yi, int xi)
+{
+	EMIT(c, npu_insn_copy((uint32_t)c->tensors[yi].dram_addr,
+			      (uint32_t)c->tensors[xi].dram_addr,
+			      (uint32_t)c->tensors[yi].byte_size));
+	return true;
+}
+
 /* Reshape, Flatten, Squeeze, Unsqueeze, Identity: the bytes do not move. */
 static bool lower_reshape(struct conv *c)
 {
 	int xi, yi;
 	unsigned int esize;
-	struct npu_insn *in;
 
 	if (!movement_io(c, &xi, &yi, &esize))
 		return false;
 	if (c->tensors[xi].byte_size != c->tensors[yi].byte_size)
 		return skip(c, "input and output sizes differ");
-	EMIT(c, in, NPU_ISA_COPY, 0);
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)c->tensors[yi].byte_size;
-	return true;
+	return emit_tensor_copy(c, yi, xi);
 }
 
 static bool lower_transpose(struct conv *c)
@@ -592,7 +590,6 @@ static bool lower_pad(struct conv *c)
 	unsigned int esize;
 	int xi, yi, rank;
 	size_t regions = 1;
-	struct npu_insn *in;
 
 	if (!pads)
 		return skip(c, "Pad with a pads attribute (opset < 11) is not converted");
@@ -631,10 +628,9 @@ static bool lower_pad(struct conv *c)
 				v = cval->i[0];
 			}
 		}
-		EMIT(c, in, NPU_ISA_FILL, isa_dtype(c->tensors[yi].dtype));
-		in->dst = (uint32_t)c->tensors[yi].dram_addr;
-		in->arg[NPU_ARG_COUNT] = (uint32_t)(c->tensors[yi].byte_size / esize);
-		in->arg[NPU_ARG_FILL_VALUE] = (uint32_t)(int32_t)v;
+		EMIT(c, npu_insn_fill(isa_dtype(c->tensors[yi].dtype),
+				      (uint32_t)c->tensors[yi].dram_addr,
+				      (uint32_t)(c->tensors[yi].byte_size / esize), (int32_t)v));
 		regions = 1;	/* only the interior is copied */
 	} else if (strcmp(mode, "edge") && strcmp(mode, "reflect")) {
 		return skip(c, "Pad mode '%s' not converted", mode);
@@ -694,7 +690,6 @@ static bool lower_quantize(struct conv *c, bool quantize)
 	struct qparams q;
 	double scale, zero = 0;
 	int xi, yi;
-	struct npu_insn *in;
 
 	if (!x || !y)
 		return skip(c, "missing input or expected output");
@@ -726,11 +721,7 @@ static bool lower_quantize(struct conv *c, bool quantize)
 	}
 	if (yi < 0)
 		return false;
-	EMIT(c, in, NPU_ISA_COPY, 0);
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)c->tensors[yi].byte_size;
-	return true;
+	return emit_tensor_copy(c, yi, xi);
 }
 
 /* ---- element-wise ------------------------------------------------------------------- */
@@ -741,7 +732,6 @@ static bool lower_relu(struct conv *c)
 	const struct onnx_tensor *x = value(c, 0);
 	int xi, yi;
 	unsigned int esize;
-	struct npu_insn *in;
 
 	if (!x)
 		return skip(c, "missing input");
@@ -749,10 +739,9 @@ static bool lower_relu(struct conv *c)
 		return skip(c, "%s Relu", onnx_dtype_name(x->dtype));
 	if (!movement_io(c, &xi, &yi, &esize))
 		return false;
-	EMIT(c, in, NPU_ISA_RELU, esize == 4 ? NPU_DTYPE_I32 : NPU_DTYPE_I8);
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)(c->tensors[yi].byte_size / esize);
+	EMIT(c, npu_insn_relu(esize == 4 ? NPU_DTYPE_I32 : NPU_DTYPE_I8,
+			      (uint32_t)c->tensors[yi].dram_addr, (uint32_t)c->tensors[xi].dram_addr,
+			      (uint32_t)(c->tensors[yi].byte_size / esize)));
 	return true;
 }
 
@@ -763,7 +752,6 @@ static bool lower_clip(struct conv *c)
 	int xi, yi, dtype;
 	unsigned int esize;
 	int64_t tmin, tmax, vmin, vmax;
-	struct npu_insn *in;
 
 	if (!x)
 		return skip(c, "missing input");
@@ -781,12 +769,10 @@ static bool lower_clip(struct conv *c)
 		return skip(c, "min > max (ONNX then gives max everywhere)");
 	if (!movement_io(c, &xi, &yi, &esize))
 		return false;
-	EMIT(c, in, NPU_ISA_CLIP, isa_dtype(dtype));
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)(c->tensors[yi].byte_size / esize);
-	in->arg[NPU_ARG_CLIP_MIN] = (uint32_t)(int32_t)vmin;
-	in->arg[NPU_ARG_CLIP_MAX] = (uint32_t)(int32_t)vmax;
+	EMIT(c, npu_insn_clip(isa_dtype(dtype), (uint32_t)c->tensors[yi].dram_addr,
+			      (uint32_t)c->tensors[xi].dram_addr,
+			      (uint32_t)(c->tensors[yi].byte_size / esize), (int32_t)vmin,
+			      (int32_t)vmax));
 	return true;
 }
 
@@ -825,7 +811,8 @@ static bool lower_binary(struct conv *c, char op)
 	struct qparams qa, qb, qy;
 	size_t len;
 	int ai, bi, yi;
-	struct npu_insn *in;
+	int32_t ma, mb;
+	uint32_t s;
 
 	if (!a || !b || !y)
 		return skip(c, "missing input or expected output");
@@ -879,12 +866,10 @@ static bool lower_binary(struct conv *c, char op)
 		yi = bi < 0 ? -1 : add_tensor(c, y, NPU_TENSOR_OUTPUT, c->node->outputs[0], dtype,
 					      dtype, 0, NULL, IO_EXACT);
 		if (yi >= 0 && op == '+' && !len) {
-			EMIT(c, in, NPU_ISA_ADD, isa_dtype(dtype));
-			in->flags = NPU_ISA_F_WRAP;
-			in->dst = (uint32_t)c->tensors[yi].dram_addr;
-			in->src0 = (uint32_t)c->tensors[ai].dram_addr;
-			in->src1 = (uint32_t)c->tensors[bi].dram_addr;
-			in->arg[NPU_ARG_COUNT] = (uint32_t)a->count;
+			EMIT(c, npu_insn_add_f(isa_dtype(dtype), NPU_ISA_F_WRAP,
+					       (uint32_t)c->tensors[yi].dram_addr,
+					       (uint32_t)c->tensors[ai].dram_addr,
+					       (uint32_t)c->tensors[bi].dram_addr, (uint32_t)a->count));
 			return true;
 		}
 		if (yi >= 0 && op == '+')
@@ -899,18 +884,12 @@ static bool lower_binary(struct conv *c, char op)
 	if (yi < 0)
 		return false;
 	if (op == '*') {
-		int32_t m;
-		uint32_t s;
-
-		if (!fixed_point(c, (double)qa.scale * qb.scale / qy.scale, &m, &s))
+		if (!fixed_point(c, (double)qa.scale * qb.scale / qy.scale, &ma, &s))
 			return false;
-		EMIT(c, in, NPU_ISA_MUL_RQ, isa_dtype(qy.dtype));
-		in->arg[NPU_ARG_RQ_A_MULTIPLIER] = (uint32_t)m;
-		in->arg[NPU_ARG_RQ_SHIFT] = s;
+		mb = 0;
 	} else {
 		/* one shift for both: the smaller of the two exact-fit shifts */
-		int32_t ma, mb;
-		uint32_t sa, sb, s;
+		uint32_t sa, sb;
 		double ra = (double)qa.scale / qy.scale, rb = (double)qb.scale / qy.scale;
 
 		if (op == '-')
@@ -922,19 +901,14 @@ static bool lower_binary(struct conv *c, char op)
 			s = 30;	/* keeps (a - za) * m inside 64 bits for any 8-bit a */
 		ma = (int32_t)nearbyint(ra * ldexp(1.0, (int)s));
 		mb = (int32_t)nearbyint(rb * ldexp(1.0, (int)s));
-		EMIT(c, in, NPU_ISA_ADD_RQ, isa_dtype(qy.dtype));
-		in->arg[NPU_ARG_RQ_A_MULTIPLIER] = (uint32_t)ma;
-		in->arg[NPU_ARG_RQ_B_MULTIPLIER] = (uint32_t)mb;
-		in->arg[NPU_ARG_RQ_SHIFT] = s;
 	}
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[ai].dram_addr;
-	in->src1 = (uint32_t)c->tensors[bi].dram_addr;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)a->count;
-	in->arg[NPU_ARG_RQ_A_ZERO_POINT] = (uint32_t)qa.zero_point;
-	in->arg[NPU_ARG_RQ_B_ZERO_POINT] = (uint32_t)qb.zero_point;
-	in->arg[NPU_ARG_RQ_OUT_ZERO_POINT] = (uint32_t)qy.zero_point;
-	in->arg[NPU_ARG_RQ_B_LEN] = (uint32_t)len;
+	EMIT(c, npu_insn_binary_rq(op == '*' ? NPU_ISA_MUL_RQ : NPU_ISA_ADD_RQ, isa_dtype(qy.dtype),
+				   (uint32_t)c->tensors[yi].dram_addr,
+				   (uint32_t)c->tensors[ai].dram_addr,
+				   (uint32_t)c->tensors[bi].dram_addr, (uint32_t)a->count,
+				   (struct npu_isa_rq_zero_points){ qa.zero_point, qb.zero_point,
+								    qy.zero_point },
+				   ma, mb, s, (uint32_t)len));
 	return true;
 }
 
@@ -943,6 +917,34 @@ static bool lower_binary(struct conv *c, char op)
 struct window {
 	int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow;
 };
+
+/* The instruction's window: kernel kh x kw, strides, dilations and pads of g. */
+static struct npu_isa_window isa_window(const struct window *g, int64_t kh, int64_t kw)
+{
+	return (struct npu_isa_window){ (uint32_t)kh, (uint32_t)kw, (uint32_t)g->sh,
+					(uint32_t)g->sw, (uint32_t)g->dh, (uint32_t)g->dw,
+					(uint32_t)g->pt, (uint32_t)g->pl, (uint32_t)g->pb,
+					(uint32_t)g->pr };
+}
+
+/*
+ * Copies the node's int attribute `name`, which must have n entries, to
+ * *out[0..n); leaves them alone if the node has no such attribute.
+ * wrong_count: the skip reason for another number of entries (one %zu).
+ */
+static bool attr_ints(struct conv *c, const char *name, size_t n, int64_t *const out[],
+		      const char *wrong_count)
+{
+	const struct onnx_attr *a = onnx_attr_find(c->node, name);
+
+	if (!a)
+		return true;
+	if (a->int_count != n)
+		return skip(c, wrong_count, a->int_count);
+	for (size_t i = 0; i < n; i++)
+		*out[i] = a->ints[i];
+	return true;
+}
 
 /*
  * ONNX's window attributes for a 2-d NCHW input of H x W: kernel (from the
@@ -957,38 +959,17 @@ static bool window_geometry(struct conv *c, int64_t h, int64_t w, int64_t kh, in
 	bool ceil_mode = false;
 	int64_t in[2] = { h, w }, *k[2] = { &g->kh, &g->kw }, *s[2] = { &g->sh, &g->sw };
 	int64_t *d[2] = { &g->dh, &g->dw }, *b[2] = { &g->pt, &g->pl }, *e[2] = { &g->pb, &g->pr };
-	int64_t *o[2] = { &g->oh, &g->ow };
+	int64_t *o[2] = { &g->oh, &g->ow }, *pads[4] = { &g->pt, &g->pl, &g->pb, &g->pr };
 
 	memset(g, 0, sizeof(*g));
 	g->kh = kh;
 	g->kw = kw;
 	g->sh = g->sw = g->dh = g->dw = 1;
-	if ((a = onnx_attr_find(c->node, "kernel_shape"))) {
-		if (a->int_count != 2)
-			return skip(c, "%zu-d window (2-d only)", a->int_count);
-		g->kh = a->ints[0];
-		g->kw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "strides"))) {
-		if (a->int_count != 2)
-			return skip(c, "strides of %zu entries", a->int_count);
-		g->sh = a->ints[0];
-		g->sw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "dilations"))) {
-		if (a->int_count != 2)
-			return skip(c, "dilations of %zu entries", a->int_count);
-		g->dh = a->ints[0];
-		g->dw = a->ints[1];
-	}
-	if ((a = onnx_attr_find(c->node, "pads"))) {
-		if (a->int_count != 4)
-			return skip(c, "pads of %zu entries", a->int_count);
-		g->pt = a->ints[0];
-		g->pl = a->ints[1];
-		g->pb = a->ints[2];
-		g->pr = a->ints[3];
-	}
+	if (!attr_ints(c, "kernel_shape", 2, k, "%zu-d window (2-d only)") ||
+	    !attr_ints(c, "strides", 2, s, "strides of %zu entries") ||
+	    !attr_ints(c, "dilations", 2, d, "dilations of %zu entries") ||
+	    !attr_ints(c, "pads", 4, pads, "pads of %zu entries"))
+		return false;
 	if ((a = onnx_attr_find(c->node, "auto_pad")))
 		auto_pad = a->s;
 	if ((a = onnx_attr_find(c->node, "ceil_mode")))
@@ -1056,7 +1037,7 @@ static bool lower_pool(struct conv *c, bool average, bool global)
 	struct window g;
 	bool count_pad = false;
 	int xi, yi, host;
-	struct npu_insn *in;
+	struct npu_isa_window win;
 
 	if (!x || !y)
 		return skip(c, "missing input or expected output");
@@ -1107,20 +1088,13 @@ static bool lower_pool(struct conv *c, bool average, bool global)
 			host == NPU_PROG_DTYPE_FLOAT32 ? IO_TOLERANCE : IO_EXACT);
 	if (yi < 0)
 		return false;
-	EMIT(c, in, average ? NPU_ISA_AVGPOOL : NPU_ISA_MAXPOOL, isa_dtype(q.dtype));
-	in->dst = (uint32_t)c->tensors[yi].dram_addr;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->arg[NPU_ARG_POOL_N] = (uint32_t)x->dims[0];
-	in->arg[NPU_ARG_POOL_H] = (uint32_t)x->dims[2];
-	in->arg[NPU_ARG_POOL_W] = (uint32_t)x->dims[3];
-	in->arg[NPU_ARG_POOL_C] = (uint32_t)x->dims[1];
-	in->arg[NPU_ARG_POOL_KERNEL] = NPU_PACK16(g.kh, g.kw);
-	in->arg[NPU_ARG_POOL_STRIDE_DIL] = NPU_PACK8(g.sh, g.sw, g.dh, g.dw);
-	in->arg[NPU_ARG_POOL_PADS] = NPU_PACK8(g.pt, g.pl, g.pb, g.pr);
-	if (average && count_pad) {
-		in->flags = NPU_ISA_F_COUNT_PAD;
-		in->arg[NPU_ARG_POOL_ZERO_POINT] = (uint32_t)q.zero_point;
-	}
+	win = isa_window(&g, g.kh, g.kw);
+	EMIT(c, npu_insn_pool(average ? NPU_ISA_AVGPOOL : NPU_ISA_MAXPOOL, isa_dtype(q.dtype),
+			      average && count_pad ? NPU_ISA_F_COUNT_PAD : 0,
+			      (uint32_t)c->tensors[yi].dram_addr, (uint32_t)c->tensors[xi].dram_addr,
+			      (uint32_t)x->dims[0], (uint32_t)x->dims[2], (uint32_t)x->dims[3],
+			      (uint32_t)x->dims[1], &win,
+			      average && count_pad ? q.zero_point : 0));
 	return true;
 }
 
@@ -1129,7 +1103,6 @@ static bool requant(struct conv *c, uint64_t acc, size_t n, int yi, const double
 		    size_t channels, int32_t zero_point)
 {
 	const struct npu_prog_tensor *y = &c->tensors[yi];
-	struct npu_insn *in;
 
 	if (channels == 1) {
 		int32_t m;
@@ -1137,9 +1110,8 @@ static bool requant(struct conv *c, uint64_t acc, size_t n, int yi, const double
 
 		if (!fixed_point(c, ratios[0], &m, &s))
 			return false;
-		EMIT(c, in, NPU_ISA_REQUANT, isa_dtype(y->dtype));
-		in->arg[NPU_ARG_MULTIPLIER] = (uint32_t)m;
-		in->arg[NPU_ARG_SHIFT] = s;
+		EMIT(c, npu_insn_requant_to(isa_dtype(y->dtype), (uint32_t)y->dram_addr,
+					    (uint32_t)acc, (uint32_t)n, m, s, zero_point));
 	} else {
 		struct npu_requant_entry *table = calloc(channels, sizeof(*table));
 		uint64_t addr;
@@ -1151,14 +1123,10 @@ static bool requant(struct conv *c, uint64_t acc, size_t n, int yi, const double
 		free(table);
 		if (!ok)
 			return c->reason[0] ? false : skip(c, "out of memory");
-		EMIT(c, in, NPU_ISA_REQUANT_PC, isa_dtype(y->dtype));
-		in->src1 = (uint32_t)addr;
-		in->arg[NPU_ARG_RQ_CHANNELS] = (uint32_t)channels;
+		EMIT(c, npu_insn_requant_pc(isa_dtype(y->dtype), (uint32_t)y->dram_addr,
+					    (uint32_t)acc, (uint32_t)addr, (uint32_t)n,
+					    (uint32_t)channels, zero_point));
 	}
-	in->dst = (uint32_t)y->dram_addr;
-	in->src0 = (uint32_t)acc;
-	in->arg[NPU_ARG_COUNT] = (uint32_t)n;
-	in->arg[NPU_ARG_ZERO_POINT] = (uint32_t)zero_point;
 	return true;
 }
 
@@ -1192,7 +1160,8 @@ static bool lower_conv(struct conv *c, char kind)
 	uint8_t *wt;
 	uint64_t w_addr, b_addr = 0, acc;
 	int xi, yi, host;
-	struct npu_insn *in;
+	struct npu_isa_conv_shape shape;
+	struct npu_isa_window win;
 	bool ok;
 
 	if (!x || !w || !y)
@@ -1304,29 +1273,16 @@ static bool lower_conv(struct conv *c, char kind)
 		return false;
 	}
 	acc = qlinear ? alloc(c, (uint64_t)(n * g.oh * g.ow * cout) * 4) : c->tensors[yi].dram_addr;
-	in = emit(c, NPU_ISA_CONV2D, (qx.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
-					(qw.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0));
-	if (!in) {
+	shape = (struct npu_isa_conv_shape){ (uint32_t)n, (uint32_t)h, (uint32_t)wd, (uint32_t)cin,
+					     (uint32_t)cout, (uint32_t)groups };
+	win = isa_window(&g, kh, kw);
+	if (!emit(c, npu_insn_conv2d((qx.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
+				     (qw.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0),
+				     bias ? NPU_ISA_F_BIAS : 0, (uint32_t)acc,
+				     (uint32_t)c->tensors[xi].dram_addr, (uint32_t)w_addr, &shape,
+				     &win, bias ? (uint32_t)b_addr : 0, (int32_t)zx, (int32_t)zw))) {
 		free(ratios);
 		return skip(c, "too many instructions");
-	}
-	in->dst = (uint32_t)acc;
-	in->src0 = (uint32_t)c->tensors[xi].dram_addr;
-	in->src1 = (uint32_t)w_addr;
-	in->arg[NPU_ARG_CONV_N] = (uint32_t)n;
-	in->arg[NPU_ARG_CONV_H] = (uint32_t)h;
-	in->arg[NPU_ARG_CONV_W] = (uint32_t)wd;
-	in->arg[NPU_ARG_CONV_C_IN] = (uint32_t)cin;
-	in->arg[NPU_ARG_CONV_C_OUT] = (uint32_t)cout;
-	in->arg[NPU_ARG_CONV_GROUPS] = (uint32_t)groups;
-	in->arg[NPU_ARG_CONV_KERNEL] = NPU_PACK16(kh, kw);
-	in->arg[NPU_ARG_CONV_STRIDE_DIL] = NPU_PACK8(g.sh, g.sw, g.dh, g.dw);
-	in->arg[NPU_ARG_CONV_PADS] = NPU_PACK8(g.pt, g.pl, g.pb, g.pr);
-	in->arg[NPU_ARG_CONV_X_ZERO_POINT] = (uint32_t)(int32_t)zx;
-	in->arg[NPU_ARG_CONV_W_ZERO_POINT] = (uint32_t)(int32_t)zw;
-	if (bias) {
-		in->flags = NPU_ISA_F_BIAS;
-		in->arg[NPU_ARG_CONV_BIAS] = (uint32_t)b_addr;
 	}
 	ok = !qlinear || requant(c, acc, (size_t)(n * g.oh * g.ow * cout), yi, ratios, w_scales,
 				 (int32_t)zy);
@@ -1414,21 +1370,15 @@ static bool lower_matmul(struct conv *c, char kind)
 	if (yi < 0)
 		return false;
 	acc = qlinear ? alloc(c, (uint64_t)(batches * m * nn) * 4) : c->tensors[yi].dram_addr;
-	for (int64_t i = 0; i < batches; i++) {
-		struct npu_insn *in;
-
-		EMIT(c, in, NPU_ISA_MATMUL_I8,
-		     (qa.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
-		     (qb.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0));
-		in->dst = (uint32_t)(acc + (uint64_t)(i * m * nn * 4));
-		in->src0 = (uint32_t)(c->tensors[ai].dram_addr + (uint64_t)(i * m * k));
-		in->src1 = (uint32_t)(b_addr + (uint64_t)(b_batches == 1 ? 0 : i * k * nn));
-		in->arg[NPU_ARG_M] = (uint32_t)m;
-		in->arg[NPU_ARG_N] = (uint32_t)nn;
-		in->arg[NPU_ARG_K] = (uint32_t)k;
-		in->arg[NPU_ARG_A_ZERO_POINT] = (uint32_t)(int32_t)za;
-		in->arg[NPU_ARG_B_ZERO_POINT] = (uint32_t)(int32_t)zb;
-	}
+	for (int64_t i = 0; i < batches; i++)
+		EMIT(c, npu_insn_matmul_q((qa.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
+					  (qb.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0), 0,
+					  (uint32_t)(acc + (uint64_t)(i * m * nn * 4)),
+					  (uint32_t)(c->tensors[ai].dram_addr + (uint64_t)(i * m * k)),
+					  (uint32_t)(b_addr + (uint64_t)(b_batches == 1 ? 0 :
+									 i * k * nn)),
+					  (uint32_t)m, (uint32_t)nn, (uint32_t)k, (int32_t)za,
+					  (int32_t)zb, 0));
 	if (!qlinear)
 		return true;
 	ratio = sa * sb / sy;
@@ -1438,7 +1388,6 @@ static bool lower_matmul(struct conv *c, char kind)
 bool convert_case(struct conv *c)
 {
 	const char *op = c->node->op_type;
-	struct npu_insn *in;
 	bool ok;
 
 	if (c->node->domain[0] && strcmp(c->node->domain, "ai.onnx"))
@@ -1499,7 +1448,7 @@ bool convert_case(struct conv *c)
 		outs += c->tensors[k].kind == NPU_TENSOR_OUTPUT;
 	if (outs != c->output_count)
 		return skip(c, "%zu outputs, %zu converted", c->output_count, outs);
-	EMIT(c, in, NPU_ISA_HALT, 0);
+	EMIT(c, npu_insn_halt());
 	return true;
 }
 

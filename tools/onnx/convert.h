@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "npuhal.h"
-#include "npu_hw.h"
+#include "npu_isa.h"
 #include "onnx_pb.h"
 
 #define CONV_MAX_TENSORS 8

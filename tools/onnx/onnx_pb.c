@@ -760,48 +760,35 @@ out:
 	return buf;
 }
 
-/* Reads the file at path into a parser positioned on its bytes; NULL on error. */
-static uint8_t *open_pb(const char *path, struct pb *pb, char *err, size_t errlen)
+/* Parses the file at path as a ModelProto (into a model) or a TensorProto. */
+static bool read_pb(const char *path, bool is_model, void *out, char *err, size_t errlen)
 {
-	size_t size;
+	size_t size = 0;
 	uint8_t *buf = slurp(path, &size, err, errlen);
+	struct pb pb;
+	bool ok;
 
-	*pb = (struct pb){ .err = err, .errlen = errlen };
-	if (buf) {
-		pb->p = buf;
-		pb->end = buf + size;
-	}
-	return buf;
+	if (!buf)
+		return false;
+	pb = (struct pb){ .p = buf, .end = buf + size, .err = err, .errlen = errlen };
+	ok = is_model ? model(&pb, out) : tensor(&pb, out);
+	free(buf);
+	return ok;
 }
 
 bool onnx_read_model(const char *path, struct onnx_model *m, char *err, size_t errlen)
 {
-	struct pb pb;
-	uint8_t *buf = open_pb(path, &pb, err, errlen);
-	bool ok;
-
 	memset(m, 0, sizeof(*m));
-	if (!buf)
-		return false;
-	ok = model(&pb, m);
-	free(buf);
-	if (!ok)
-		onnx_model_free(m);
-	return ok;
+	if (read_pb(path, true, m, err, errlen))
+		return true;
+	onnx_model_free(m);
+	return false;
 }
 
 bool onnx_read_tensor(const char *path, struct onnx_tensor *t, char *err, size_t errlen)
 {
-	struct pb pb;
-	uint8_t *buf = open_pb(path, &pb, err, errlen);
-	bool ok;
-
 	memset(t, 0, sizeof(*t));
-	if (!buf)
-		return false;
-	ok = tensor(&pb, t);
-	free(buf);
-	return ok;
+	return read_pb(path, false, t, err, errlen);
 }
 
 void onnx_tensor_free(struct onnx_tensor *t)

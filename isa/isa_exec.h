@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interpreter of the NPU instruction set (uapi/npu_hw.h, docs/hardware.md).
+ * Interpreter of the NPU instruction set (isa/npu_isa.h, docs/hardware.md).
  *
  * Pure portable C11 with no dependencies beyond libc, so the same file runs
- * inside the QEMU device model (tests/qemu/npu*.c) and, later, in a CPU
- * reference runner in the HAL. It keeps no global state and is thread-safe
+ * inside the QEMU device model (hw/qemu/npu*.c) and in the HAL's CPU
+ * reference runner. It keeps no global state and is thread-safe
  * as long as two callers do not share the same memory.
  */
 #ifndef NPU_ISA_EXEC_H
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "npu_hw.h"
+#include "npu_isa.h"
 
 /* Fixed cost of every instruction (fetch, decode, issue), in PE cycles. */
 #define NPU_ISA_ISSUE_CYCLES		8u
@@ -33,21 +33,11 @@ struct npu_isa_result {
 };
 
 /*
- * Decoded instruction, host byte order. npu_isa_decode() fills it from the
- * 64 little-endian bytes of a struct npu_insn.
+ * The decoder and the encoder: a struct npu_insn holds the fields in host
+ * byte order, the device reads 64 little-endian bytes.
  */
-struct npu_isa_insn {
-	uint8_t opcode;
-	uint8_t dtype;
-	uint16_t flags;
-	uint32_t dst;
-	uint32_t src0;
-	uint32_t src1;
-	uint32_t arg[12];
-};
-
-void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_isa_insn *insn);
-void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE]);
+void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_insn *insn);
+void npu_isa_encode(const struct npu_insn *insn, uint8_t raw[NPU_INSN_SIZE]);
 
 /*
  * Validates one decoded instruction against an address space of mem_size
@@ -57,7 +47,7 @@ void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE])
  * Without memory it cannot check operand contents (REQUANT_PC's table
  * shifts, validation step 5): npu_isa_run*() do.
  */
-uint32_t npu_isa_check(const struct npu_isa_insn *insn, uint64_t mem_size,
+uint32_t npu_isa_check(const struct npu_insn *insn, uint64_t mem_size,
 		       unsigned int lanes, uint64_t *cycles);
 
 /*

@@ -52,9 +52,11 @@ mkdir -p "$model_dir"
 for f in "$here"/npu*.c "$here"/npu*.h; do
 	[ -e "$f" ] && install_if_changed "$f" "$model_dir/$(basename "$f")"
 done
-install_if_changed "$top/uapi/npu_hw.h" "$model_dir/npu_hw.h"
-install_if_changed "$top/hal/src/isa_exec.c" "$model_dir/isa_exec.c"
-install_if_changed "$top/hal/src/isa_exec.h" "$model_dir/isa_exec.h"
+# The device's interface and the instruction set: the same sources the HAL builds.
+install_if_changed "$top/hw/npu_hw.h" "$model_dir/npu_hw.h"
+for f in "$top"/isa/*.c "$top"/isa/*.h; do
+	install_if_changed "$f" "$model_dir/$(basename "$f")"
+done
 install_if_changed "$here/meson.build" "$model_dir/meson.build"
 
 grep -q "subdir('npu')" "$src/hw/misc/meson.build" ||

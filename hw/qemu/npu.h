@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QEMU model of the NPU (uapi/npu_hw.h, docs/hardware.md): shared state of
+ * QEMU model of the NPU (hw/npu_hw.h, docs/hardware.md): shared state of
  * the PCI function (npu.c) and its processing-element engine (npu_pe.c).
  *
  * Everything runs in QEMU's main loop under the BQL: MMIO handlers, the

@@ -813,28 +813,31 @@ static void pe_write_cq_head(NpuPe *pe, uint32_t val)
     }
 }
 
-static bool pe_ring_config_locked(NpuPe *pe, hwaddr reg)
+/* Ring bases and sizes: writable only while the PE is disabled and idle. */
+static void pe_write_ring_config(NpuPe *pe, hwaddr reg, uint64_t val)
 {
     if (pe->enabled || pe->busy) {
         qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: ring register 0x%" HWADDR_PRIx
                       " written while enabled\n", pe->index, reg);
-        return true;
+        return;
     }
-    return false;
+    if (reg == NPU_PE_SQ_BASE) {
+        pe->sq_base = val;
+    } else if (reg == NPU_PE_CQ_BASE) {
+        pe->cq_base = val;
+    } else if (reg == NPU_PE_SQ_SIZE) {
+        pe->sq_size = (uint32_t)val;
+    } else {
+        pe->cq_size = (uint32_t)val;
+    }
 }
 
 static void pe_write64(NpuPe *pe, hwaddr reg, uint64_t val)
 {
     switch (reg) {
     case NPU_PE_SQ_BASE:
-        if (!pe_ring_config_locked(pe, reg)) {
-            pe->sq_base = val;
-        }
-        return;
     case NPU_PE_CQ_BASE:
-        if (!pe_ring_config_locked(pe, reg)) {
-            pe->cq_base = val;
-        }
+        pe_write_ring_config(pe, reg, val);
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "npu: PE%u: write to read-only register 0x%"
@@ -851,14 +854,8 @@ static void pe_write32(NpuPe *pe, hwaddr reg, uint32_t val)
         pe_write_ctrl(pe, val);
         return;
     case NPU_PE_SQ_SIZE:
-        if (!pe_ring_config_locked(pe, reg)) {
-            pe->sq_size = val;
-        }
-        return;
     case NPU_PE_CQ_SIZE:
-        if (!pe_ring_config_locked(pe, reg)) {
-            pe->cq_size = val;
-        }
+        pe_write_ring_config(pe, reg, val);
         return;
     case NPU_PE_SQ_TAIL:
         pe->sq_tail = val;
@@ -916,14 +913,20 @@ void npu_pe_init(NpuState *s, unsigned int index)
     npu_pe_reset(pe);
 }
 
-void npu_pe_fini(NpuPe *pe)
+/* Ends the worker thread, after the program it may be running. */
+static void pe_worker_stop(NpuPe *pe)
 {
-    /* Waits for a running program: it writes DRAM, which goes away next. */
     qemu_mutex_lock(&pe->worker_lock);
     pe->worker_stop = true;
     qemu_cond_signal(&pe->worker_cond);
     qemu_mutex_unlock(&pe->worker_lock);
     qemu_thread_join(&pe->worker);
+}
+
+void npu_pe_fini(NpuPe *pe)
+{
+    /* The running program writes DRAM, which goes away next. */
+    pe_worker_stop(pe);
     qemu_cond_destroy(&pe->worker_cond);
     qemu_mutex_destroy(&pe->worker_lock);
     qemu_bh_delete(pe->exec_bh);

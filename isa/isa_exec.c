@@ -3,9 +3,10 @@
  * Interpreter of the NPU instruction set. docs/hardware.md is the
  * specification; this file is its executable form.
  *
- * Every instruction goes through the same steps, driven by the table
- * isa_ops[]: generic field checks (opcode, dtype, flags, unused fields must
- * be zero), an opcode-specific plan (argument values, the byte range of every
+ * Every instruction goes through the same steps: generic field checks
+ * against the opcode's description (isa_desc.c: opcode, dtype, flags, unused
+ * fields must be zero), then, driven by the table isa_ops[], an
+ * opcode-specific plan (argument values, the byte range of every
  * operand, forbidden overlaps and the amount of work), an optional check of
  * operand contents (requantization tables), then, once all ranges are proven
  * inside the address space and the cycle budget allows it, the execution.
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "isa_desc.h"
 #include "isa_exec.h"
 
 /* ---- little-endian access ------------------------------------------------ */
@@ -49,7 +51,7 @@ static int as_i8(uint8_t v)
 
 /* ---- encode / decode ------------------------------------------------------ */
 
-void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_isa_insn *insn)
+void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_insn *insn)
 {
 	unsigned int i;
 
@@ -64,7 +66,7 @@ void npu_isa_decode(const uint8_t raw[NPU_INSN_SIZE], struct npu_isa_insn *insn)
 		insn->arg[i] = ld_le32(raw + offsetof(struct npu_insn, arg) + 4 * i);
 }
 
-void npu_isa_encode(const struct npu_isa_insn *insn, uint8_t raw[NPU_INSN_SIZE])
+void npu_isa_encode(const struct npu_insn *insn, uint8_t raw[NPU_INSN_SIZE])
 {
 	unsigned int i;
 
@@ -166,9 +168,6 @@ enum { OPND_DST, OPND_SRC0, OPND_SRC1, OPND_AUX, OPND_COUNT };
 #define USES_SRC0	(1u << OPND_SRC0)
 #define USES_SRC1	(1u << OPND_SRC1)
 #define USES_AUX	(1u << OPND_AUX)
-#define ARG(n)		(1u << (n))
-#define ARGS(first, last)	((uint16_t)(((2u << (last)) - 1) & ~((1u << (first)) - 1)))
-#define DTYPE(t)	(1u << (t))
 
 struct isa_range {
 	uint64_t addr;
@@ -194,17 +193,16 @@ struct isa_plan {
 	uint64_t b_len;			/* ADD_RQ, MUL_RQ: elements of b */
 };
 
+/*
+ * What an opcode does. What it accepts (flags, dtypes, the fields it uses;
+ * unused ones must be 0) is its description's, isa_desc.c.
+ */
 struct isa_op {
-	const char *name;
-	uint16_t flags;		/* accepted NPU_ISA_F_* bits */
-	uint16_t dtypes;	/* DTYPE() mask; DTYPE(0) for ops without a dtype */
-	uint8_t operands;	/* USES_* mask of dst/src0/src1; unused fields must be 0 */
-	uint16_t args;		/* ARG() mask; unused arg[] slots must be 0 */
 	/* Checks argument values and fills the plan; returns a status. */
-	uint32_t (*plan)(const struct npu_isa_insn *insn, struct isa_plan *plan);
+	uint32_t (*plan)(const struct npu_insn *insn, struct isa_plan *plan);
 	/* Optional: checks operand contents, after the range checks (§10 step 5). */
-	uint32_t (*check_data)(const uint8_t *mem, const struct npu_isa_insn *insn);
-	void (*exec)(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan);
+	uint32_t (*check_data)(const uint8_t *mem, const struct npu_insn *insn);
+	void (*exec)(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan);
 };
 
 static unsigned int dtype_size(uint8_t dtype)
@@ -226,14 +224,14 @@ static bool dtype_unsigned(uint8_t dtype)
 	return dtype == NPU_DTYPE_U8;
 }
 
-static int64_t arg_signed(const struct npu_isa_insn *insn, unsigned int slot)
+static int64_t arg_signed(const struct npu_insn *insn, unsigned int slot)
 {
 	return as_i32(insn->arg[slot]);
 }
 
 /* ---- HALT ------------------------------------------------------------------ */
 
-static uint32_t plan_halt(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_halt(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	(void)insn;
 	(void)plan;
@@ -242,7 +240,7 @@ static uint32_t plan_halt(const struct npu_isa_insn *insn, struct isa_plan *plan
 
 /* ---- COPY: memmove semantics ------------------------------------------------ */
 
-static uint32_t plan_copy(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_copy(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	uint64_t n = insn->arg[NPU_ARG_COUNT];
 
@@ -253,7 +251,7 @@ static uint32_t plan_copy(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return NPU_STATUS_OK;
 }
 
-static void exec_copy(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_copy(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	(void)plan;
 	memmove(mem + insn->dst, mem + insn->src0, insn->arg[NPU_ARG_COUNT]);
@@ -262,7 +260,7 @@ static void exec_copy(uint8_t *mem, const struct npu_isa_insn *insn, const struc
 /* ---- MATMUL_I8: zero points, u8/i8 operands, bias --------------------------- */
 
 /* The optional bias operand of MATMUL_I8 and CONV2D: `count` int32 values. */
-static uint32_t plan_bias(const struct npu_isa_insn *insn, struct isa_plan *plan,
+static uint32_t plan_bias(const struct npu_insn *insn, struct isa_plan *plan,
 			  unsigned int slot, uint64_t count)
 {
 	if (!(insn->flags & NPU_ISA_F_BIAS))
@@ -272,7 +270,7 @@ static uint32_t plan_bias(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return NPU_STATUS_OK;
 }
 
-static uint32_t plan_matmul(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_matmul(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	uint64_t m = insn->arg[NPU_ARG_M];
 	uint64_t n = insn->arg[NPU_ARG_N];
@@ -293,7 +291,7 @@ static uint32_t plan_matmul(const struct npu_isa_insn *insn, struct isa_plan *pl
 	return NPU_STATUS_OK;
 }
 
-static void exec_matmul(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_matmul(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t m = insn->arg[NPU_ARG_M];
 	uint64_t n = insn->arg[NPU_ARG_N];
@@ -338,7 +336,7 @@ static uint64_t window_out(uint64_t in, uint64_t pad_a, uint64_t pad_b, uint64_t
  * Reads the packed kernel, stride/dilation and pads arguments; returns
  * BAD_DESC for a zero kernel, stride or dilation.
  */
-static uint32_t parse_window(const struct npu_isa_insn *insn, unsigned int kernel,
+static uint32_t parse_window(const struct npu_insn *insn, unsigned int kernel,
 			     unsigned int stride_dil, unsigned int pads, struct isa_window *win)
 {
 	uint32_t k = insn->arg[kernel], sd = insn->arg[stride_dil], p = insn->arg[pads];
@@ -372,7 +370,7 @@ static bool window_tap(uint64_t o, uint64_t k, uint64_t stride, uint64_t pad, ui
 	return true;
 }
 
-static uint32_t plan_conv2d(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_conv2d(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	struct isa_window *win = &plan->win;
 	uint64_t cout = insn->arg[NPU_ARG_CONV_C_OUT];
@@ -406,7 +404,7 @@ static uint32_t plan_conv2d(const struct npu_isa_insn *insn, struct isa_plan *pl
 	return NPU_STATUS_OK;
 }
 
-static void exec_conv2d(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_conv2d(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	const struct isa_window *win = &plan->win;
 	uint64_t cout = insn->arg[NPU_ARG_CONV_C_OUT];
@@ -453,8 +451,9 @@ static void exec_conv2d(uint8_t *mem, const struct npu_isa_insn *insn, const str
 	}
 }
 
-static uint32_t plan_pool(const struct npu_isa_insn *insn, struct isa_plan *plan, bool average)
+static uint32_t plan_pool(const struct npu_insn *insn, struct isa_plan *plan)
 {
+	bool average = insn->opcode == NPU_ISA_AVGPOOL;
 	struct isa_window *win = &plan->win;
 	uint64_t outputs;
 
@@ -490,17 +489,7 @@ static uint32_t plan_pool(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return NPU_STATUS_OK;
 }
 
-static uint32_t plan_maxpool(const struct npu_isa_insn *insn, struct isa_plan *plan)
-{
-	return plan_pool(insn, plan, false);
-}
-
-static uint32_t plan_avgpool(const struct npu_isa_insn *insn, struct isa_plan *plan)
-{
-	return plan_pool(insn, plan, true);
-}
-
-static void exec_pool(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_pool(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	const struct isa_window *win = &plan->win;
 	bool is_unsigned = dtype_unsigned(insn->dtype);
@@ -548,9 +537,10 @@ static void exec_pool(uint8_t *mem, const struct npu_isa_insn *insn, const struc
 
 /* ---- ADD, RELU, CLIP: element-wise, ascending order, each element read then written -- */
 
-static uint32_t plan_elementwise(const struct npu_isa_insn *insn, struct isa_plan *plan,
-				 bool binary)
+/* ADD reads two operands, RELU and CLIP one. */
+static uint32_t plan_elementwise(const struct npu_insn *insn, struct isa_plan *plan)
 {
+	bool binary = insn->opcode == NPU_ISA_ADD;
 	uint64_t bytes = (uint64_t)insn->arg[NPU_ARG_COUNT] * dtype_size(insn->dtype);
 
 	plan->range[OPND_DST] = (struct isa_range){ insn->dst, bytes };
@@ -562,17 +552,7 @@ static uint32_t plan_elementwise(const struct npu_isa_insn *insn, struct isa_pla
 	return NPU_STATUS_OK;
 }
 
-static uint32_t plan_add(const struct npu_isa_insn *insn, struct isa_plan *plan)
-{
-	return plan_elementwise(insn, plan, true);
-}
-
-static uint32_t plan_relu(const struct npu_isa_insn *insn, struct isa_plan *plan)
-{
-	return plan_elementwise(insn, plan, false);
-}
-
-static void exec_add(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_add(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 	bool is_unsigned = dtype_unsigned(insn->dtype);
@@ -595,7 +575,7 @@ static void exec_add(uint8_t *mem, const struct npu_isa_insn *insn, const struct
 	}
 }
 
-static void exec_relu(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_relu(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 
@@ -613,7 +593,7 @@ static void exec_relu(uint8_t *mem, const struct npu_isa_insn *insn, const struc
 	}
 }
 
-static uint32_t plan_clip(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_clip(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	int64_t lo = arg_signed(insn, NPU_ARG_CLIP_MIN), hi = arg_signed(insn, NPU_ARG_CLIP_MAX);
 
@@ -622,10 +602,10 @@ static uint32_t plan_clip(const struct npu_isa_insn *insn, struct isa_plan *plan
 	if (insn->dtype != NPU_DTYPE_I32 &&
 	    (!in_type(lo, dtype_unsigned(insn->dtype)) || !in_type(hi, dtype_unsigned(insn->dtype))))
 		return NPU_STATUS_BAD_DESC;
-	return plan_elementwise(insn, plan, false);
+	return plan_elementwise(insn, plan);
 }
 
-static void exec_clip(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_clip(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 	int64_t lo = arg_signed(insn, NPU_ARG_CLIP_MIN), hi = arg_signed(insn, NPU_ARG_CLIP_MAX);
@@ -649,7 +629,7 @@ static void exec_clip(uint8_t *mem, const struct npu_isa_insn *insn, const struc
 
 /* ---- REQUANT, REQUANT_PC: i32 -> i8/u8 --------------------------------------------- */
 
-static uint32_t plan_requant(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_requant(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT];
 
@@ -663,7 +643,7 @@ static uint32_t plan_requant(const struct npu_isa_insn *insn, struct isa_plan *p
 	return NPU_STATUS_OK;
 }
 
-static void exec_requant(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_requant(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 	int64_t multiplier = arg_signed(insn, NPU_ARG_MULTIPLIER);
@@ -683,7 +663,7 @@ static void exec_requant(uint8_t *mem, const struct npu_isa_insn *insn, const st
 
 #define RQ_ENTRY_SIZE	8u	/* sizeof(struct npu_requant_entry) */
 
-static uint32_t plan_requant_pc(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_requant_pc(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT];
 	uint64_t channels = insn->arg[NPU_ARG_RQ_CHANNELS];
@@ -699,7 +679,7 @@ static uint32_t plan_requant_pc(const struct npu_isa_insn *insn, struct isa_plan
 	return NPU_STATUS_OK;
 }
 
-static uint32_t check_requant_pc(const uint8_t *mem, const struct npu_isa_insn *insn)
+static uint32_t check_requant_pc(const uint8_t *mem, const struct npu_insn *insn)
 {
 	uint64_t channels = insn->arg[NPU_ARG_RQ_CHANNELS], c;
 
@@ -709,7 +689,7 @@ static uint32_t check_requant_pc(const uint8_t *mem, const struct npu_isa_insn *
 	return NPU_STATUS_OK;
 }
 
-static void exec_requant_pc(uint8_t *mem, const struct npu_isa_insn *insn,
+static void exec_requant_pc(uint8_t *mem, const struct npu_insn *insn,
 			    const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i, c = 0;
@@ -733,7 +713,7 @@ static void exec_requant_pc(uint8_t *mem, const struct npu_isa_insn *insn,
 
 /* ---- ADD_RQ, MUL_RQ: quantized binary ops with fixed-point rescaling ------------- */
 
-static uint32_t plan_binary_rq(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_binary_rq(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT];
 	bool is_unsigned = dtype_unsigned(insn->dtype);
@@ -752,7 +732,7 @@ static uint32_t plan_binary_rq(const struct npu_isa_insn *insn, struct isa_plan 
 	return NPU_STATUS_OK;
 }
 
-static void exec_binary_rq(uint8_t *mem, const struct npu_isa_insn *insn,
+static void exec_binary_rq(uint8_t *mem, const struct npu_insn *insn,
 			   const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i, j = 0;
@@ -805,7 +785,7 @@ static bool nd_span(uint64_t base, const uint32_t counts[NPU_ND_DIMS],
 	return true;
 }
 
-static uint32_t plan_copy_nd(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_copy_nd(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	const uint32_t *counts = &insn->arg[NPU_ARG_ND_COUNT(0)];
 	uint64_t elems = 1;
@@ -831,7 +811,7 @@ static uint32_t plan_copy_nd(const struct npu_isa_insn *insn, struct isa_plan *p
 	return NPU_STATUS_OK;
 }
 
-static void exec_copy_nd(uint8_t *mem, const struct npu_isa_insn *insn,
+static void exec_copy_nd(uint8_t *mem, const struct npu_insn *insn,
 			 const struct isa_plan *plan)
 {
 	const uint32_t *c = &insn->arg[NPU_ARG_ND_COUNT(0)];
@@ -858,7 +838,7 @@ static void exec_copy_nd(uint8_t *mem, const struct npu_isa_insn *insn,
 	}
 }
 
-static uint32_t plan_fill(const struct npu_isa_insn *insn, struct isa_plan *plan)
+static uint32_t plan_fill(const struct npu_insn *insn, struct isa_plan *plan)
 {
 	int64_t v = arg_signed(insn, NPU_ARG_FILL_VALUE);
 	uint64_t count = insn->arg[NPU_ARG_COUNT];
@@ -873,7 +853,7 @@ static uint32_t plan_fill(const struct npu_isa_insn *insn, struct isa_plan *plan
 	return NPU_STATUS_OK;
 }
 
-static void exec_fill(uint8_t *mem, const struct npu_isa_insn *insn, const struct isa_plan *plan)
+static void exec_fill(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan)
 {
 	uint64_t count = insn->arg[NPU_ARG_COUNT], i;
 	uint8_t pattern[4];
@@ -889,104 +869,35 @@ static void exec_fill(uint8_t *mem, const struct npu_isa_insn *insn, const struc
 
 /* ---- the table ---------------------------------------------------------------- */
 
-#define DTYPES_8BIT	(DTYPE(NPU_DTYPE_I8) | DTYPE(NPU_DTYPE_U8))
-#define DTYPES_AB_BITS	(DTYPE(0) | DTYPE(NPU_DTYPE_A_U8) | DTYPE(NPU_DTYPE_B_U8) | \
-			 DTYPE(NPU_DTYPE_A_U8 | NPU_DTYPE_B_U8))
-
 static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
-	[NPU_ISA_HALT] = {
-		.name = "halt", .dtypes = DTYPE(0),
-		.plan = plan_halt,
-	},
-	[NPU_ISA_COPY] = {
-		.name = "copy", .dtypes = DTYPE(0),
-		.operands = USES_DST | USES_SRC0, .args = ARG(NPU_ARG_COUNT),
-		.plan = plan_copy, .exec = exec_copy,
-	},
-	[NPU_ISA_MATMUL_I8] = {
-		.name = "matmul_i8", .flags = NPU_ISA_F_ACCUMULATE | NPU_ISA_F_BIAS,
-		.dtypes = DTYPES_AB_BITS,
-		.operands = USES_DST | USES_SRC0 | USES_SRC1,
-		.args = ARG(NPU_ARG_M) | ARG(NPU_ARG_N) | ARG(NPU_ARG_K) |
-			ARG(NPU_ARG_A_ZERO_POINT) | ARG(NPU_ARG_B_ZERO_POINT) | ARG(NPU_ARG_MM_BIAS),
-		.plan = plan_matmul, .exec = exec_matmul,
-	},
-	[NPU_ISA_ADD] = {
-		.name = "add", .flags = NPU_ISA_F_WRAP,
-		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I32),
-		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARG(NPU_ARG_COUNT),
-		.plan = plan_add, .exec = exec_add,
-	},
-	[NPU_ISA_RELU] = {
-		.name = "relu", .dtypes = DTYPE(NPU_DTYPE_I8) | DTYPE(NPU_DTYPE_I32),
-		.operands = USES_DST | USES_SRC0, .args = ARG(NPU_ARG_COUNT),
-		.plan = plan_relu, .exec = exec_relu,
-	},
-	[NPU_ISA_REQUANT] = {
-		.name = "requant", .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0,
-		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_MULTIPLIER) | ARG(NPU_ARG_SHIFT) |
-			ARG(NPU_ARG_ZERO_POINT),
-		.plan = plan_requant, .exec = exec_requant,
-	},
-	[NPU_ISA_CONV2D] = {
-		.name = "conv2d", .flags = NPU_ISA_F_ACCUMULATE | NPU_ISA_F_BIAS,
-		.dtypes = DTYPES_AB_BITS,
-		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARGS(0, 11),
-		.plan = plan_conv2d, .exec = exec_conv2d,
-	},
+	/* control and data movement */
+	[NPU_ISA_HALT] = { .plan = plan_halt },
+	[NPU_ISA_COPY] = { .plan = plan_copy, .exec = exec_copy },
+	[NPU_ISA_COPY_ND] = { .plan = plan_copy_nd, .exec = exec_copy_nd },
+	[NPU_ISA_FILL] = { .plan = plan_fill, .exec = exec_fill },
+	/* multiply-accumulate into int32 */
+	[NPU_ISA_MATMUL_I8] = { .plan = plan_matmul, .exec = exec_matmul },
+	[NPU_ISA_CONV2D] = { .plan = plan_conv2d, .exec = exec_conv2d },
+	/* element-wise, and sliding windows */
+	[NPU_ISA_ADD] = { .plan = plan_elementwise, .exec = exec_add },
+	[NPU_ISA_RELU] = { .plan = plan_elementwise, .exec = exec_relu },
+	[NPU_ISA_CLIP] = { .plan = plan_clip, .exec = exec_clip },
+	[NPU_ISA_MAXPOOL] = { .plan = plan_pool, .exec = exec_pool },
+	[NPU_ISA_AVGPOOL] = { .plan = plan_pool, .exec = exec_pool },
+	/* requantization; REQUANT_PC also checks its table's contents */
+	[NPU_ISA_REQUANT] = { .plan = plan_requant, .exec = exec_requant },
 	[NPU_ISA_REQUANT_PC] = {
-		.name = "requant_pc", .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0 | USES_SRC1,
-		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_RQ_CHANNELS) | ARG(NPU_ARG_ZERO_POINT),
-		.plan = plan_requant_pc, .check_data = check_requant_pc,
-		.exec = exec_requant_pc,
+		.plan = plan_requant_pc, .check_data = check_requant_pc, .exec = exec_requant_pc,
 	},
-	[NPU_ISA_ADD_RQ] = {
-		.name = "add_rq", .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0 | USES_SRC1, .args = ARGS(0, 7),
-		.plan = plan_binary_rq, .exec = exec_binary_rq,
-	},
-	[NPU_ISA_MUL_RQ] = {
-		.name = "mul_rq", .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0 | USES_SRC1,
-		.args = ARGS(0, 7) & ~ARG(NPU_ARG_RQ_B_MULTIPLIER),
-		.plan = plan_binary_rq, .exec = exec_binary_rq,
-	},
-	[NPU_ISA_CLIP] = {
-		.name = "clip", .dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I32),
-		.operands = USES_DST | USES_SRC0,
-		.args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_CLIP_MIN) | ARG(NPU_ARG_CLIP_MAX),
-		.plan = plan_clip, .exec = exec_clip,
-	},
-	[NPU_ISA_MAXPOOL] = {
-		.name = "maxpool", .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 6),
-		.plan = plan_maxpool, .exec = exec_pool,
-	},
-	[NPU_ISA_AVGPOOL] = {
-		.name = "avgpool", .flags = NPU_ISA_F_COUNT_PAD, .dtypes = DTYPES_8BIT,
-		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 7),
-		.plan = plan_avgpool, .exec = exec_pool,
-	},
-	[NPU_ISA_COPY_ND] = {
-		.name = "copy_nd",
-		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I16) | DTYPE(NPU_DTYPE_I32) |
-			  DTYPE(NPU_DTYPE_I64),
-		.operands = USES_DST | USES_SRC0, .args = ARGS(0, 11),
-		.plan = plan_copy_nd, .exec = exec_copy_nd,
-	},
-	[NPU_ISA_FILL] = {
-		.name = "fill",
-		.dtypes = DTYPES_8BIT | DTYPE(NPU_DTYPE_I16) | DTYPE(NPU_DTYPE_I32),
-		.operands = USES_DST, .args = ARG(NPU_ARG_COUNT) | ARG(NPU_ARG_FILL_VALUE),
-		.plan = plan_fill, .exec = exec_fill,
-	},
+	[NPU_ISA_ADD_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
+	[NPU_ISA_MUL_RQ] = { .plan = plan_binary_rq, .exec = exec_binary_rq },
 };
 
 const char *npu_isa_opcode_name(unsigned int opcode)
 {
-	return opcode < NPU_ISA_COUNT ? isa_ops[opcode].name : NULL;
+	const struct isa_desc *desc = isa_desc_of(opcode);
+
+	return desc ? desc->name : NULL;
 }
 
 static bool range_inside(const struct isa_range *r, uint64_t mem_size)
@@ -999,33 +910,57 @@ static bool ranges_overlap(const struct isa_range *a, const struct isa_range *b)
 	return a->len && b->len && a->addr < b->addr + b->len && b->addr < a->addr + a->len;
 }
 
+/*
+ * What each opcode accepts, derived from its description the first time a
+ * run meets it: the derivation walks the operand list, which would otherwise
+ * cost every instruction. One per call, on the caller's stack.
+ */
+struct isa_accepts {
+	uint32_t known;		/* bit o set: masks[o] is filled */
+	struct isa_desc_masks masks[NPU_ISA_COUNT];
+};
+
+_Static_assert(NPU_ISA_COUNT <= 32, "isa_accepts.known has a bit per opcode");
+
+/* The masks of opcode, or NULL if there is no such opcode. */
+static const struct isa_desc_masks *isa_accepts_of(struct isa_accepts *acc, unsigned int opcode)
+{
+	if (opcode >= NPU_ISA_COUNT)
+		return NULL;
+	if (!(acc->known & (1u << opcode))) {
+		isa_desc_masks(isa_desc_of(opcode), &acc->masks[opcode]);
+		acc->known |= 1u << opcode;
+	}
+	return &acc->masks[opcode];
+}
+
 /* Validation steps 1-4 of docs/hardware.md §10 (step 5 needs memory). */
-static uint32_t isa_plan_insn(const struct npu_isa_insn *insn, uint64_t mem_size,
-			      struct isa_plan *plan)
+static uint32_t isa_plan_insn(const struct npu_insn *insn, struct isa_accepts *acc,
+			      uint64_t mem_size, struct isa_plan *plan)
 {
 	const uint32_t operand_fields[3] = { insn->dst, insn->src0, insn->src1 };
-	const struct isa_op *op;
+	const struct isa_desc_masks *accepts = isa_accepts_of(acc, insn->opcode);
 	unsigned int checked;
 	uint32_t status;
 	unsigned int i;
 
 	memset(plan, 0, sizeof(*plan));
-	if (insn->opcode >= NPU_ISA_COUNT)
+	if (!accepts)
 		return NPU_STATUS_BAD_DESC;
-	op = &isa_ops[insn->opcode];
-	if ((insn->flags & ~op->flags) || insn->dtype >= 16 || !(op->dtypes & DTYPE(insn->dtype)))
+	if ((insn->flags & ~accepts->flags) || insn->dtype >= 16 ||
+	    !(accepts->dtypes & (1u << insn->dtype)))
 		return NPU_STATUS_BAD_DESC;
 	for (i = 0; i < 3; i++)
-		if (!(op->operands & (1u << i)) && operand_fields[i])
+		if (!(accepts->fields & (1u << i)) && operand_fields[i])
 			return NPU_STATUS_BAD_DESC;
 	for (i = 0; i < 12; i++)
-		if (!(op->args & ARG(i)) && insn->arg[i])
+		if (!(accepts->args & (1u << i)) && insn->arg[i])
 			return NPU_STATUS_BAD_DESC;
 
-	status = op->plan(insn, plan);
+	status = isa_ops[insn->opcode].plan(insn, plan);
 	if (status != NPU_STATUS_OK)
 		return status;
-	checked = op->operands | (plan->aux_used ? USES_AUX : 0);
+	checked = accepts->fields | (plan->aux_used ? USES_AUX : 0);
 	for (i = 0; i < OPND_COUNT; i++)
 		if ((checked & (1u << i)) && !range_inside(&plan->range[i], mem_size))
 			return NPU_STATUS_DRAM_OOB;
@@ -1046,11 +981,12 @@ static uint64_t isa_plan_cycles(const struct isa_plan *plan, unsigned int lanes)
 	return NPU_ISA_ISSUE_CYCLES + work_cycles;
 }
 
-uint32_t npu_isa_check(const struct npu_isa_insn *insn, uint64_t mem_size,
+uint32_t npu_isa_check(const struct npu_insn *insn, uint64_t mem_size,
 		       unsigned int lanes, uint64_t *cycles)
 {
+	struct isa_accepts acc = { .known = 0 };
 	struct isa_plan plan;
-	uint32_t status = isa_plan_insn(insn, mem_size, &plan);
+	uint32_t status = isa_plan_insn(insn, &acc, mem_size, &plan);
 
 	if (status == NPU_STATUS_OK && cycles)
 		*cycles = isa_plan_cycles(&plan, lanes ? lanes : 1);
@@ -1061,6 +997,7 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
 			   uint64_t slice_cycles, struct npu_isa_result *res)
 {
+	struct isa_accepts acc = { .known = 0 };
 	uint64_t count, slice_used = 0;
 
 	if (!lanes)
@@ -1079,13 +1016,13 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 
 	count = prog_len / NPU_INSN_SIZE;
 	for (; res->insn_index < count; res->insn_index++) {
-		struct npu_isa_insn insn;
+		struct npu_insn insn;
 		struct isa_plan plan;
 		uint64_t cost;
 
 		/* Fetched one at a time: an earlier instruction may rewrite later ones. */
 		npu_isa_decode(mem + prog_addr + res->insn_index * NPU_INSN_SIZE, &insn);
-		res->status = isa_plan_insn(&insn, mem_size, &plan);
+		res->status = isa_plan_insn(&insn, &acc, mem_size, &plan);
 		if (res->status == NPU_STATUS_OK && isa_ops[insn.opcode].check_data)
 			res->status = isa_ops[insn.opcode].check_data(mem, &insn);
 		if (res->status != NPU_STATUS_OK)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Prints the QEMU with the NPU model that the VM lanes boot: $NPU_QEMU when
-# set, else the one tests/qemu/build-qemu.sh builds (or finds current) in the
+# set, else the one hw/qemu/build-qemu.sh builds (or finds current) in the
 # cache. One build at a time across callers sharing the cache, the fetch
 # included (build-qemu.sh's own lock covers only the build tree).
 set -eu

@@ -2,7 +2,7 @@
 /*
  * QEMU model of the NPU PCI Express function: identity, BARs, global
  * registers, interrupts, device reset and sensors. The processing elements
- * live in npu_pe.c. docs/hardware.md is the specification; uapi/npu_hw.h
+ * live in npu_pe.c. docs/hardware.md is the specification; hw/npu_hw.h
  * the register map.
  *
  *   -device npu[,dram=256M][,clock-mhz=1000][,serial=...][,fw-version=...]
@@ -89,19 +89,17 @@ static void npu_link_down_write(void *opaque, hwaddr addr, uint64_t val,
 {
 }
 
+/* Accesses of min to max bytes, taken by the handlers as they come. */
+#define NPU_ACCESS_SIZES(min, max, unaligned_ok)                                  \
+    .valid = { .min_access_size = (min), .max_access_size = (max),             \
+               .unaligned = (unaligned_ok) },                                  \
+    .impl = { .min_access_size = (min), .max_access_size = (max) }
+
 static const MemoryRegionOps npu_link_down_ops = {
     .read = npu_link_down_read,
     .write = npu_link_down_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-    },
+    NPU_ACCESS_SIZES(1, 8, true),
 };
 
 /* Puts a disabled all-ones overlay over the whole of a BAR's container. */
@@ -406,15 +404,7 @@ static const MemoryRegionOps npu_mmio_ops = {
     .read = npu_mmio_read,
     .write = npu_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
+    NPU_ACCESS_SIZES(4, 8, false),
 };
 
 /* ---- identity -------------------------------------------------------------------- */
