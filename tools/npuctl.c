@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "npuctl_cluster.h"
 #include "npuhal.h"
 #include "table.h"
 
@@ -156,16 +157,6 @@ static int cmd_info(const struct opts *o)
 	return 0;
 }
 
-/* Device files of a card, as FuriosaAI names them. */
-static void devfiles(const npu_card_info *c, char *buf, size_t size)
-{
-	if (c->pe_count == 2)
-		snprintf(buf, size, "npu%u, npu%upe0, npu%upe1, npu%upe0-1", c->index, c->index,
-			 c->index, c->index);
-	else
-		snprintf(buf, size, "npu%u, npu%upe0", c->index, c->index);
-}
-
 static int cmd_list(const struct opts *o)
 {
 	static const char *const hdr[] = { "NPU", "Cores", "DEVFILES" };
@@ -174,19 +165,24 @@ static int cmd_list(const struct opts *o)
 
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t i = 0, shown = 0; i < l.n; i++) {
 		const npu_card_info *c = &l.cards[i];
 		char npu[24], cores[256] = "", files[128];
 		size_t len = 0;
+		/* Only what is here: a container given one PE sees that PE and its file. */
+		unsigned int pes = npuctl_present_files(c, files, sizeof(files));
 
+		if (!pes)
+			continue;
 		snprintf(npu, sizeof(npu), "npu%u", c->index);
-		devfiles(c, files, sizeof(files));
 		if (o->json) {
-			printf("%s\n  {\"npu\": \"%s\", \"cores\": [", i ? "," : "", npu);
+			printf("%s\n  {\"npu\": \"%s\", \"cores\": [", shown++ ? "," : "", npu);
 			for (unsigned int pe = 0; pe < c->pe_count; pe++) {
 				const npu_pe_info *p = &c->pe[pe];
 
-				printf("%s{\"core\": %u, \"available\": %s", pe ? ", " : "", pe,
+				if (!(pes & 1u << pe))
+					continue;
+				printf("%s{\"core\": %u, \"available\": %s", pes & ((1u << pe) - 1) ? ", " : "", pe,
 				       p->holder_pid ? "false" : "true");
 				if (p->holder_pid > 0)
 					printf(", \"pid\": %d", p->holder_pid);
@@ -202,17 +198,20 @@ static int cmd_list(const struct opts *o)
 		}
 		for (unsigned int pe = 0; pe < c->pe_count && len < sizeof(cores); pe++) {
 			const npu_pe_info *p = &c->pe[pe];
+			const char *sep = len ? ", " : "";
 			int w;
 
+			if (!(pes & 1u << pe))
+				continue;
 			if (p->holder_pid > 0)
 				w = snprintf(cores + len, sizeof(cores) - len, "%s%u (occupied by %d)",
-					     pe ? ", " : "", pe, p->holder_pid);
+					     sep, pe, p->holder_pid);
 			else if (p->holder_pid < 0)
 				w = snprintf(cores + len, sizeof(cores) - len, "%s%u (releasing)",
-					     pe ? ", " : "", pe);
+					     sep, pe);
 			else
 				w = snprintf(cores + len, sizeof(cores) - len, "%s%u (available)",
-					     pe ? ", " : "", pe);
+					     sep, pe);
 			len += w > 0 ? (size_t)w : 0;
 		}
 		{
@@ -511,7 +510,9 @@ static void usage(FILE *out)
 		"  top [--interval MS] [--count N]\n"
 		"                           utilization per process and device file, every MS\n"
 		"                           (default 1000), N samples (default: until interrupted)\n"
-		"  spec [--resolve] SPEC    canonical form of a device spec, or the files it takes now\n"
+		"  spec [--resolve] SPEC    canonical form of a device spec, or the files it takes now\n");
+	npuctl_cluster_usage(out);
+	fprintf(out,
 		"Environment: NPU_SYSFS_ROOT, NPU_DEVFS_ROOT override /sys and /dev.\n"
 		"Exit status: 0 ok, 1 failure, 2 bad usage or malformed spec.\n");
 }
@@ -532,6 +533,8 @@ int main(int argc, char **argv)
 	char *end;
 	int c;
 
+	if (npuctl_cluster_command(argc, argv))
+		return npuctl_cluster_main(argc - 1, argv + 1);
 	/* Options may come before or after the command: permute, then take positionals. */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -25,10 +25,14 @@ BINDIR ?= $(PREFIX)/bin
 .PHONY: tools install-tools
 tools: $(TOOL_BINS)
 
+# A tool's own further sources: TOOL_SRCS, set per target.
+$(BUILD)/bin/npuctl: TOOL_SRCS := tools/npuctl_cluster.c
+$(BUILD)/bin/npuctl: tools/npuctl_cluster.c
+
 $(BUILD)/bin/%: tools/%.c $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
 	@mkdir -p $(dir $@)
 	$(call depfile,$(TOOLS_CFLAGS))
-	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
+	$(CC) $(TOOLS_CFLAGS) $(TOOLS_STATIC) -o $@ $< $(TOOL_SRCS) $(TOOLS_COMMON) $(TOOLS_HAL) $(ISA_A)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
