@@ -7,7 +7,7 @@
 #
 #   boot.sh test       boot 1 installs the packages (DKMS builds the module),
 #                      boot 2 checks udev, permissions, the tools, sensors,
-#                      removal and the journal; prints one line per check and,
+#                      containers with CDI (podman), removal and the journal; prints one line per check and,
 #                      last, "N passed, N failed, N skipped"; exit 1 on a failure
 #   boot.sh run CMD    boot the installed system, run the shell command CMD
 #                      as root, print its output, exit with its status
@@ -126,7 +126,7 @@ fi
 total=$(date +%s)
 ok=0
 # A debugging aid: NPU_SYSTEM_REUSE_INSTALLED=1 boots the disk the last
-# install left (build/system/installed-<release>.raw) and runs checks 2-6 only.
+# install left (build/system/installed-<release>.raw) and runs checks 2-7 only.
 if [ -n "${NPU_SYSTEM_REUSE_INSTALLED:-}" ] && [ -f "$installed" ] &&
 	[ "$(cat "$installed.key" 2>/dev/null)" = "$want" ]; then
 	cp --sparse=always "$installed" "$run/disk.raw"

@@ -8,7 +8,7 @@
 #   NPUSYS: ok|not ok|skip N - what    one check's result
 #   NPUSYS: EXIT status                 system-run's command finished
 #   NPUSYS: DONE                        the script ran to its end
-# The phase (first line of ./phase): install (check 1), check (checks 2-6),
+# The phase (first line of ./phase): install (check 1), check (checks 2-7),
 # run (./cmd as root).
 set -u
 D=/run/npu-system
@@ -113,7 +113,127 @@ check 4 "sensors: the NPUs' temperature and power (hwmon)" sh -c '
 	[ "$(sensors -u | grep -c "^  temp1_input:")" -ge 2 ] || { echo "no temperature"; exit 1; }
 	[ "$(sensors -u | grep -c "^  power1_input:")" -ge 2 ] || { echo "no power"; exit 1; }'
 
+# ---- 7. containers: the CDI spec with Debian's podman and crun ------------------
+# (before 5, which unloads the driver). udev wrote the spec at boot (the
+# npu-tools rule); each container's root is busybox-static and our tools
+# with the libraries ldd names, so no image or registry is needed.
+CDI=/etc/cdi/npu-stack.org-npu.json
+KIND=npu-stack.org/npu
+t7=$(date +%s)
+check 7a "udev wrote the CDI spec at boot: $CDI, 0644, 9 devices" sh -c '
+	stat -c "%n %a %U:%G" "$1" || exit 1
+	npuctl cdi list "$1" || exit 1
+	[ "$(stat -c %a "$1")" = 644 ] || { echo "mode is not 0644"; exit 1; }
+	out=$(npuctl cdi list --json "$1") || exit 1
+	for d in npu0 npu0pe0 npu0pe1 npu0pe0-1 npu1 npu1pe0 npu1pe1 npu1pe0-1 all; do
+		printf "%s\n" "$out" | grep -q "\"name\": \"$2=$d\"" || { echo "no device $d"; exit 1; }
+	done
+	[ "$(printf "%s\n" "$out" | grep -c "\"name\": ")" -eq 9 ] || { echo "not 9 devices"; exit 1; }
+	grep -q "\"cdiVersion\": \"0.3.0\"" "$1" || { echo "cdiVersion is not 0.3.0"; exit 1; }' sh "$CDI" "$KIND"
+
+mkdir -p /etc/kubernetes/node-feature-discovery/features.d
+check 7b "npuctl labels: node-feature-discovery labels of the two cards" sh -c '
+	f=/etc/kubernetes/node-feature-discovery/features.d/npu
+	npuctl labels || exit 1
+	cat "$f"
+	for l in present=true count=2 family=warboy product=warboy-emulated \
+		driver.version.major=1 firmware.version.major=1; do
+		grep -qx "npu-stack.org/npu.$l" "$f" || { echo "no label npu.$l"; exit 1; }
+	done
+	[ "$(stat -c %a "$f")" = 644 ] || { echo "mode is not 0644"; exit 1; }'
+
+# podman talks to no D-Bus here (the image has none): cgroupfs, events to a file.
+mkdir -p /etc/containers/containers.conf.d
+printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+	>/etc/containers/containers.conf.d/90-npu-system-test.conf
+R=$T/ctr-root
+mkdir -p "$R/bin" "$R/usr/bin" "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/etc" "$R/programs"
+cp /bin/busybox "$R/bin/busybox"
+for a in $("$R/bin/busybox" --list); do
+	[ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"
+done
+for b in "$(command -v npuctl)" "$(command -v npu-bench)"; do
+	cp "$b" "$R/usr/bin/"
+	for lib in $(ldd "$b" | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'); do
+		cp -L --parents "$lib" "$R/"
+	done
+done
+cp /usr/share/npu/programs/matmul_relu.npuprog "$R/programs/"
+PROG=/programs/matmul_relu.npuprog
+# ctr [podman run options] -- CMD: one container on the shared root, CMD run by sh.
+ctr() {
+	opts=
+	while [ "$1" != -- ]; do opts="$opts $1"; shift; done
+	shift
+	# shellcheck disable=SC2086 # one option per word
+	podman run --rm --network none $opts --rootfs "$R" /bin/sh -c "$*"
+}
+
+check 7c "podman --device $KIND=npu0pe1: only /dev/npu0pe1 and /dev/npu0_mgmt, FURIOSA_DEVICES=npu:0:1" sh -c '
+	podman --version
+	out=$(podman run --rm --network none --device "$2"=npu0pe1 --rootfs "$1" /bin/sh -c \
+		"ls /dev; echo FURIOSA_DEVICES=\$FURIOSA_DEVICES") || { echo "$out"; exit 1; }
+	printf "%s\n" "$out"
+	[ "$(printf "%s\n" "$out" | grep "^npu" | tr "\n" " ")" = "npu0_mgmt npu0pe1 " ] ||
+		{ echo "wrong NPU device files in the container"; exit 1; }
+	printf "%s\n" "$out" | grep -qx "FURIOSA_DEVICES=npu:0:1"' sh "$R" "$KIND"
+check 7d "in that container, npuctl list shows npu0 with PE 1 and npu0pe1 only" sh -c '
+	out=$(podman run --rm --network none --device "$2"=npu0pe1 --rootfs "$1" npuctl list) ||
+		{ echo "$out"; exit 1; }
+	printf "%s\n" "$out"
+	[ "$(printf "%s\n" "$out" | grep -c "^| npu")" -eq 1 ] || { echo "not one NPU row"; exit 1; }
+	printf "%s\n" "$out" | grep -q "^| npu0 *| 1 (available) *| npu0pe1 *|$"' sh "$R" "$KIND"
+check 7e "in that container, npu-bench runs a program on the PE FURIOSA_DEVICES names" sh -c '
+	out=$(podman run --rm --network none --device "$2"=npu0pe1 --rootfs "$1" \
+		npu-bench -n 20 -q 2 "$3" 2>&1)
+	rc=$?
+	printf "%s\n" "$out"
+	[ $rc -eq 0 ] && printf "%s\n" "$out" | grep -q "Jobs             : 20 (0 failed)" &&
+		printf "%s\n" "$out" | grep -q "^Device files     : 1 (npu0pe1)$"' sh "$R" "$KIND" "$PROG"
+
+# 7f/7g: container A holds npu0pe0 (npu-bench for a while); B takes npu0pe1 at
+# the same time; C asks for npu0pe0 and must be told who holds it.
+holder=/sys/class/npu_mgmt/npu0pe0/holder
+podman rm -f npu-a >/dev/null 2>&1
+podman run -d --name npu-a --network none --device "$KIND=npu0pe0" --rootfs "$R" \
+	npu-bench -t 40 -q 2 "$PROG" >/dev/null 2>"$T/npu-a.err"
+for i in $(seq 60); do
+	grep -q busy "$holder" 2>/dev/null && break
+	sleep 0.5
+done
+echo "    npu0pe0 holder: $(cat "$holder" 2>&1)"
+check 7f "two containers at once: A holds npu0pe0 while B runs on npu0pe1" sh -c '
+	cat "$4"
+	grep -q "busy pid=" "$3" || { echo "container A does not hold npu0pe0: $(cat "$3")"; exit 1; }
+	out=$(podman run --rm --network none --device "$2"=npu0pe1 --rootfs "$1" \
+		npu-bench -n 20 -q 2 /programs/matmul_relu.npuprog 2>&1)
+	rc=$?
+	printf "%s\n" "$out"
+	[ $rc -eq 0 ] && printf "%s\n" "$out" | grep -q "Jobs             : 20 (0 failed)" || exit 1
+	grep -q "busy pid=" "$3" || { echo "A let go of npu0pe0 before B ended"; exit 1; }' \
+	sh "$R" "$KIND" "$holder" "$T/npu-a.err"
+out=$(ctr --device "$KIND=npu0pe0" -- npu-bench -n 1 "$PROG" 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+if [ $rc -eq 0 ]; then
+	result "not ok" 7g "a container asking for npu0pe0 while A holds it is refused"
+elif printf '%s\n' "$out" | grep -q 'npu0pe0 is busy (held by pid [0-9]*, .npu-bench.)'; then
+	result ok 7g "a container asking for npu0pe0 while A holds it fails: busy, held by pid N, 'npu-bench'"
+else
+	result "not ok" 7g "the container asking for the held npu0pe0 failed (status $rc) without naming the holder: $(printf '%s\n' "$out" | tail -n 1)"
+fi
+check 7h "container A ran to its end on npu0pe0 (0 failed jobs)" sh -c '
+	rc=$(timeout 120 podman wait npu-a) || { echo "podman wait failed"; exit 1; }
+	podman logs npu-a
+	podman rm -f npu-a >/dev/null
+	[ "$rc" = 0 ] || { echo "exit status $rc"; exit 1; }'
+echo "NPUSYS: TIME containers $(($(date +%s) - t7))s"
+
 check 5a "modprobe -r npu with no users" sh -c 'modprobe -r npu && ! lsmod | grep "^npu "'
+check 7i "the cards gone, udev removed the CDI spec" sh -c '
+	udevadm settle --timeout=60
+	ls -l /etc/cdi
+	[ ! -e "$1" ] || { echo "$1 is still there"; exit 1; }' sh "$CDI"
 check 5b "apt purge npu-dkms removes the module" sh -c '
 	apt-get purge -y -q npu-dkms || exit 1
 	dkms status

@@ -23,8 +23,12 @@ log() { echo "system-image: $*" >&2; }
 
 # What a user's machine has: systemd, udev, kmod, the kernel and its headers,
 # DKMS and the compiler, lm-sensors, lspci, sudo; adduser for npu-dkms.
+# Containers (the CDI checks): Debian's podman and crun, and busybox-static
+# for the containers' root directories (podman run --rootfs: no registry, no
+# image; --network none, so no netavark or slirp4netns).
 pkgs="systemd-sysv udev kmod initramfs-tools linux-image-amd64 linux-headers-amd64
-dkms gcc make libc6-dev adduser passwd sudo lm-sensors pciutils"
+dkms gcc make libc6-dev adduser passwd sudo lm-sensors pciutils
+podman crun busybox-static"
 pkgs=$(echo $pkgs)
 
 dir=$cache/system-image/$release
