@@ -207,6 +207,9 @@ deb: version-check
 -include $(wildcard $(BUILD)/isa/obj/*.d $(BUILD)/hal/obj/*/*.d $(BUILD)/hal/obj/*.d $(BUILD)/bin/*.d \
 	$(BUILD)/guest/*.d $(BUILD)/host-tools/*.d)
 
+# Kbuild's clean deletes every *.[aios] file below M= (examples/*.s too), so
+# it is pointed at driver/, where the module's outputs are.
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/driver clean
+	rm -f Module.symvers modules.order
 	rm -rf $(BUILD)
