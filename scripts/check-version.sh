@@ -6,7 +6,8 @@
 # debian/changelog's into dkms.conf; the rest must be kept equal by hand, and
 # this checks that it is: the driver's MODULE_VERSION (NPU_DRIVER_VERSION),
 # debian/changelog's version, the library's soname in debian/control and
-# debian/libnpuhal1.symbols. Run by `make deb` and tests/install-check.sh.
+# debian/libnpuhal1.symbols, the Python package's __version__. Run by `make deb`
+# and tests/install-check.sh.
 # Prints what drifted and exits 1; prints nothing and exits 0 when all agree.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,10 @@ deb=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 
 grep -q '^PACKAGE_VERSION="#MODULE_VERSION#"$' debian/npu-dkms.dkms 2>/dev/null ||
 	drift "debian/npu-dkms.dkms must say PACKAGE_VERSION=\"#MODULE_VERSION#\" (dh_dkms -V fills in debian/changelog's)"
+
+py=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' python/npu/__init__.py 2>/dev/null)
+[ "$py" = "$version" ] ||
+	drift "python/npu/__init__.py has __version__ \"$py\", VERSION has $version"
 
 grep -qx "Package: libnpuhal$major" debian/control ||
 	drift "debian/control has no package libnpuhal$major for soname libnpuhal.so.$major"
