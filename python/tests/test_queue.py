@@ -130,3 +130,38 @@ def test_wrong_queue_arguments(programs):
                 submitter.submit(np.zeros((4, 16), np.uint8))
             submitter.submit(np.zeros((4, 16), np.int8), context=(1, "x"))
             assert receiver.recv(timeout=60)[0] == (1, "x")
+
+
+def spin_ticks(seconds, during=None):
+    """How often a Python thread can count in `seconds`, alone or while `during` runs."""
+    ticks = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks[0] += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    if during is None:
+        time.sleep(seconds)
+    else:
+        during()
+    stop.set()
+    t.join()
+    return ticks[0]
+
+
+def test_waiting_on_the_device_releases_the_gil(programs):
+    """A thread blocked in the HAL (recv waiting 1 s for nothing) must not hold the
+    GIL: another Python thread counts about as fast as when the first one sleeps."""
+    with sync.Runtime("npu:0:0") as runtime:
+        with runtime.create_queue(programs / "matmul_relu.npuprog") as (_, receiver):
+            def wait():
+                with pytest.raises(TimeoutError):
+                    receiver.recv(timeout=1.0)
+
+            free = spin_ticks(1.0)
+            waiting = spin_ticks(1.0, during=wait)
+    print(f"ticks in 1 s: {free} alone, {waiting} while recv waits")
+    assert waiting > free * 0.3

@@ -153,8 +153,11 @@ class Loaded:
                 f"the runtime's devices ({','.join(session.units)}) already run a model: "
                 "one runner or queue per runtime at a time")
         h = ctypes.c_void_p()
-        errors.check(_hal.runner_create(session.handle, program.handle, ctypes.byref(h)),
-                     f"loading the model on {','.join(session.units)}")
+        st = _hal.runner_create(session.handle, program.handle, ctypes.byref(h))
+        where = f"loading the model on {','.join(session.units)}"
+        if st == _hal.ERR_INVALID_ARGUMENT:   # the program does not fit these devices
+            raise errors.ModelRejected(f"{where}: {_hal.message()}", "invalid argument")
+        errors.check(st, where)
         session.in_use = True
         self.session, self.program, self.owns_session = session, program, owns_session
         self.handle: Optional[int] = h.value
@@ -336,9 +339,9 @@ class Queue:
         addrs, keep = self.loaded.device_inputs(arrays)
         ptrs = _hal.pointers(addrs)
         token = next(self._ids)
+        self._enter()
         with self._lock:
             self._contexts[token] = context
-        self._enter()
         try:
             while True:
                 st = _hal.queue_submit(self.handle, ptrs, token, self.SLICE_NS)
