@@ -13,6 +13,8 @@ packages="
 	libonnx-testdata dataset-fashion-mnist
 	flex bison bc libelf-dev libssl-dev
 	mmdebstrap debhelper dh-dkms lintian
+	dh-python python3-all python3-setuptools pybuild-plugin-pyproject
+	python3-numpy python3-pytest
 "
 
 as_root() {
