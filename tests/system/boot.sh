@@ -45,7 +45,7 @@ qemu=$("$top/hw/qemu/qemu-path.sh") || die "building QEMU failed (hw/qemu/build-
 [ -x "$qemu" ] || die "QEMU binary '$qemu' is not executable"
 
 debs=()
-for p in npu-dkms libnpuhal1 npu-tools; do
+for p in npu-dkms libnpuhal1 npu-tools python3-npu; do
 	f=$(ls "$top"/build/deb/${p}_*.deb 2>/dev/null | sort -V | tail -n 1) || true
 	[ -n "$f" ] || die "no build/deb/${p}_*.deb: run 'make deb'"
 	debs+=("$f")
@@ -74,6 +74,10 @@ boot() {
 	local phase=$1 disk=$2 pay=$run/payload-$1 start rc=0
 	mkdir -p "$pay"
 	cp "$here/guest.sh" "$top/tests/vm/scan-kernel-log.sh" "${debs[@]}" "$pay/"
+	# python3-npu's pytest suite (check 7), run against the installed package.
+	cp -r "$top/python/tests" "$pay/python-tests"
+	cp "$top/docs/python.md" "$pay/python-tests/"
+	find "$pay/python-tests" -name __pycache__ -prune -exec rm -rf {} +
 	echo "$phase" >"$pay/phase"
 	printf '%s\n' "$cmd" >"$pay/cmd"
 	mke2fs -q -t ext4 -L npu-payload -d "$pay" "$run/payload-$phase.raw" 64M >/dev/null || die "mke2fs of the payload failed"

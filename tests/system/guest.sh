@@ -8,7 +8,7 @@
 #   NPUSYS: ok|not ok|skip N - what    one check's result
 #   NPUSYS: EXIT status                 system-run's command finished
 #   NPUSYS: DONE                        the script ran to its end
-# The phase (first line of ./phase): install (check 1), check (checks 2-7),
+# The phase (first line of ./phase): install (check 1), check (checks 2-8),
 # run (./cmd as root).
 set -u
 D=/run/npu-system
@@ -47,9 +47,9 @@ if [ "$phase" = install ]; then
 	cd "$T" || exit 1
 	t0=$(date +%s)
 	# 1. as a user would: apt builds the module with DKMS for the running kernel.
-	check 1a "apt install ./npu-dkms ./libnpuhal1 ./npu-tools" \
+	check 1a "apt install ./npu-dkms ./libnpuhal1 ./npu-tools ./python3-npu" \
 		apt-get install -y -q --no-install-recommends \
-		./npu-dkms_*.deb ./libnpuhal1_*.deb ./npu-tools_*.deb
+		./npu-dkms_*.deb ./libnpuhal1_*.deb ./npu-tools_*.deb ./python3-npu_*.deb
 	echo "NPUSYS: TIME apt-install $(($(date +%s) - t0))s"
 	check 1b "dkms status: npu installed for $(uname -r)" \
 		sh -c 'dkms status; dkms status npu -k "$(uname -r)" | grep -q ": installed"'
@@ -104,6 +104,34 @@ elif printf '%s\n' "$out" | grep -qi 'group.*npu\|npu.*group'; then
 	result ok 3e "outsider (not in npu): npu-bench is refused, the message names group npu"
 else
 	result "not ok" 3e "outsider (not in npu): npu-bench is refused (status $rc) but not told to join group npu: $(printf '%s\n' "$out" | head -n 1)"
+fi
+
+# 8. python3-npu's pytest suite as npuuser, one check per test (8.1, 8.2, ...),
+# then 8 itself: pytest's exit status and the count of what ran. A test that
+# finds no device fails (NPU_PYTEST_REQUIRE_DEVICE). Before 5, which removes the module.
+cp -r "$D/python-tests" "$T/python-tests"
+chown -R npuuser "$T/python-tests"
+t0=$(date +%s)
+runuser -u npuuser -- env NPU_PYTEST_REQUIRE_DEVICE=1 \
+	python3 -m pytest -v -s -p no:cacheprovider --tb=short -rA "$T/python-tests" \
+	>"$T/pytest.log" 2>&1
+rc=$?
+echo "NPUSYS: TIME pytest $(($(date +%s) - t0))s"
+sed 's/^/    /' "$T/pytest.log"
+n=0
+for r in $(sed -n 's/^\(PASSED\|FAILED\|ERROR\|SKIPPED\) \([^ ]*\).*/\1=\2/p' "$T/pytest.log"); do
+	n=$((n + 1))
+	name=${r#*=}
+	case ${r%%=*} in
+	PASSED) result ok "8.$n" "python3-npu: ${name##*/}" ;;
+	SKIPPED) result skip "8.$n" "python3-npu: ${name##*/}" ;;
+	*) result "not ok" "8.$n" "python3-npu: ${name##*/}" ;;
+	esac
+done
+if [ $rc -eq 0 ] && [ $n -ge 20 ]; then
+	result ok 8 "python3-npu: pytest passed ($n tests)"
+else
+	result "not ok" 8 "python3-npu: pytest exit status $rc, $n tests reported (want at least 20)"
 fi
 
 check 4 "sensors: the NPUs' temperature and power (hwmon)" sh -c '

@@ -29,7 +29,9 @@ log() { echo "system-image: $*" >&2; }
 pkgs="systemd-sysv udev kmod initramfs-tools linux-image-amd64 linux-headers-amd64
 dkms gcc make libc6-dev adduser passwd sudo lm-sensors pciutils
 podman crun busybox-static"
-pkgs=$(echo $pkgs)
+# python3-npu's dependencies and its tests' runner (check 8).
+pkgs_python="python3 python3-numpy python3-pytest"
+pkgs=$(echo $pkgs $pkgs_python)
 
 dir=$cache/system-image/$release
 want="release=$release mirror=$mirror size=$size pkgs=$pkgs files=$(cd "$here" && sha256sum mkimage.sh npu-system.service npu-system-start | cut -d' ' -f1 | tr '\n' ' ')"
