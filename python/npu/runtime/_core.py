@@ -51,68 +51,65 @@ def _positive(name: str, value: Optional[int]) -> Optional[int]:
     return value
 
 
-class Context:
-    """An npu_context made from the environment: log level, profiler, job timeout,
-    roots and the default spec (FURIOSA_DEVICES, NPU_DEVNAME)."""
+class _Handle:
+    """A HAL object freed by _free(handle) on close() or collection."""
 
     handle: Optional[int] = None
 
-    def __init__(self) -> None:
-        h = ctypes.c_void_p()
-        errors.check(_hal.context_new_from_env(ctypes.byref(h)), "context")
-        self.handle: Optional[int] = h.value
+    @staticmethod
+    def _free(handle: int) -> None:
+        raise NotImplementedError
+
+    def _open(self, status: int, what: str, h: ctypes.c_void_p) -> None:
+        errors.check(status, what)
+        self.handle = h.value
 
     def close(self) -> None:
         if self.handle:
-            _hal.context_free(self.handle)
-            self.handle = None
+            handle, self.handle = self.handle, None
+            self._free(handle)
 
     def __del__(self) -> None:
         self.close()
 
 
-class Session:
+class Context(_Handle):
+    """An npu_context made from the environment: log level, profiler, job timeout,
+    roots and the default spec (FURIOSA_DEVICES, NPU_DEVNAME)."""
+
+    _free = staticmethod(_hal.context_free)
+
+    def __init__(self) -> None:
+        h = ctypes.c_void_p()
+        self._open(_hal.context_new_from_env(ctypes.byref(h)), "context", h)
+
+
+class Session(_Handle):
     """The device files a spec resolved to, held exclusively until closed."""
 
-    handle: Optional[int] = None
+    _free = staticmethod(_hal.session_close)
 
     def __init__(self, ctx: Context, device: Optional[str]):
         if device is not None and not isinstance(device, str):
             raise TypeError(f"device must be a str or None, not {type(device).__name__}")
         h = ctypes.c_void_p()
         spec = device.encode() if device is not None else None
-        errors.check(_hal.ctx_session_open(ctx.handle, spec, ctypes.byref(h)),
-                     f"device {device or '(default)'}")
+        self._open(_hal.ctx_session_open(ctx.handle, spec, ctypes.byref(h)),
+                   f"device {device or '(default)'}", h)
         self.ctx = ctx           # the HAL session holds its own reference too
-        self.handle: Optional[int] = h.value
         self.units = [_hal.session_unit_name(self.handle, i).decode()
                       for i in range(_hal.session_unit_count(self.handle))]
         self.in_use = False      # the HAL takes one runner per session at a time
 
-    def close(self) -> None:
-        if self.handle:
-            _hal.session_close(self.handle)
-            self.handle = None
 
-    def __del__(self) -> None:
-        self.close()
+class Program(_Handle):
+    """A validated compiled program."""
 
-
-class Program:
-    handle: Optional[int] = None
+    _free = staticmethod(_hal.program_free)
 
     def __init__(self, data: bytes):
         h = ctypes.c_void_p()
-        errors.check(_hal.program_from_bytes(data, len(data), ctypes.byref(h)), "model")
-        self.handle: Optional[int] = h.value
-
-    def close(self) -> None:
-        if self.handle:
-            _hal.program_free(self.handle)
-            self.handle = None
-
-    def __del__(self) -> None:
-        self.close()
+        self._open(_hal.program_from_bytes(data, len(data), ctypes.byref(h)), "model", h)
 
 
 class _Io:
@@ -141,10 +138,45 @@ class _Io:
         return np.ascontiguousarray(arr)
 
 
-class Loaded:
+class _Users:
+    """Counts the calls in progress, so that close() can wait for them to leave."""
+
+    what = "object"
+
+    def _init_users(self) -> None:
+        self._lock = threading.Condition()
+        self._users = 0
+        self.closed = False
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.closed:
+                raise Closed(f"the {self.what} is closed")
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if not self._users:
+                self._lock.notify_all()
+
+    def _close_when_idle(self) -> bool:
+        """Marks it closed and waits for the calls in progress; False if it already was."""
+        with self._lock:
+            if self.closed:
+                return False
+            self.closed = True
+            self._lock.notify_all()
+            while self._users:
+                self._lock.wait()
+        return True
+
+
+class Loaded(_Users):
     """A program on a session: the HAL runner, the model and the tensor plumbing."""
 
     handle: Optional[int] = None
+    what = "runner"
 
     def __init__(self, session: Session, program: Program, owns_session: bool,
                  batch_size: Optional[int]):
@@ -175,30 +207,11 @@ class Loaded:
                     raise ValueError("batch_size needs tensors with a first dimension")
         self.ins = [_Io(d) for d in self.job_model.inputs()]
         self.outs = [_Io(d) for d in self.job_model.outputs()]
-        self._lock = threading.Condition()
-        self._users = 0
-        self.closed = False
-
-    # -- lifetime: close() waits for calls in progress --------------------------------
-    def enter(self) -> None:
-        with self._lock:
-            if self.closed:
-                raise Closed("the runner is closed")
-            self._users += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if not self._users:
-                self._lock.notify_all()
+        self._init_users()
 
     def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            while self._users:
-                self._lock.wait()
+        if not self._close_when_idle():
+            return
         if self.handle:
             _hal.runner_destroy(self.handle)
             self.handle = None
@@ -284,10 +297,11 @@ class Loaded:
         return [np.concatenate([r[i] for r in results]) for i in range(len(self.outs))]
 
 
-class Queue:
+class Queue(_Users):
     """An npu_queue with the bookkeeping of Submitter and Receiver."""
 
     handle: Optional[int] = None
+    what = "queue"
 
     # Blocking waits are cut into slices of this many ns so that close() and
     # KeyboardInterrupt are noticed.
@@ -310,26 +324,12 @@ class Queue:
                      "queue")
         self.loaded = loaded
         self.handle: Optional[int] = h.value
-        self._lock = threading.Condition()
+        self._init_users()
         self._contexts: Dict[int, Any] = {}
         self._ids = itertools.count(1)
         self.submitted = 0
         self.received = 0
         self.submitter_closed = False
-        self.closed = False
-        self._users = 0
-
-    def _enter(self) -> None:
-        with self._lock:
-            if self.closed:
-                raise Closed("the queue is closed")
-            self._users += 1
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if not self._users:
-                self._lock.notify_all()
 
     def submit(self, inputs: Any, context: Any) -> None:
         with self._lock:
@@ -339,7 +339,7 @@ class Queue:
         addrs, keep = self.loaded.device_inputs(arrays)
         ptrs = _hal.pointers(addrs)
         token = next(self._ids)
-        self._enter()
+        self.enter()
         with self._lock:
             self._contexts[token] = context
         try:
@@ -352,7 +352,7 @@ class Queue:
                         st = _hal.ERR_CLOSED
                         break
         finally:
-            self._leave()
+            self.leave()
             del keep     # npu_queue_submit copied the inputs
         with self._lock:
             if st == _hal.OK:
@@ -385,7 +385,7 @@ class Queue:
         dev, host = self.loaded.output_buffers()
         outs = _hal.pointers([d.ctypes.data for d in dev])
         ctx = ctypes.c_void_p()
-        self._enter()
+        self.enter()
         try:
             while True:
                 if stop_when_done and self.done():
@@ -401,7 +401,7 @@ class Queue:
                     if left <= 0:
                         raise TimeoutError(f"no result within {timeout} s")
         finally:
-            self._leave()
+            self.leave()
         with self._lock:
             self.received += 1
             context = self._contexts.pop(ctx.value or 0, None)
@@ -414,12 +414,9 @@ class Queue:
 
     def close(self) -> None:
         with self._lock:
-            if self.closed:
-                return
-            self.closed = True
             self.submitter_closed = True
-            while self._users:
-                self._lock.wait()
+        if not self._close_when_idle():
+            return
         if self.handle:
             _hal.queue_destroy(self.handle)
             self.handle = None

@@ -21,7 +21,34 @@ from .model import Model
 __all__ = ["Runtime", "Runner", "Submitter", "Receiver", "create_runner", "create_queue"]
 
 
-class Runtime:
+class _Closing:
+    """close() at the end of a with block and when collected; _close_runtime()
+    ends the Runtime a module-level create_runner/create_queue made."""
+
+    _runtime: Optional["Runtime"] = None
+    _ready = False       # set once __init__ finished: __del__ of a half-made object does nothing
+
+    def close(self) -> bool:
+        raise NotImplementedError
+
+    def _close_runtime(self) -> bool:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+        return True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if self._ready:
+            self.close()
+
+
+class Runtime(_Closing):
     """A set of NPU devices (``device``: a spec such as "warboy(2)*1" or "npu:0:1";
     None: FURIOSA_DEVICES, else NPU_DEVNAME, else warboy(2)*1), held until close()."""
 
@@ -34,6 +61,7 @@ class Runtime:
             raise
         self.device = device
         self._children: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._ready = True
 
     @property
     def devices(self) -> List[str]:
@@ -84,23 +112,14 @@ class Runtime:
         self._ctx.close()
         return True
 
-    def __enter__(self) -> "Runtime":
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_session", None) is not None:
-            self.close()
-
-
-class Runner:
+class Runner(_Closing):
     """Runs a model: ``run(inputs)`` from any number of threads at once."""
 
     def __init__(self, loaded: _core.Loaded, runtime: Optional[Runtime] = None):
         self._loaded = loaded
         self._runtime = runtime      # create_runner()'s own runtime, closed with us
+        self._ready = True
 
     @property
     def model(self) -> Model:
@@ -114,27 +133,15 @@ class Runner:
 
     def close(self) -> bool:
         self._loaded.close()
-        if self._runtime is not None:
-            self._runtime.close()
-            self._runtime = None
-        return True
-
-    def __enter__(self) -> "Runner":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_loaded", None) is not None:
-            self.close()
+        return self._close_runtime()
 
 
-class Submitter:
+class Submitter(_Closing):
     """The submitting half of a queue."""
 
     def __init__(self, queue: _core.Queue):
         self._queue = queue
+        self._ready = True
 
     @property
     def model(self) -> Model:
@@ -160,24 +167,15 @@ class Submitter:
         self._queue.close_submitter()
         return True
 
-    def __enter__(self) -> "Submitter":
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_queue", None) is not None:
-            self.close()
-
-
-class Receiver:
+class Receiver(_Closing):
     """The receiving half of a queue; iterating it yields (context, outputs) until
     the Submitter is closed and every result was received."""
 
     def __init__(self, queue: _core.Queue, runtime: Optional[Runtime] = None):
         self._queue = queue
         self._runtime = runtime
+        self._ready = True
 
     @property
     def model(self) -> Model:
@@ -197,20 +195,7 @@ class Receiver:
     def close(self) -> bool:
         """Ends the queue: further submissions fail, unreceived results are dropped."""
         self._queue.close()
-        if self._runtime is not None:
-            self._runtime.close()
-            self._runtime = None
-        return True
-
-    def __enter__(self) -> "Receiver":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_queue", None) is not None:
-            self.close()
+        return self._close_runtime()
 
 
 class _QueuePair(tuple):
@@ -224,9 +209,10 @@ class _QueuePair(tuple):
         self[1].close()
 
 
-def create_runner(model: _core.ModelSource, *, device: Optional[str] = None,
-                  worker_num: Optional[int] = None, batch_size: Optional[int] = None) -> Runner:
-    """A Runner on its own Runtime(device), closed with the runner."""
+def _own_runtime(model: _core.ModelSource, device: Optional[str], worker_num: Optional[int],
+                 batch_size: Optional[int]) -> "Tuple[Runtime, _core.Loaded]":
+    """A Runtime(device) of its own with the model loaded on it; the model is
+    checked before any device is opened."""
     program = _core.load_program(model, worker_num, batch_size)
     try:
         runtime = Runtime(device)
@@ -234,10 +220,17 @@ def create_runner(model: _core.ModelSource, *, device: Optional[str] = None,
         program.close()
         raise
     try:
-        loaded = _core.make_loaded(runtime._session, runtime._ctx, program, None, batch_size)
+        return runtime, _core.make_loaded(runtime._session, runtime._ctx, program, None,
+                                          batch_size)
     except BaseException:
         runtime.close()
         raise
+
+
+def create_runner(model: _core.ModelSource, *, device: Optional[str] = None,
+                  worker_num: Optional[int] = None, batch_size: Optional[int] = None) -> Runner:
+    """A Runner on its own Runtime(device), closed with the runner."""
+    runtime, loaded = _own_runtime(model, device, worker_num, batch_size)
     return Runner(loaded, runtime)
 
 
@@ -246,20 +239,11 @@ def create_queue(model: _core.ModelSource, *, device: Optional[str] = None,
                  input_queue_size: Optional[int] = None,
                  output_queue_size: Optional[int] = None) -> "Tuple[Submitter, Receiver]":
     """(Submitter, Receiver) on their own Runtime(device), closed with the Receiver."""
-    program = _core.load_program(model, worker_num, batch_size)
+    runtime, loaded = _own_runtime(model, device, worker_num, batch_size)
     try:
-        runtime = Runtime(device)
+        queue = _core.Queue(loaded, input_queue_size, output_queue_size)
     except BaseException:
-        program.close()
-        raise
-    try:
-        loaded = _core.make_loaded(runtime._session, runtime._ctx, program, None, batch_size)
-        try:
-            queue = _core.Queue(loaded, input_queue_size, output_queue_size)
-        except BaseException:
-            loaded.close()
-            raise
-    except BaseException:
+        loaded.close()          # before the session the runtime closes
         runtime.close()
         raise
     return _QueuePair(Submitter(queue), Receiver(queue, runtime))
