@@ -114,9 +114,24 @@ def test_closing(programs):
     receiver.close()
     with pytest.raises(rt.Closed):
         receiver.recv(timeout=0)
+    assert list(receiver) == []                  # iterating a closed receiver ends
     # The module-level queue's runtime went with the receiver: the PE is free.
     with sync.Runtime("npu:0:0"):
         pass
+
+
+def test_closing_the_receiver_ends_an_iteration_in_another_thread(programs):
+    submitter, receiver = sync.create_queue(programs / "matmul_relu.npuprog", device="npu:0:0")
+    got = []
+    rx = threading.Thread(target=lambda: got.extend(receiver))
+    rx.start()
+    time.sleep(0.5)
+    assert rx.is_alive()                         # nothing submitted, submitter open: waits
+    receiver.close()
+    rx.join(timeout=10)
+    assert not rx.is_alive() and got == []
+    with pytest.raises(rt.Closed):
+        submitter.submit(np.zeros((4, 16), np.int8))
 
 
 def test_wrong_queue_arguments(programs):

@@ -385,6 +385,9 @@ class Queue(_Users):
         dev, host = self.loaded.output_buffers()
         outs = _hal.pointers([d.ctypes.data for d in dev])
         ctx = ctypes.c_void_p()
+        # Iterating ends when the receiver itself is closed, too.
+        if stop_when_done and self.done():
+            raise StopIteration
         self.enter()
         try:
             while True:
@@ -395,6 +398,8 @@ class Queue(_Users):
                 if st != _hal.ERR_TIMEOUT:
                     break
                 if self.closed:
+                    if stop_when_done:
+                        raise StopIteration
                     raise Closed("the receiver is closed")
                 if left is not None:
                     left -= wait
