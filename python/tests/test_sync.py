@@ -62,6 +62,7 @@ def test_module_level_create_runner_from_bytes(programs):
         (y,) = runner.run([x])
         assert y.dtype == np.int8 and y.shape == (4, 8)
     np.testing.assert_array_equal(y, expected(programs, x))
+    assert runner.model.input(0).shape == (4, 16)   # the model outlives the runner
     # Closing the runner closed its runtime: the PE is free again.
     with sync.Runtime("npu:1:1"):
         pass

@@ -184,6 +184,20 @@ class Loaded(_Users):
             raise errors.DeviceBusy(
                 f"the runtime's devices ({','.join(session.units)}) already run a model: "
                 "one runner or queue per runtime at a time")
+        self.batch = batch_size or 1
+        ins, outs = [], []
+        for i in range(_hal.program_tensor_count(program.handle)):
+            # A copy: the descriptors outlive the program (runner.model after close()).
+            t = _hal.ProgTensor.from_buffer_copy(_hal.program_tensor(program.handle, i).contents)
+            (ins if t.kind == _hal.TENSOR_INPUT else outs).append(t)
+        self.model = Model([TensorDesc(t, self.batch) for t in ins],
+                           [TensorDesc(t, self.batch) for t in outs])
+        self.job_model = Model([TensorDesc(t) for t in ins], [TensorDesc(t) for t in outs])
+        if self.batch != 1 and any(t.rank == 0 for t in ins + outs):
+            raise ValueError("batch_size needs tensors with a first dimension")
+        self.ins = [_Io(d) for d in self.job_model.inputs()]
+        self.outs = [_Io(d) for d in self.job_model.outputs()]
+        self._init_users()
         h = ctypes.c_void_p()
         st = _hal.runner_create(session.handle, program.handle, ctypes.byref(h))
         where = f"loading the model on {','.join(session.units)}"
@@ -193,21 +207,6 @@ class Loaded(_Users):
         session.in_use = True
         self.session, self.program, self.owns_session = session, program, owns_session
         self.handle: Optional[int] = h.value
-        self.batch = batch_size or 1
-        ins, outs = [], []
-        for i in range(_hal.program_tensor_count(program.handle)):
-            t = _hal.program_tensor(program.handle, i).contents
-            (ins if t.kind == _hal.TENSOR_INPUT else outs).append(t)
-        self.model = Model([TensorDesc(t, self.batch) for t in ins],
-                           [TensorDesc(t, self.batch) for t in outs])
-        self.job_model = Model([TensorDesc(t) for t in ins], [TensorDesc(t) for t in outs])
-        if self.batch != 1:
-            for d in self.job_model.inputs() + self.job_model.outputs():
-                if d.ndim == 0:
-                    raise ValueError("batch_size needs tensors with a first dimension")
-        self.ins = [_Io(d) for d in self.job_model.inputs()]
-        self.outs = [_Io(d) for d in self.job_model.outputs()]
-        self._init_users()
 
     def close(self) -> None:
         if not self._close_when_idle():
