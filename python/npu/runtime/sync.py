@@ -97,7 +97,7 @@ class Runtime(_Closing):
         except BaseException:
             loaded.close()
             raise
-        pair = _QueuePair(Submitter(queue), Receiver(queue))
+        pair = _QueuePair((Submitter(queue), Receiver(queue)))
         self._children.add(pair[1])
         return pair
 
@@ -246,4 +246,4 @@ def create_queue(model: _core.ModelSource, *, device: Optional[str] = None,
         loaded.close()          # before the session the runtime closes
         runtime.close()
         raise
-    return _QueuePair(Submitter(queue), Receiver(queue, runtime))
+    return _QueuePair((Submitter(queue), Receiver(queue, runtime)))
