@@ -74,7 +74,7 @@ boot() {
 	local phase=$1 disk=$2 pay=$run/payload-$1 start rc=0
 	mkdir -p "$pay"
 	cp "$here/guest.sh" "$top/tests/vm/scan-kernel-log.sh" "${debs[@]}" "$pay/"
-	# python3-npu's pytest suite (check 7), run against the installed package.
+	# python3-npu's pytest suite (check 8), run against the installed package.
 	cp -r "$top/python/tests" "$pay/python-tests"
 	cp "$top/docs/python.md" "$pay/python-tests/"
 	find "$pay/python-tests" -name __pycache__ -prune -exec rm -rf {} +
