@@ -15,6 +15,7 @@
  * CAP_IPC_LOCK: ENOMEM beyond) until the BO is released.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
 #include <linux/mm.h>
@@ -32,10 +33,12 @@ static void npu_bo_unmap_dma_locked(struct npu_bo *bo)
 
 	if (bo->dma_unmapped)
 		return;
-	if (bo->kind == NPU_BO_IMPORT)
-		npu_dmabuf_unmap_import(bo);
-	else
+	if (bo->kind == NPU_BO_IMPORT) {
+		dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
+		dma_buf_detach(bo->attach->dmabuf, bo->attach);
+	} else {
 		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
+	}
 	bo->dma_unmapped = true;
 }
 
@@ -86,7 +89,7 @@ static void npu_bo_release(struct kref *ref)
 		mmdrop(bo->locked_mm);
 		break;
 	case NPU_BO_IMPORT:
-		npu_dmabuf_release_import(bo);
+		dma_buf_put(bo->dmabuf);
 		break;
 	}
 	kvfree(bo->pages);

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
+#include "npu_dmabuf.h"
 
 MODULE_IMPORT_NS("DMA_BUF");
 
@@ -126,19 +127,6 @@ int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg)
 	}
 	fd_install(fd, dmabuf->file);
 	return 0;
-}
-
-/* Ends an import's mapping and attachment (once: see npu_bo_unmap_dma_locked()). */
-void npu_dmabuf_unmap_import(struct npu_bo *bo)
-{
-	dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
-	dma_buf_detach(bo->attach->dmabuf, bo->attach);
-}
-
-/* The rest of an import's release, after its DMA mapping ended. */
-void npu_dmabuf_release_import(struct npu_bo *bo)
-{
-	dma_buf_put(bo->dmabuf);
 }
 
 int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)

@@ -17,35 +17,16 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
-#include "npu_drv.h"
+#include "npu_dmabuf.h"
+#include "npu_fdinfo.h"
+#include "npu_file.h"
+#include "npu_hw_ops.h"
 #include "npu_job.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
 #include "npu_sysfs.h"
 
 static dev_t npu_devt_base;
-
-static const char * const npu_node_fmt[NPU_NODE_COUNT] = {
-	[NPU_NODE_MGMT] = "npu%u_mgmt",
-	[NPU_NODE_ALL] = "npu%u",
-	[NPU_NODE_PE0] = "npu%upe0",
-	[NPU_NODE_PE1] = "npu%upe1",
-	[NPU_NODE_FUSED] = "npu%upe0-1",
-};
-
-/* printf format of a device file's name, e.g. "npu%upe0" */
-const char *npu_node_format(enum npu_node_kind kind)
-{
-	return npu_node_fmt[kind];
-}
-
-static const u32 npu_node_pe_mask[NPU_NODE_COUNT] = {
-	[NPU_NODE_MGMT] = 0,
-	[NPU_NODE_ALL] = BIT(0) | BIT(1),
-	[NPU_NODE_PE0] = BIT(0),
-	[NPU_NODE_PE1] = BIT(1),
-	[NPU_NODE_FUSED] = BIT(0) | BIT(1),
-};
 
 NPU_CLASS_DEVNODE(npu_devnode)
 {
@@ -109,6 +90,30 @@ out:
 	return ret;
 }
 
+/*
+ * Let the file's jobs finish, for at most release_timeout_ms; then reset the
+ * PEs that still run them, finishing them as CANCELLED. Every path finishes
+ * the jobs: that reset, a PCI reset in progress, giving up on a failed
+ * device, loss, or remove.
+ */
+static void npu_file_drain(struct npu_file *nfile)
+{
+	struct npu_device *ndev = nfile->ndev;
+	u32 request = 0;
+	unsigned int i;
+
+	if (npu_file_wait_jobs(nfile, msecs_to_jiffies(npu_release_timeout_ms)))
+		return;
+	for (i = 0; i < ndev->pe_count; i++) {
+		/* Fused jobs all run on PE0's ring. */
+		if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
+			request |= BIT(i);
+	}
+	dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n", request);
+	npu_recovery_reset_sync(ndev, request, NPU_REASON_CLOSE);
+	npu_file_wait_jobs(nfile, MAX_SCHEDULE_TIMEOUT);
+}
+
 static void npu_file_disown(struct npu_file *nfile)
 {
 	struct npu_device *ndev = nfile->ndev;
@@ -124,7 +129,7 @@ static void npu_file_disown(struct npu_file *nfile)
 	ndev->owned_mask &= ~mask;
 	mutex_unlock(&ndev->owner_lock);
 
-	npu_file_drain_jobs(nfile);
+	npu_file_drain(nfile);
 
 	down_read(&ndev->alive_lock);
 	mutex_lock(&ndev->owner_lock);
@@ -160,7 +165,7 @@ static int npu_open(struct inode *inode, struct file *filp)
 	}
 	nfile->ndev = ndev;
 	nfile->kind = minor % NPU_NODE_COUNT;
-	nfile->pe_mask = npu_node_pe_mask[nfile->kind];
+	nfile->pe_mask = npu_node_pe_mask(nfile->kind);
 	nfile->fused = nfile->kind == NPU_NODE_FUSED;
 	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
 	mutex_init(&nfile->jobs_lock);
@@ -388,7 +393,7 @@ int npu_file_create_nodes(struct npu_device *ndev)
 		node = device_create_with_groups(&npu_class, npu_dev(ndev), first + kind, ndev,
 						 kind == NPU_NODE_MGMT ? npu_mgmt_groups :
 						 npu_pe_node_groups,
-						 npu_node_fmt[kind], ndev->index);
+						 npu_node_format(kind), ndev->index);
 		if (IS_ERR(node)) {
 			ret = PTR_ERR(node);
 			npu_file_remove_nodes(ndev);

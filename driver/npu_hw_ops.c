@@ -5,7 +5,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 
-#include "npu_drv.h"
+#include "npu_hw_ops.h"
 #include "npu_ring.h"
 
 /* Reset the whole device and wait until it accepts register writes. */
@@ -145,6 +145,20 @@ int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val)
 	down_read(&ndev->alive_lock);
 	if (ndev->alive)
 		*val = npu_rd32(ndev, reg);
+	else
+		ret = -ENODEV;
+	up_read(&ndev->alive_lock);
+	return ret;
+}
+
+/* Writes a global register for debugfs, or fails with -ENODEV once gone. */
+int npu_hw_write_reg(struct npu_device *ndev, u32 reg, u32 val)
+{
+	int ret = 0;
+
+	down_read(&ndev->alive_lock);
+	if (ndev->alive)
+		npu_wr32(ndev, reg, val);
 	else
 		ret = -ENODEV;
 	up_read(&ndev->alive_lock);

@@ -15,8 +15,8 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
+#include "npu_fdinfo.h"
 #include "npu_job.h"
-#include "npu_recovery.h"
 #include "npu_ring.h"
 
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
@@ -44,6 +44,33 @@ static void npu_job_release_dma(struct npu_job *job)
 		}
 		d->bo = NULL;
 	}
+}
+
+/*
+ * The ring's report that a job left it, with its result: record it and wake
+ * the job's waiters. Called with the job's pe->lock held, which also keeps
+ * the file alive: release synchronises with every pe->lock before freeing it.
+ */
+static void npu_job_done(struct npu_ring_job *rj, const struct npu_ring_result *res)
+{
+	struct npu_job *job = container_of(rj, struct npu_job, rj);
+	struct npu_file *nfile = job->file;
+
+	lockdep_assert_held(&rj->pe->lock);
+
+	npu_job_release_dma(job);
+
+	mutex_lock(&nfile->jobs_lock);
+	job->status = res->status;
+	job->info = res->info;
+	job->start_ts = res->start_ts;
+	job->end_ts = res->end_ts;
+	job->state = NPU_JOB_STATE_DONE;
+	npu_fdinfo_account_job(nfile, rj->pe->index, res->start_ts, res->end_ts);
+	nfile->inflight_count--;
+	nfile->finished_events++;
+	wake_up_all(&nfile->wq);
+	mutex_unlock(&nfile->jobs_lock);
 }
 
 /* Describe bytes [offset, offset + length) of a BO as a hardware SG list. */
@@ -197,6 +224,20 @@ static void npu_file_unreserve_job(struct npu_file *nfile)
 	mutex_unlock(&nfile->jobs_lock);
 }
 
+static int npu_job_push_locked(struct npu_job *job, struct npu_pe *pe)
+{
+	unsigned int i;
+	int ret;
+
+	ret = npu_ring_begin_locked(pe, &job->rj);
+	if (ret)
+		return ret;
+	for (i = 0; i < job->cmd_count; i++)
+		npu_ring_emit_locked(pe, &job->rj, i, &job->cmds[i]);
+	npu_ring_commit_locked(pe, &job->rj);
+	return 0;
+}
+
 /* Wait for ring room and push; the caller holds ndev->alive_lock. */
 static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			 u64 *seqno)
@@ -229,8 +270,7 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			 * (its seqno stays unused) and wait like on a full ring,
 			 * until recovery declares the device lost.
 			 */
-			ret = npu_ring_push_locked(pe, job);
-			if (!ret) {
+			if (!npu_job_push_locked(job, pe)) {
 				/* The job may be finished and freed once the lock drops. */
 				*seqno = job->seqno;
 				mutex_unlock(&pe->lock);
@@ -290,6 +330,8 @@ int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
 	}
 	job->file = nfile;
 	job->cmd_count = args.cmd_count;
+	job->rj.cmd_count = args.cmd_count;
+	job->rj.done = npu_job_done;
 
 	ret = npu_file_reserve_job(nfile);
 	if (ret)
@@ -328,32 +370,6 @@ out_free:
 	kfree(job);
 	kfree(ucmds);
 	return ret;
-}
-
-/*
- * Record the result of a job the hardware (or the driver) finished and wake
- * its waiters. Called with the job's pe->lock held, which also keeps the
- * file alive: release synchronises with every pe->lock before freeing it.
- */
-void npu_job_finish(struct npu_job *job, u32 status, u32 info, u64 start_ts, u64 end_ts)
-{
-	struct npu_file *nfile = job->file;
-
-	lockdep_assert_held(&job->pe->lock);
-
-	npu_job_release_dma(job);
-
-	mutex_lock(&nfile->jobs_lock);
-	job->status = status;
-	job->info = info;
-	job->start_ts = start_ts;
-	job->end_ts = end_ts;
-	job->state = NPU_JOB_STATE_DONE;
-	npu_fdinfo_account_job(nfile, job->pe->index, start_ts, end_ts);
-	nfile->inflight_count--;
-	nfile->finished_events++;
-	wake_up_all(&nfile->wq);
-	mutex_unlock(&nfile->jobs_lock);
 }
 
 static struct npu_job *npu_file_find_job_locked(struct npu_file *nfile, u64 seqno)
@@ -471,7 +487,7 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 	args.seqno = job->seqno;
 	args.status = job->status;
 	args.info = job->info;
-	args.pe = job->pe->index;
+	args.pe = job->rj.pe->index;
 	args.start_ts = job->start_ts;
 	args.end_ts = job->end_ts;
 	ret = job->status == NPU_JOB_OK ? 0 : -EIO;
@@ -483,46 +499,26 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 }
 
 /*
- * On release: let the file's jobs finish, for at most release_timeout_ms;
- * then reset the PEs that still run them, finishing them as CANCELLED.
+ * On release: wait up to @timeout (jiffies; MAX_SCHEDULE_TIMEOUT: forever)
+ * for the file's jobs to finish. Returns 0 if some are still running.
  */
-void npu_file_drain_jobs(struct npu_file *nfile)
+long npu_file_wait_jobs(struct npu_file *nfile, long timeout)
+{
+	return wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count), timeout);
+}
+
+/* Free the results nobody collected; every job has finished. */
+void npu_file_free_jobs(struct npu_file *nfile)
 {
 	struct npu_device *ndev = nfile->ndev;
+	struct npu_job *job, *next;
 	unsigned int i;
-	long left;
-
-	left = wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count),
-				  msecs_to_jiffies(npu_release_timeout_ms));
-	if (!left) {
-		u32 request = 0;
-
-		for (i = 0; i < ndev->pe_count; i++) {
-			/* Fused jobs all run on PE0's ring. */
-			if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
-				request |= BIT(i);
-		}
-		dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n",
-			 request);
-		npu_recovery_reset_sync(ndev, request, NPU_REASON_CLOSE);
-	}
-	/*
-	 * Every path finishes the jobs: the reset above, a PCI reset in
-	 * progress, giving up on a failed device, loss, or remove.
-	 */
-	wait_event(nfile->wq, !READ_ONCE(nfile->inflight_count));
 
 	/* Whoever finished the last job did it under its pe->lock: wait them out. */
 	for (i = 0; i < ndev->pe_count; i++) {
 		mutex_lock(&ndev->pe[i].lock);
 		mutex_unlock(&ndev->pe[i].lock);
 	}
-}
-
-/* Free the results nobody collected; every job has finished. */
-void npu_file_free_jobs(struct npu_file *nfile)
-{
-	struct npu_job *job, *next;
 
 	mutex_lock(&nfile->jobs_lock);
 	list_for_each_entry_safe(job, next, &nfile->jobs, file_node) {

@@ -5,7 +5,8 @@
 
 #include <linux/types.h>
 
-#include "npu_drv.h"
+#include "npu_device.h"
+#include "npu_ring.h"
 
 struct npu_bo;
 
@@ -25,11 +26,9 @@ enum npu_job_state {
 /**
  * struct npu_job - one submitted job
  * @file: submitting file; it outlives the job (release waits for jobs)
- * @pe: PE whose ring runs the job
- * @pe_node: entry in npu_pe.inflight, under npu_pe.lock
+ * @rj: the job on its PE's ring (rj.pe: the PE that runs it)
  * @file_node: entry in npu_file.jobs, under npu_file.jobs_lock
  * @seqno: per-file sequence number
- * @hw_job_id: id written into the commands, checked on completion
  * @state: under npu_file.jobs_lock
  * @status: enum npu_job_status, valid once @state is DONE
  * @info: device detail of a failure
@@ -41,11 +40,9 @@ enum npu_job_state {
  */
 struct npu_job {
 	struct npu_file *file;
-	struct npu_pe *pe;
-	struct list_head pe_node;
+	struct npu_ring_job rj;
 	struct list_head file_node;
 	u64 seqno;
-	u64 hw_job_id;
 	enum npu_job_state state;
 	u32 status;
 	u32 info;
@@ -56,12 +53,11 @@ struct npu_job {
 	struct npu_job_cmd_dma dma[NPU_JOB_MAX_CMDS];
 };
 
-void npu_job_finish(struct npu_job *job, u32 status, u32 info, u64 start_ts, u64 end_ts);
 int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock);
 int npu_ioctl_wait(struct npu_file *nfile, void __user *arg);
 bool npu_file_has_finished_job(struct npu_file *nfile);
 bool npu_file_can_submit(struct npu_file *nfile);
-void npu_file_drain_jobs(struct npu_file *nfile);
+long npu_file_wait_jobs(struct npu_file *nfile, long timeout);
 void npu_file_free_jobs(struct npu_file *nfile);
 
 #endif /* NPU_JOB_H */

@@ -28,19 +28,10 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 
-#include "npu_job.h"
+#include "npu_coredump.h"
+#include "npu_hw_ops.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
-
-unsigned int npu_job_timeout_ms = 10000;
-module_param_named(job_timeout_ms, npu_job_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(job_timeout_ms,
-		 "A PE with work and no progress for this long is reset; initial value of sysfs job_timeout_ms, 0 disables (default 10000)");
-
-static unsigned int npu_heartbeat_timeout_ms = 3000;
-module_param_named(heartbeat_timeout_ms, npu_heartbeat_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(heartbeat_timeout_ms,
-		 "The device is reset when HEARTBEAT does not advance for this long, 0 disables (default 3000)");
 
 /* Device resets for a stopped heartbeat before the device is declared failed. */
 #define NPU_HEARTBEAT_MAX_RESETS	3
@@ -105,17 +96,12 @@ static bool npu_reason_dumps(enum npu_reset_reason reason)
 static unsigned int npu_recovery_finish_jobs_locked(struct npu_pe *pe, bool guilty)
 {
 	unsigned int count = pe->inflight_count;
-	struct npu_job *job;
 
 	lockdep_assert_held(&pe->lock);
 
-	job = list_first_entry_or_null(&pe->inflight, struct npu_job, pe_node);
-	if (guilty && job) {
-		list_del(&job->pe_node);
-		pe->inflight_count--;
-		npu_job_finish(job, NPU_JOB_HANG, 0, 0, 0);
-	}
-	npu_pe_complete_all_locked(pe, NPU_JOB_CANCELLED);
+	if (guilty)
+		npu_ring_finish_oldest_locked(pe, NPU_JOB_HANG);
+	npu_ring_finish_all_locked(pe, NPU_JOB_CANCELLED);
 	/* Completions of jobs issued before now cannot be trusted any more. */
 	pe->stale_job_id = pe->next_job_id;
 	pe->wd_progress_at = jiffies;
@@ -277,7 +263,7 @@ static void npu_recovery_lost_locked(struct npu_device *ndev)
 
 		mutex_lock(&pe->lock);
 		WRITE_ONCE(pe->stopped, true);
-		npu_pe_complete_all_locked(pe, NPU_JOB_DEVICE_LOST);
+		npu_ring_finish_all_locked(pe, NPU_JOB_DEVICE_LOST);
 		mutex_unlock(&pe->lock);
 	}
 	npu_recovery_uevent(ndev, "lost", -1, NPU_REASON_LINK_LOSS);
@@ -391,6 +377,27 @@ void npu_recovery_trigger(struct npu_device *ndev, u32 request,
 	spin_unlock(&ndev->recovery_lock);
 }
 
+/**
+ * npu_recovery_poll_pe_locked - collect a PE's completions
+ * @pe: the PE, its lock held
+ *
+ * Asks for the reset the ring's state calls for: a link check when the
+ * completion tail reads all-ones, a PE reset for a malformed completion.
+ *
+ * Return: jobs finished.
+ */
+unsigned int npu_recovery_poll_pe_locked(struct npu_pe *pe)
+{
+	int ret = npu_ring_poll_locked(pe);
+
+	if (ret == -ENODEV)
+		npu_recovery_trigger(pe->ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
+	else if (ret == -EIO)
+		npu_recovery_trigger(pe->ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
+				     BIT(pe->index));
+	return max(ret, 0);
+}
+
 /* Reset now (close, debugfs); returns 0 once the device accepts work again. */
 int npu_recovery_reset_sync(struct npu_device *ndev, u32 request,
 			    enum npu_reset_reason reason)
@@ -482,7 +489,7 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 	/* Completions still waiting a whole period later lost their interrupt. */
 	if (cq_tail != pe->cq_head) {
 		if (pe->wd_cq_waiting && pe->wd_cq_head == pe->cq_head) {
-			found = npu_ring_poll_locked(pe);
+			found = npu_recovery_poll_pe_locked(pe);
 			if (found) {
 				atomic_add(found, &pe->missed_irqs);
 				dev_warn_ratelimited(npu_dev(ndev), "PE%u: %u completion(s) without interrupt collected\n",
@@ -514,7 +521,7 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 		goto out;
 
 	/* No progress: a completion whose interrupt was lost is not a hang. */
-	found = npu_ring_poll_locked(pe);
+	found = npu_recovery_poll_pe_locked(pe);
 	if (found) {
 		atomic_add(found, &pe->missed_irqs);
 		dev_warn_ratelimited(npu_dev(ndev), "PE%u: %u completion(s) without interrupt collected\n",

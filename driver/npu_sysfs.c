@@ -17,6 +17,8 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/sysfs.h>
 
+#include "npu_device.h"
+#include "npu_hw_ops.h"
 #include "npu_recovery.h"
 #include "npu_sysfs.h"
 
@@ -33,17 +35,7 @@ static enum npu_node_kind npu_node_kind(struct device *dev)
 /* PEs whose state a device file shows. */
 static u32 npu_node_pes(struct device *dev)
 {
-	switch (npu_node_kind(dev)) {
-	case NPU_NODE_PE0:
-		return BIT(0);
-	case NPU_NODE_PE1:
-		return BIT(1);
-	case NPU_NODE_ALL:
-	case NPU_NODE_FUSED:
-		return BIT(0) | BIT(1);
-	default:
-		return 0;
-	}
+	return npu_node_pe_mask(npu_node_kind(dev));
 }
 
 static ssize_t busname_show(struct device *dev, struct device_attribute *attr, char *buf)

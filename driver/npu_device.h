@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Core data structures of the npu driver: the device, its processing
- * elements (PEs) and the per-open-file context.
+ * The ground floor of the npu driver: the device, its processing elements
+ * (PEs) and the per-open-file context, MMIO helpers, the device's lifetime,
+ * the registry of cards and every module parameter. Every other file builds
+ * on this one; it calls none of them.
  *
- * Lifetime: struct npu_device is reference counted (kref). The PCI driver
- * holds one reference from probe to remove; every open file holds one. The
- * hardware (BAR0, IRQs, rings) is only valid while the device is alive; see
- * npu_device.alive_lock.
+ * Lifetime: struct npu_device is reference counted (kref). The PCI binding
+ * holds one reference through devres (dropped after every other managed
+ * resource of probe, the interrupts included, is released); every open file
+ * and every BO holds one. The hardware (BAR0, IRQs, rings) is only valid
+ * while the device is alive; see npu_device.alive_lock.
  */
-#ifndef NPU_DRV_H
-#define NPU_DRV_H
+#ifndef NPU_DEVICE_H
+#define NPU_DEVICE_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
@@ -49,6 +52,23 @@ enum npu_node_kind {
 	NPU_NODE_PE1,		/* npuNpe1 */
 	NPU_NODE_FUSED,		/* npuNpe0-1: both PEs as one unit */
 	NPU_NODE_COUNT
+};
+
+/*
+ * Why a reset happened, mildest first (merged requests keep the most
+ * severe); named in the log, the uevent (NPU_REASON) and the coredump.
+ */
+enum npu_reset_reason {
+	NPU_REASON_MANUAL,		/* debugfs reset */
+	NPU_REASON_CLOSE,		/* close timed out waiting for jobs */
+	NPU_REASON_HALTED,		/* PE stopped on a ring error */
+	NPU_REASON_BAD_COMPLETION,	/* completion entry for the wrong job */
+	NPU_REASON_HANG,		/* no progress within job_timeout_ms */
+	NPU_REASON_PCI_RESET,		/* FLR or PCI error recovery */
+	NPU_REASON_FATAL,		/* fatal error interrupt */
+	NPU_REASON_HEARTBEAT,		/* heartbeat stopped */
+	NPU_REASON_LINK_LOSS,		/* device stopped answering */
+	NPU_REASON_COUNT
 };
 
 #define NPU_MAX_DEVICES		64
@@ -328,43 +348,25 @@ static inline struct device *npu_dev(struct npu_device *ndev)
 	return &ndev->pdev->dev;
 }
 
-/* npu_drv.c */
+/* Lifetime and registry */
+struct npu_device *npu_device_create(struct pci_dev *pdev);
 void npu_device_get(struct npu_device *ndev);
 void npu_device_put(struct npu_device *ndev);
+int npu_device_register(struct npu_device *ndev);
+void npu_device_unregister(struct npu_device *ndev);
 struct npu_device *npu_device_lookup(unsigned int index);
+bool npu_devices_empty(void);
+
+const char *npu_node_format(enum npu_node_kind kind);
+u32 npu_node_pe_mask(enum npu_node_kind kind);
+const char *npu_reset_reason_name(enum npu_reset_reason reason);
+
+/* Module parameters (npu_device.c) */
 extern unsigned int npu_max_jobs_per_file;
 extern unsigned int npu_release_timeout_ms;
 extern unsigned int npu_max_bos_per_file;
 extern unsigned int npu_max_bo_mb_per_file;
+extern unsigned int npu_job_timeout_ms;
+extern unsigned int npu_heartbeat_timeout_ms;
 
-/* npu_hw_ops.c: device-level hardware operations */
-int npu_hw_reset_device(struct npu_device *ndev);
-int npu_hw_read_identity(struct npu_device *ndev);
-int npu_hw_set_fused(struct npu_device *ndev, bool fused);
-int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val);
-
-/* npu_pci_err.c */
-extern const struct pci_error_handlers npu_pci_err_handlers;
-void npu_pci_enable_error_reporting(struct pci_dev *pdev);
-
-/* npu_debugfs.c */
-void npu_debugfs_init(void);
-void npu_debugfs_exit(void);
-void npu_debugfs_register(struct npu_device *ndev);
-void npu_debugfs_unregister(struct npu_device *ndev);
-
-/* npu_fdinfo.c */
-struct seq_file;
-u64 npu_fdinfo_new_client_id(void);
-void npu_fdinfo_account_job(struct npu_file *nfile, unsigned int pe_index, u64 start_ts,
-			    u64 end_ts);
-void npu_show_fdinfo(struct seq_file *m, struct file *filp);
-
-/* npu_file.c */
-const char *npu_node_format(enum npu_node_kind kind);
-int npu_file_register_chrdev(void);
-void npu_file_unregister_chrdev(void);
-int npu_file_create_nodes(struct npu_device *ndev);
-void npu_file_remove_nodes(struct npu_device *ndev);
-
-#endif /* NPU_DRV_H */
+#endif /* NPU_DEVICE_H */
