@@ -79,7 +79,8 @@ qemu:
 
 # ---- guest test programs (static, they run from the initramfs) ------------
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-I$(CURDIR)/uapi -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include -isystem $(KSELFTEST_DIR) \
+	-I$(CURDIR)/uapi -I$(CURDIR)/hw -I$(CURDIR)/tests/guest -I$(CURDIR)/hal/include \
+	-isystem $(KSELFTEST_DIR) \
 	$(shell pkg-config --cflags libdrm)
 # Every test links the same way; static linking only pulls in what a test uses.
 GUEST_LDLIBS := -ldrm
@@ -90,6 +91,7 @@ GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 guest-tests: $(GUEST_BINS)
 
 $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(wildcard tests/guest/*.h) uapi/npu.h uapi/npu_hw.h \
+		$(wildcard hw/*.h) \
 		$(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)

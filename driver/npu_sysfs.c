@@ -185,21 +185,15 @@ const struct attribute_group *npu_mgmt_groups[] = {
 };
 
 /* Performance counters in the `Name: 0xhex` format of Warboy's perf_regs. */
+#define NPU_PERF_REG(name, reg)	{ name, reg },
 static const struct {
 	const char *name;
 	u32 reg;
 } npu_perf_regs[] = {
-	{ "TaskExecutionTime", NPU_PE_PERF_TASK_CYCLES },
-	{ "TensorExecutionTime", NPU_PE_PERF_TENSOR_CYCLES },
-	{ "DmaExecutionTime", NPU_PE_PERF_DMA_CYCLES },
-	{ "InstructionCount", NPU_PE_PERF_INSTRUCTIONS },
-	{ "CommandCount", NPU_PE_PERF_COMMANDS },
-	{ "JobCount", NPU_PE_PERF_JOBS },
-	{ "ErrorCount", NPU_PE_PERF_ERRORS },
-	{ "DmaToDeviceBytes", NPU_PE_PERF_DMA_TO_DEV_BYTES },
-	{ "DmaFromDeviceBytes", NPU_PE_PERF_DMA_FROM_DEV_BYTES },
-	{ "DmaCommandCount", NPU_PE_PERF_DMA_COMMANDS },
+#include "npu_perf_regs.h"
 };
+
+#undef NPU_PERF_REG
 
 /*
  * A file driving several PEs shows their sums, except CycleCount (cycles

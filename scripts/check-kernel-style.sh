@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Quality gates of the kernel driver: checkpatch --strict on driver/
-# (with its compat probes) and uapi/, then, for each kernel of the matrix, a
+# (with its compat probes), uapi/ and hw/, then, for each kernel of the matrix, a
 # clean build with W=1 and one with sparse (C=1). Any finding makes the
 # script exit non-zero.
 #
@@ -34,7 +34,7 @@ fi
 
 echo "== checkpatch --strict"
 # SPDX_LICENSE_TAG and FILE_PATH_CHANGES misfire outside a kernel tree.
-# uapi headers cannot use BIT(): it does not exist for userspace.
+# uapi and hw headers cannot use BIT(): it does not exist for userspace.
 # npu_compat_config.h is a build output.
 sources=$(ls "$top"/driver/*.[ch] "$top"/driver/compat/*.c |
 	grep -v -e '\.mod\.c$' -e '/npu_compat_config\.h$')
@@ -45,7 +45,7 @@ if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
 fi
 if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,BIT_MACRO \
-	-f "$top"/uapi/*.h >>"$log" 2>&1; then
+	-f "$top"/uapi/*.h "$top"/hw/*.h >>"$log" 2>&1; then
 	cp_status=1
 fi
 # checkpatch exits 0 on CHECKs; treat any reported line as a finding.
