@@ -103,7 +103,8 @@ static void npu_dump_pe(struct npu_dump *d, struct npu_pe *pe, bool guilty)
 
 /**
  * npu_coredump - record the state of the device before a reset
- * @ndev: the device; the caller holds reset_lock and alive_lock, no PE lock
+ * @ndev: the device; the caller holds reset_lock, is inside npu_dev_enter()
+ *	  and holds no PE lock
  * @pe_mask: PEs to record
  * @reason: why the device is reset
  * @guilty_mask: PEs whose oldest job is blamed

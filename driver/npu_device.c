@@ -84,6 +84,7 @@ static void npu_device_release(struct kref *ref)
 {
 	struct npu_device *ndev = container_of(ref, struct npu_device, ref);
 
+	cleanup_srcu_struct(&ndev->gone_srcu);
 	mutex_destroy(&ndev->bos_lock);
 	mutex_destroy(&ndev->owner_lock);
 	pci_dev_put(ndev->pdev);
@@ -125,10 +126,14 @@ struct npu_device *npu_device_create(struct pci_dev *pdev)
 	ndev = kzalloc(sizeof(*ndev), GFP_KERNEL);
 	if (!ndev)
 		return ERR_PTR(-ENOMEM);
+	ret = init_srcu_struct(&ndev->gone_srcu);
+	if (ret) {
+		kfree(ndev);
+		return ERR_PTR(ret);
+	}
 	kref_init(&ndev->ref);
 	ndev->pdev = pci_dev_get(pdev);
 	ndev->regs = pcim_iomap_table(pdev)[NPU_BAR_REGS];
-	init_rwsem(&ndev->alive_lock);
 	mutex_init(&ndev->owner_lock);
 	mutex_init(&ndev->bos_lock);
 	INIT_LIST_HEAD(&ndev->bos);
@@ -136,9 +141,64 @@ struct npu_device *npu_device_create(struct pci_dev *pdev)
 		ndev->pe[i].ndev = ndev;
 		ndev->pe[i].index = i;
 		ndev->pe[i].regs = ndev->regs + NPU_PE_BASE(i);
+		init_waitqueue_head(&ndev->pe[i].space_wq);
 	}
 	ret = devm_add_action_or_reset(&pdev->dev, npu_device_put_action, ndev);
 	return ret ? ERR_PTR(ret) : ndev;
+}
+
+/**
+ * npu_dev_enter - begin a section that may touch the hardware
+ * @ndev: the device
+ * @idx: where to keep the section's cookie for npu_dev_exit()
+ *
+ * Sections may sleep; one that waits must also wake on npu_dev_is_gone().
+ *
+ * Return: true inside the section; false (no section) once the device is
+ * gone, when the caller answers -ENODEV or its equivalent.
+ */
+bool npu_dev_enter(struct npu_device *ndev, int *idx)
+{
+	*idx = srcu_read_lock(&ndev->gone_srcu);
+	if (!READ_ONCE(ndev->gone)) {
+		/*
+		 * sparse cannot follow a section that begins only on success;
+		 * it sees none (nor its end in npu_dev_exit()). Lockdep sees it.
+		 */
+		__release(&ndev->gone_srcu);
+		return true;
+	}
+	srcu_read_unlock(&ndev->gone_srcu, *idx);
+	return false;
+}
+
+void npu_dev_exit(struct npu_device *ndev, int idx)
+{
+	__acquire(&ndev->gone_srcu);
+	srcu_read_unlock(&ndev->gone_srcu, idx);
+}
+
+/*
+ * No new section begins: the device was lost (its registers read
+ * all-ones), or probe failed. Sections already running end on their own.
+ */
+void npu_dev_mark_gone(struct npu_device *ndev)
+{
+	unsigned int i;
+
+	WRITE_ONCE(ndev->gone, true);
+	for (i = 0; i < NPU_MAX_PES; i++)
+		wake_up_all(&ndev->pe[i].space_wq);
+}
+
+/*
+ * Remove: mark the device gone and wait until no section runs; the caller
+ * then owns the hardware alone and may tear it down.
+ */
+void npu_dev_unplug(struct npu_device *ndev)
+{
+	npu_dev_mark_gone(ndev);
+	synchronize_srcu(&ndev->gone_srcu);
 }
 
 /* Give the device its index; open finds it from now on. */

@@ -8,8 +8,20 @@
  * Lifetime: struct npu_device is reference counted (kref). The PCI binding
  * holds one reference through devres (dropped after every other managed
  * resource of probe, the interrupts included, is released); every open file
- * and every BO holds one. The hardware (BAR0, IRQs, rings) is only valid
- * while the device is alive; see npu_device.alive_lock.
+ * and every BO holds one.
+ *
+ * Device gone: the hardware (BAR0, IRQs, rings) may be touched only inside
+ * npu_dev_enter() ... npu_dev_exit(), an SRCU read section that fails to
+ * begin once the device is gone (unplugged, or lost). Unplug marks it gone
+ * and waits for every section to end (synchronize_srcu()) before it tears
+ * the hardware down; sleepers inside a section wake on the gone mark
+ * (npu_dev_is_gone()) and leave.
+ *
+ * Lock order, outermost first:
+ *   npu_devices_lock -> npu_device.reset_lock -> npu_dev_enter() ->
+ *   npu_device.owner_lock -> npu_pe.lock -> npu_file.jobs_lock
+ * (npu_device.recovery_lock is a leaf spinlock, npu_device.bos_lock is
+ * taken with no other driver lock held.)
  */
 #ifndef NPU_DEVICE_H
 #define NPU_DEVICE_H
@@ -21,9 +33,9 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
-#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -170,14 +182,11 @@ struct npu_pe {
  * struct npu_device - one NPU card
  * @ref: lifetime of this structure (probe and each open file)
  * @pdev: the PCI device, referenced until the last kref is dropped
- * @regs: BAR0 mapping; valid only while @alive
+ * @regs: BAR0 mapping; touched only inside npu_dev_enter()/npu_dev_exit()
  * @index: N of npuN
- * @alive_lock: readers hold it around every hardware access from a file
- *	        operation; remove takes it for writing to tear the hardware
- *	        down. Protects @alive.
- * @alive: the hardware may be touched (cleared once by remove)
- * @dying: set (without locks) before remove takes @alive_lock for writing,
- *	   so sleepers holding it for reading give up
+ * @gone_srcu: the read sections of npu_dev_enter(); unplug waits for them
+ * @gone: set once (remove, or loss of the device), read in npu_dev_enter()
+ *	  and by sleepers inside a section; never cleared
  * @owner_lock: protects @owned_mask, @releasing_mask, @holder, @fused and
  *		the DEV_MODE register; recovery holds it while it stops and
  *		restarts PEs, so the mode never changes under a reset
@@ -200,7 +209,7 @@ struct npu_pe {
  *	   the recovery work only), read locklessly
  * @reset_lock: serialises every reset: recovery work, close, debugfs and
  *		the PCI reset/error callbacks. Outermost driver lock after
- *		npu_devices_lock: reset_lock -> alive_lock -> owner_lock.
+ *		npu_devices_lock.
  * @recovery_lock: protects @reset_request, @reset_reason, @guilty_mask and
  *		   @recovery_off (a spinlock: taken by anyone who detects a fault)
  * @reset_request: pending resets, NPU_RESET_* bits, collapsed into one run
@@ -227,9 +236,8 @@ struct npu_device {
 	void __iomem *regs;
 	unsigned int index;
 
-	struct rw_semaphore alive_lock;	/* see @alive_lock above */
-	bool alive;
-	bool dying;
+	struct srcu_struct gone_srcu;
+	bool gone;
 
 	struct mutex owner_lock;	/* see @owner_lock above */
 	u32 owned_mask;
@@ -346,6 +354,18 @@ static inline void npu_pe_wr32(struct npu_pe *pe, u32 reg, u32 val)
 static inline struct device *npu_dev(struct npu_device *ndev)
 {
 	return &ndev->pdev->dev;
+}
+
+/* Device gone: see the top of this file. */
+bool npu_dev_enter(struct npu_device *ndev, int *idx);
+void npu_dev_exit(struct npu_device *ndev, int idx);
+void npu_dev_mark_gone(struct npu_device *ndev);
+void npu_dev_unplug(struct npu_device *ndev);
+
+/* True once the device is gone; for sleepers inside npu_dev_enter(). */
+static inline bool npu_dev_is_gone(struct npu_device *ndev)
+{
+	return READ_ONCE(ndev->gone);
 }
 
 /* Lifetime and registry */

@@ -2,11 +2,6 @@
 /*
  * PCI driver for the NPU: module init, probe and remove. The top of the
  * driver: it calls the other files, none of them calls it.
- *
- * Lock order, outermost first:
- *   npu_devices_lock -> npu_device.reset_lock -> npu_device.alive_lock ->
- *   npu_device.owner_lock -> npu_pe.lock -> npu_file.jobs_lock
- * (npu_device.recovery_lock is a leaf spinlock.)
  */
 
 #include <linux/module.h>
@@ -84,7 +79,6 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		if (ret)
 			goto err_disable;
 	}
-	ndev->alive = true;
 
 	ret = npu_hwmon_register(ndev);
 	if (ret)
@@ -112,7 +106,7 @@ err_erase:
 	npu_device_unregister(ndev);
 err_disable:
 	/* devres frees the interrupts, then the rings, then the device. */
-	ndev->alive = false;
+	npu_dev_mark_gone(ndev);
 	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, 0);
 	for (i = 0; i < ndev->pe_count; i++)
 		npu_pe_wr32(&ndev->pe[i], NPU_PE_CTRL, 0);
@@ -130,13 +124,9 @@ static void npu_remove(struct pci_dev *pdev)
 	npu_recovery_stop(ndev);
 	npu_file_remove_nodes(ndev);
 
-	/* ...and sleepers holding alive_lock for reading give up. */
-	WRITE_ONCE(ndev->dying, true);
-	for (i = 0; i < ndev->pe_count; i++)
-		wake_up_all(&ndev->pe[i].space_wq);
+	/* ...and no file operation touches the hardware any more. */
+	npu_dev_unplug(ndev);
 
-	down_write(&ndev->alive_lock);
-	ndev->alive = false;
 	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, 0);
 	for (i = 0; i < ndev->pe_count; i++)
 		npu_pe_wr32(&ndev->pe[i], NPU_PE_CTRL, 0);
@@ -150,7 +140,6 @@ static void npu_remove(struct pci_dev *pdev)
 	npu_wr32(ndev, NPU_REG_DEV_CTRL, NPU_DEV_CTRL_RESET);
 	/* Nothing runs any more: end the DMA mappings of BOs files still hold. */
 	npu_device_unmap_bos(ndev);
-	up_write(&ndev->alive_lock);
 	/* devres drops the binding's reference to the device after this. */
 }
 

@@ -46,16 +46,13 @@ static int npu_file_own(struct npu_file *nfile)
 	struct npu_device *ndev = nfile->ndev;
 	u32 mask = nfile->pe_mask;
 	unsigned int i;
-	int ret = 0;
+	int ret, idx;
 
 	if (!mask)
 		return 0;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		ret = -ENODEV;
-		goto out;
-	}
+	if (!npu_dev_enter(ndev, &idx))
+		return -ENODEV;
 	mutex_lock(&ndev->owner_lock);
 	/*
 	 * EAGAIN while resetting, EIO failed, ENODEV lost. Checked under
@@ -85,8 +82,7 @@ static int npu_file_own(struct npu_file *nfile)
 	}
 out_unlock:
 	mutex_unlock(&ndev->owner_lock);
-out:
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	return ret;
 }
 
@@ -119,6 +115,8 @@ static void npu_file_disown(struct npu_file *nfile)
 	struct npu_device *ndev = nfile->ndev;
 	u32 mask = nfile->pe_mask;
 	unsigned int i;
+	bool entered;
+	int idx;
 
 	if (!mask)
 		return;
@@ -131,10 +129,10 @@ static void npu_file_disown(struct npu_file *nfile)
 
 	npu_file_drain(nfile);
 
-	down_read(&ndev->alive_lock);
+	entered = npu_dev_enter(ndev, &idx);
 	mutex_lock(&ndev->owner_lock);
 	/* A reset in progress restores the mode ndev->fused says. */
-	if (nfile->fused && ndev->alive && READ_ONCE(ndev->state) == NPU_STATE_READY)
+	if (nfile->fused && entered && READ_ONCE(ndev->state) == NPU_STATE_READY)
 		npu_hw_set_fused(ndev, false);
 	if (nfile->fused)
 		ndev->fused = false;
@@ -144,7 +142,8 @@ static void npu_file_disown(struct npu_file *nfile)
 	}
 	ndev->releasing_mask &= ~mask;
 	mutex_unlock(&ndev->owner_lock);
-	up_read(&ndev->alive_lock);
+	if (entered)
+		npu_dev_exit(ndev, idx);
 }
 
 static int npu_open(struct inode *inode, struct file *filp)
@@ -249,14 +248,9 @@ static int npu_ioctl_device_info(struct npu_file *nfile, void __user *arg)
 	return copy_to_user(arg, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
-static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+static long npu_ioctl_dispatch(struct file *filp, unsigned int cmd, void __user *uarg)
 {
 	struct npu_file *nfile = filp->private_data;
-	void __user *uarg = (void __user *)arg;
-
-	/* Results of finished jobs stay collectable after the device is gone. */
-	if (READ_ONCE(nfile->ndev->dying) && cmd != NPU_IOCTL_WAIT)
-		return -ENODEV;
 
 	switch (cmd) {
 	case NPU_IOCTL_VERSION:
@@ -289,12 +283,30 @@ static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	}
 }
 
+static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct npu_file *nfile = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+	int idx;
+
+	/* Results of finished jobs stay collectable after the device is gone. */
+	if (cmd == NPU_IOCTL_WAIT)
+		return npu_ioctl_dispatch(filp, cmd, uarg);
+	if (!npu_dev_enter(nfile->ndev, &idx))
+		return -ENODEV;
+	ret = npu_ioctl_dispatch(filp, cmd, uarg);
+	npu_dev_exit(nfile->ndev, idx);
+	return ret;
+}
+
 static __poll_t npu_poll(struct file *filp, poll_table *wait)
 {
 	struct npu_file *nfile = filp->private_data;
 	struct npu_device *ndev = nfile->ndev;
 	__poll_t mask = 0;
 	unsigned int i;
+	int idx;
 
 	if (!nfile->pe_mask)
 		return 0;
@@ -307,10 +319,9 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 	if (npu_file_has_finished_job(nfile))
 		mask |= EPOLLIN | EPOLLRDNORM;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive || READ_ONCE(ndev->dying)) {
-		mask |= EPOLLERR | EPOLLHUP;
-	} else if (npu_file_can_submit(nfile)) {
+	if (!npu_dev_enter(ndev, &idx))
+		return mask | EPOLLERR | EPOLLHUP;
+	if (npu_file_can_submit(nfile)) {
 		/* Room for a job of any size on one of the file's rings. */
 		for (i = 0; i < ndev->pe_count; i++) {
 			if (!(nfile->pe_mask & BIT(i)) || (nfile->fused && i))
@@ -319,19 +330,20 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 				mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	return mask;
 }
 
 static int npu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct npu_file *nfile = filp->private_data;
+	int ret, idx;
 
-	if (READ_ONCE(nfile->ndev->dying))
+	if (!npu_dev_enter(nfile->ndev, &idx))
 		return -ENODEV;
-	if (!nfile->pe_mask)
-		return -EINVAL;
-	return npu_bo_mmap(nfile, vma);
+	ret = nfile->pe_mask ? npu_bo_mmap(nfile, vma) : -EINVAL;
+	npu_dev_exit(nfile->ndev, idx);
+	return ret;
 }
 
 static const struct file_operations npu_fops = {

@@ -238,7 +238,7 @@ static int npu_job_push_locked(struct npu_job *job, struct npu_pe *pe)
 	return 0;
 }
 
-/* Wait for ring room and push; the caller holds ndev->alive_lock. */
+/* Wait for ring room and push; the caller is inside npu_dev_enter(). */
 static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			 u64 *seqno)
 {
@@ -248,7 +248,7 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 
 	for (;;) {
 		mutex_lock(&pe->lock);
-		if (READ_ONCE(ndev->dying)) {
+		if (npu_dev_is_gone(ndev)) {
 			mutex_unlock(&pe->lock);
 			return -ENODEV;
 		}
@@ -287,13 +287,14 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 		/* A reset in progress also leaves no space until it is over. */
 		ret = wait_event_interruptible(pe->space_wq,
 					       npu_ring_space(pe) >= job->cmd_count ||
-					       READ_ONCE(ndev->dying) ||
+					       npu_dev_is_gone(ndev) ||
 					       READ_ONCE(ndev->state) == NPU_STATE_FAILED);
 		if (ret)
 			return ret;
 	}
 }
 
+/* SUBMIT; the caller is inside npu_dev_enter(). */
 int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
 {
 	struct npu_device *ndev = nfile->ndev;
@@ -337,25 +338,21 @@ int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
 	if (ret)
 		goto out_free;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
 	for (i = 0; i < args.cmd_count; i++) {
 		ret = npu_job_build_cmd(job, i, &ucmds[i], window);
 		if (ret)
-			goto out_unlock;
+			goto out_unreserve;
 	}
 	job->cmds[args.cmd_count - 1].flags |= NPU_CMD_F_END_OF_JOB;
 
 	ret = npu_job_queue(job, pe, nonblock, &seqno);
-out_unlock:
-	/* Unwind while the device is still bound: the SG lists are DMA memory. */
-	if (ret)
-		npu_job_release_dma(job);
-	up_read(&ndev->alive_lock);
+out_unreserve:
+	/*
+	 * The caller's npu_dev_enter() section keeps the device bound while
+	 * this unwinds: the SG lists are DMA memory.
+	 */
 	if (ret) {
+		npu_job_release_dma(job);
 		npu_file_unreserve_job(nfile);
 		goto out_free;
 	}
@@ -463,7 +460,7 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 		 * collecting: a job that remove finishes (DEVICE_LOST) after a
 		 * look at its state must still be returned, not ENODEV.
 		 */
-		bool gone = READ_ONCE(nfile->ndev->dying) && !READ_ONCE(nfile->inflight_count);
+		bool gone = npu_dev_is_gone(nfile->ndev) && !READ_ONCE(nfile->inflight_count);
 
 		job = npu_wait_collect(nfile, args.seqno, &events);
 		if (job)
@@ -479,7 +476,7 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 			return -EINTR;
 	}
 	/* A removed card has nothing left to give: say so, not "no such job". */
-	if (IS_ERR(job) && args.seqno == NPU_WAIT_ANY && READ_ONCE(nfile->ndev->dying))
+	if (IS_ERR(job) && args.seqno == NPU_WAIT_ANY && npu_dev_is_gone(nfile->ndev))
 		return -ENODEV;
 	if (IS_ERR(job))
 		return PTR_ERR(job);

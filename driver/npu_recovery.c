@@ -257,7 +257,7 @@ static void npu_recovery_lost_locked(struct npu_device *ndev)
 	dev_err(npu_dev(ndev), "device lost (registers read all-ones); failing all its jobs\n");
 	WRITE_ONCE(ndev->state, NPU_STATE_LOST);
 	/* Every file operation now answers ENODEV, as after unplug. */
-	WRITE_ONCE(ndev->dying, true);
+	npu_dev_mark_gone(ndev);
 	for (i = 0; i < ndev->pe_count; i++) {
 		struct npu_pe *pe = &ndev->pe[i];
 
@@ -281,16 +281,16 @@ void npu_recovery_mark_lost(struct npu_device *ndev)
 static int npu_recovery_run(struct npu_device *ndev, u32 request,
 			    enum npu_reset_reason reason, u32 guilty_mask)
 {
+	int state, idx, ret = 0;
 	unsigned int i;
-	int state, ret = 0;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	state = READ_ONCE(ndev->state);
-	if (!ndev->alive || state == NPU_STATE_LOST) {
-		ret = -ENODEV;
-		goto out;
+	/* A lost device is gone too. */
+	if (!npu_dev_enter(ndev, &idx)) {
+		mutex_unlock(&ndev->reset_lock);
+		return -ENODEV;
 	}
+	state = READ_ONCE(ndev->state);
 	/* A PCI reset in progress restarts everything itself. */
 	if (state == NPU_STATE_RESETTING) {
 		ret = -EAGAIN;
@@ -331,7 +331,7 @@ static int npu_recovery_run(struct npu_device *ndev, u32 request,
 		}
 	}
 out:
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	mutex_unlock(&ndev->reset_lock);
 	return ret;
 }
@@ -408,30 +408,34 @@ int npu_recovery_reset_sync(struct npu_device *ndev, u32 request,
 /* FLR or PCI error: stop everything before the device loses its state. */
 void npu_recovery_pci_quiesce(struct npu_device *ndev)
 {
-	int state;
+	int state, idx;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	state = READ_ONCE(ndev->state);
-	if (ndev->alive && !ndev->pci_quiesced &&
-	    (state == NPU_STATE_READY || state == NPU_STATE_FAILED)) {
-		mutex_lock(&ndev->owner_lock);
-		npu_recovery_quiesce(ndev);
-		mutex_unlock(&ndev->owner_lock);
-		ndev->pci_quiesced = true;
+	if (npu_dev_enter(ndev, &idx)) {
+		state = READ_ONCE(ndev->state);
+		if (!ndev->pci_quiesced &&
+		    (state == NPU_STATE_READY || state == NPU_STATE_FAILED)) {
+			mutex_lock(&ndev->owner_lock);
+			npu_recovery_quiesce(ndev);
+			mutex_unlock(&ndev->owner_lock);
+			ndev->pci_quiesced = true;
+		}
+		npu_dev_exit(ndev, idx);
 	}
-	up_read(&ndev->alive_lock);
 	mutex_unlock(&ndev->reset_lock);
 }
 
 /* After the PCI reset: the jobs it dropped end as CANCELLED, work resumes. */
 int npu_recovery_pci_restart(struct npu_device *ndev)
 {
-	int ret = 0;
+	int idx, ret = 0;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	if (ndev->alive && ndev->pci_quiesced) {
+	if (!npu_dev_enter(ndev, &idx)) {
+		mutex_unlock(&ndev->reset_lock);
+		return 0;
+	}
+	if (ndev->pci_quiesced) {
 		ndev->pci_quiesced = false;
 		mutex_lock(&ndev->owner_lock);
 		ret = npu_hw_reset_device(ndev);
@@ -442,7 +446,7 @@ int npu_recovery_pci_restart(struct npu_device *ndev)
 			 ret ? " failed; device marked failed" : "");
 		npu_recovery_uevent(ndev, ret ? "failed" : "reset", -1, NPU_REASON_PCI_RESET);
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	mutex_unlock(&ndev->reset_lock);
 	return ret;
 }
@@ -464,7 +468,7 @@ static void npu_watchdog_arm(struct npu_device *ndev)
 	spin_unlock(&ndev->recovery_lock);
 }
 
-/* Look for lost interrupts and hangs on one PE; the caller holds alive_lock. */
+/* Look for lost interrupts and hangs on one PE; the caller is inside npu_dev_enter(). */
 static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned int timeout_ms)
 {
 	struct npu_device *ndev = pe->ndev;
@@ -543,9 +547,11 @@ static void npu_watchdog_work(struct work_struct *work)
 	unsigned long now = jiffies;
 	u32 heartbeat, status;
 	unsigned int i;
+	bool entered;
+	int idx;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive || READ_ONCE(ndev->state) != NPU_STATE_READY) {
+	entered = npu_dev_enter(ndev, &idx);
+	if (!entered || READ_ONCE(ndev->state) != NPU_STATE_READY) {
 		/* Time spent resetting is not time without a heartbeat. */
 		ndev->wd_heartbeat_at = now;
 		goto out;
@@ -578,7 +584,8 @@ static void npu_watchdog_work(struct work_struct *work)
 	for (i = 0; i < ndev->pe_count; i++)
 		npu_watchdog_check_pe(&ndev->pe[i], now, READ_ONCE(ndev->job_timeout_ms));
 out:
-	up_read(&ndev->alive_lock);
+	if (entered)
+		npu_dev_exit(ndev, idx);
 	npu_watchdog_arm(ndev);
 }
 

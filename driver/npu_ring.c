@@ -31,7 +31,6 @@ int npu_ring_init(struct npu_pe *pe)
 
 	mutex_init(&pe->lock);
 	INIT_LIST_HEAD(&pe->inflight);
-	init_waitqueue_head(&pe->space_wq);
 	pe->next_job_id = 1;
 	return 0;
 }

@@ -9,8 +9,8 @@
  * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder reset_count
  *	      missed_irq_count
  *
- * Live values are read from the registers under alive_lock; a removed
- * device answers -ENODEV.
+ * Live values are read from the registers inside npu_dev_enter(); a device
+ * that is gone (removed or lost) answers -ENODEV.
  */
 
 #include <linux/device.h>
@@ -210,12 +210,10 @@ static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr,
 	u64 cycles = 0;
 	unsigned int i, p;
 	ssize_t len;
+	int idx;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		up_read(&ndev->alive_lock);
+	if (!npu_dev_enter(ndev, &idx))
 		return -ENODEV;
-	}
 	for (p = 0; p < ndev->pe_count; p++) {
 		void __iomem *regs = ndev->pe[p].regs;
 
@@ -225,7 +223,7 @@ static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr,
 		for (i = 0; i < ARRAY_SIZE(npu_perf_regs); i++)
 			sums[i] += readq(regs + npu_perf_regs[i].reg);
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 
 	len = sysfs_emit(buf, "CycleCount: 0x%x\n", lower_32_bits(cycles));
 	len += sysfs_emit_at(buf, len, "CycleCountHigh: 0x%x\n", upper_32_bits(cycles));
