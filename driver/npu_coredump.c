@@ -65,7 +65,7 @@ static void npu_dump_job(struct npu_dump *d, const struct npu_job *job, bool com
 	if (!commands)
 		return;
 	for (i = 0; i < job->cmd_count; i++) {
-		const struct npu_hw_cmd *c = &job->cmds[i];
+		const struct npu_hw_cmd *c = &job->cmds[i].hw;
 
 		npu_dump_printf(d, "    cmd[%u] opcode=%u flags=%#x sg_count=%u sg_addr=%#llx",
 				i, c->opcode, c->flags, c->sg_count, c->sg_addr);

@@ -201,6 +201,29 @@ void npu_dev_unplug(struct npu_device *ndev)
 	synchronize_srcu(&ndev->gone_srcu);
 }
 
+/* The last reference: the file was released and its last job freed. */
+static void npu_file_release(struct kref *ref)
+{
+	struct npu_file *nfile = container_of(ref, struct npu_file, ref);
+	struct npu_device *ndev = nfile->ndev;
+
+	xa_destroy(&nfile->jobs);
+	mutex_destroy(&nfile->jobs_lock);
+	kfree(nfile);
+	npu_device_put(ndev);
+}
+
+struct npu_file *npu_file_get(struct npu_file *nfile)
+{
+	kref_get(&nfile->ref);
+	return nfile;
+}
+
+void npu_file_put(struct npu_file *nfile)
+{
+	kref_put(&nfile->ref, npu_file_release);
+}
+
 /* Give the device its index; open finds it from now on. */
 int npu_device_register(struct npu_device *ndev)
 {

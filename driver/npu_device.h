@@ -286,6 +286,7 @@ struct npu_device {
 
 /**
  * struct npu_file - state of one open device file
+ * @ref: the open file (dropped at release) and each of its jobs
  * @ndev: the device (holds a reference)
  * @kind: which device file
  * @pe_mask: PEs this file owns (0 for the management file)
@@ -293,11 +294,13 @@ struct npu_device {
  * @bos: buffer objects by handle (the xarray's own lock protects it)
  * @bo_count: handles in @bos, charged against max_bos_per_file
  * @bo_bytes: bytes of the BOs in @bos, charged against max_bo_mb_per_file
- * @jobs_lock: protects @jobs, @job_count, @inflight_count, @next_seqno and
- *	       the state of every job on @jobs. Nests inside npu_pe.lock.
- * @jobs: uncollected jobs (in flight or finished), in submission order
- * @job_count: length of @jobs
- * @inflight_count: jobs on @jobs not finished yet
+ * @jobs_lock: protects @jobs' entries and marks, @job_count,
+ *	       @inflight_count, @next_seqno and the results of the jobs on
+ *	       @jobs. Nests inside npu_pe.lock.
+ * @jobs: uncollected jobs (in flight or finished) by seqno, each holding a
+ *	  job reference; finished ones carry the mark NPU_JOB_DONE
+ * @job_count: jobs reserved or on @jobs, charged against max_jobs_per_file
+ * @inflight_count: of those, jobs not finished yet
  * @next_seqno: sequence number of the next job, starting at 1
  * @finished_events: bumped (under @jobs_lock) whenever a job finishes, so
  *		     sleepers can test for progress without taking the lock
@@ -309,6 +312,7 @@ struct npu_device {
  * @jobs_finished: jobs of this file that finished, whatever their status
  */
 struct npu_file {
+	struct kref ref;
 	struct npu_device *ndev;
 	enum npu_node_kind kind;
 	u32 pe_mask;
@@ -319,7 +323,7 @@ struct npu_file {
 	atomic64_t bo_bytes;
 
 	struct mutex jobs_lock;	/* see @jobs_lock above */
-	struct list_head jobs;
+	struct xarray jobs;
 	unsigned int job_count;
 	unsigned int inflight_count;
 	u64 next_seqno;
@@ -367,6 +371,10 @@ static inline bool npu_dev_is_gone(struct npu_device *ndev)
 {
 	return READ_ONCE(ndev->gone);
 }
+
+/* Lifetime of a file's context (npu_file.c opens it) */
+struct npu_file *npu_file_get(struct npu_file *nfile);
+void npu_file_put(struct npu_file *nfile);
 
 /* Lifetime and registry */
 struct npu_device *npu_device_create(struct pci_dev *pdev);

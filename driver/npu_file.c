@@ -159,45 +159,41 @@ static int npu_open(struct inode *inode, struct file *filp)
 
 	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
 	if (!nfile) {
-		ret = -ENOMEM;
-		goto err_put;
+		npu_device_put(ndev);
+		return -ENOMEM;
 	}
+	kref_init(&nfile->ref);
 	nfile->ndev = ndev;
 	nfile->kind = minor % NPU_NODE_COUNT;
 	nfile->pe_mask = npu_node_pe_mask(nfile->kind);
 	nfile->fused = nfile->kind == NPU_NODE_FUSED;
 	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
 	mutex_init(&nfile->jobs_lock);
-	INIT_LIST_HEAD(&nfile->jobs);
+	xa_init(&nfile->jobs);
 	nfile->next_seqno = 1;
 	init_waitqueue_head(&nfile->wq);
 	nfile->client_id = npu_fdinfo_new_client_id();
 
 	ret = npu_file_own(nfile);
-	if (ret)
-		goto err_free;
+	if (ret) {
+		/* Also drops the device. */
+		npu_file_put(nfile);
+		return ret;
+	}
 
 	filp->private_data = nfile;
 	return nonseekable_open(inode, filp);
-
-err_free:
-	kfree(nfile);
-err_put:
-	npu_device_put(ndev);
-	return ret;
 }
 
 static int npu_release(struct inode *inode, struct file *filp)
 {
 	struct npu_file *nfile = filp->private_data;
-	struct npu_device *ndev = nfile->ndev;
 
 	npu_file_disown(nfile);
 	npu_file_free_jobs(nfile);
 	npu_file_free_bos(nfile);
-	mutex_destroy(&nfile->jobs_lock);
-	kfree(nfile);
-	npu_device_put(ndev);
+	/* The context lives on while the completion of its last job returns. */
+	npu_file_put(nfile);
 	return 0;
 }
 
