@@ -255,35 +255,33 @@ void npu_bo_remove_handle(struct npu_file *nfile, u32 handle)
 	}
 }
 
-int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_create(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_create args;
+	struct npu_bo_create *args = data;
 	struct npu_bo *bo;
 	u32 handle;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
-	if (!args.size || args.size > NPU_BO_MAX_SIZE)
+	if (!args->size || args->size > NPU_BO_MAX_SIZE)
 		return -EINVAL;
 
-	ret = npu_bo_charge(nfile, PAGE_ALIGN(args.size));
+	ret = npu_bo_charge(nfile, PAGE_ALIGN(args->size));
 	if (ret)
 		return ret;
-	bo = npu_bo_alloc(nfile->ndev, args.size);
+	bo = npu_bo_alloc(nfile->ndev, args->size);
 	if (IS_ERR(bo)) {
-		npu_bo_uncharge(nfile, PAGE_ALIGN(args.size));
+		npu_bo_uncharge(nfile, PAGE_ALIGN(args->size));
 		return PTR_ERR(bo);
 	}
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
 
-	args.handle = handle;
-	args.mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	args->handle = handle;
+	args->mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}
@@ -333,32 +331,30 @@ static int npu_bo_pin_user(struct npu_bo *bo, unsigned long start)
 	return ret;
 }
 
-int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_userptr(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_userptr args;
+	struct npu_bo_userptr *args = data;
 	struct npu_bo *bo;
 	u32 handle;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~NPU_BO_USERPTR_READONLY)
+	if (args->flags & ~NPU_BO_USERPTR_READONLY)
 		return -EINVAL;
-	if (!args.size || args.size > NPU_BO_MAX_SIZE || !PAGE_ALIGNED(args.size) ||
-	    !PAGE_ALIGNED(args.user_ptr) || args.user_ptr + args.size < args.user_ptr)
+	if (!args->size || args->size > NPU_BO_MAX_SIZE || !PAGE_ALIGNED(args->size) ||
+	    !PAGE_ALIGNED(args->user_ptr) || args->user_ptr + args->size < args->user_ptr)
 		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(args.user_ptr), args.size))
+	if (!access_ok(u64_to_user_ptr(args->user_ptr), args->size))
 		return -EFAULT;
 
-	ret = npu_bo_charge(nfile, args.size);
+	ret = npu_bo_charge(nfile, args->size);
 	if (ret)
 		return ret;
-	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args.size);
+	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args->size);
 	if (!bo) {
 		ret = -ENOMEM;
 		goto err_uncharge;
 	}
-	bo->readonly = args.flags & NPU_BO_USERPTR_READONLY;
+	bo->readonly = args->flags & NPU_BO_USERPTR_READONLY;
 	if (bo->readonly)
 		bo->dir = DMA_TO_DEVICE;
 
@@ -366,7 +362,7 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	ret = account_locked_vm(current->mm, bo->npages, true);
 	if (ret)
 		goto err_discard;
-	ret = npu_bo_pin_user(bo, args.user_ptr);
+	ret = npu_bo_pin_user(bo, args->user_ptr);
 	if (ret)
 		goto err_unaccount;
 	ret = npu_bo_map_pages(bo);
@@ -380,8 +376,8 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	if (ret)
 		return ret;
 
-	args.handle = handle;
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	args->handle = handle;
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}
@@ -392,23 +388,21 @@ err_unaccount:
 err_discard:
 	npu_bo_discard(bo);
 err_uncharge:
-	npu_bo_uncharge(nfile, args.size);
+	npu_bo_uncharge(nfile, args->size);
 	return ret;
 }
 
-int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_free(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_free args;
+	struct npu_bo_free *args = data;
 	struct npu_bo *bo;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.reserved)
+	if (args->reserved)
 		return -EINVAL;
-	if (!args.handle)
+	if (!args->handle)
 		return -ENOENT;
 
-	bo = xa_erase(&nfile->bos, args.handle);
+	bo = xa_erase(&nfile->bos, args->handle);
 	if (!bo)
 		return -ENOENT;
 	npu_bo_uncharge(nfile, bo->size);

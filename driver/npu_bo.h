@@ -58,9 +58,9 @@ struct npu_bo {
 	bool dma_unmapped;		/* under ndev->bos_lock: remove unmapped it */
 };
 
-int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg);
+int npu_ioctl_bo_create(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_bo_free(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_bo_userptr(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
 struct npu_bo *npu_bo_new(struct npu_device *ndev, enum npu_bo_kind kind, u64 size);
 void npu_bo_discard(struct npu_bo *bo);
 int npu_bo_add_handle(struct npu_file *nfile, struct npu_bo *bo, u32 *handle);

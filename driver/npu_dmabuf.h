@@ -5,7 +5,7 @@
 
 #include "npu_device.h"
 
-int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg);
+int npu_ioctl_bo_export(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_bo_import(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
 
 #endif /* NPU_DMABUF_H */

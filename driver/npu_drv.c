@@ -18,6 +18,53 @@
 #include "npu_recovery.h"
 #include "npu_ring.h"
 
+/* Interrupts off, every PE stopped: no more DMA is started. */
+static void npu_probe_stop_hw(struct npu_device *ndev)
+{
+	unsigned int i;
+
+	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, 0);
+	for (i = 0; i < ndev->pe_count; i++)
+		npu_pe_wr32(&ndev->pe[i], NPU_PE_CTRL, 0);
+}
+
+/* Interrupts on and every PE's ring running, or, on failure, stopped. */
+static int npu_probe_start_hw(struct npu_device *ndev)
+{
+	unsigned int i;
+	int ret = 0;
+
+	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, NPU_IRQ_ALL);
+	for (i = 0; i < ndev->pe_count && !ret; i++)
+		ret = npu_ring_start(&ndev->pe[i]);
+	if (ret)
+		npu_probe_stop_hw(ndev);
+	return ret;
+}
+
+static int npu_probe_rings(struct npu_device *ndev)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < ndev->pe_count && !ret; i++)
+		ret = npu_ring_init(&ndev->pe[i]);
+	return ret;
+}
+
+/*
+ * The steps of probe that need no unwinding of their own: devres undoes
+ * them, or they undo themselves when they fail. In order.
+ */
+static int (*const npu_probe_steps[])(struct npu_device *ndev) = {
+	npu_hw_reset_device,
+	npu_hw_read_identity,
+	npu_probe_rings,
+	npu_irq_setup,
+	npu_hwmon_register,
+	npu_probe_start_hw,
+};
+
 static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -58,34 +105,15 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	npu_recovery_init(ndev);
 	pci_set_drvdata(pdev, ndev);
 
-	ret = npu_hw_reset_device(ndev);
-	if (ret)
-		return ret;
-	ret = npu_hw_read_identity(ndev);
-	if (ret)
-		return ret;
-	for (i = 0; i < ndev->pe_count; i++) {
-		ret = npu_ring_init(&ndev->pe[i]);
+	for (i = 0; i < ARRAY_SIZE(npu_probe_steps); i++) {
+		ret = npu_probe_steps[i](ndev);
 		if (ret)
 			return ret;
 	}
-	ret = npu_irq_setup(ndev);
-	if (ret)
-		return ret;
 
-	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, NPU_IRQ_ALL);
-	for (i = 0; i < ndev->pe_count; i++) {
-		ret = npu_ring_start(&ndev->pe[i]);
-		if (ret)
-			goto err_disable;
-	}
-
-	ret = npu_hwmon_register(ndev);
-	if (ret)
-		goto err_disable;
 	ret = npu_device_register(ndev);
 	if (ret)
-		goto err_disable;
+		goto err_stop;
 
 	ret = npu_file_create_nodes(ndev);
 	if (ret)
@@ -104,12 +132,10 @@ static int npu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 err_erase:
 	npu_device_unregister(ndev);
-err_disable:
+err_stop:
 	/* devres frees the interrupts, then the rings, then the device. */
 	npu_dev_mark_gone(ndev);
-	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, 0);
-	for (i = 0; i < ndev->pe_count; i++)
-		npu_pe_wr32(&ndev->pe[i], NPU_PE_CTRL, 0);
+	npu_probe_stop_hw(ndev);
 	return ret;
 }
 
@@ -127,9 +153,7 @@ static void npu_remove(struct pci_dev *pdev)
 	/* ...and no file operation touches the hardware any more. */
 	npu_dev_unplug(ndev);
 
-	npu_wr32(ndev, NPU_REG_IRQ_ENABLE, 0);
-	for (i = 0; i < ndev->pe_count; i++)
-		npu_pe_wr32(&ndev->pe[i], NPU_PE_CTRL, 0);
+	npu_probe_stop_hw(ndev);
 	npu_irq_free(ndev);
 	for (i = 0; i < ndev->pe_count; i++) {
 		mutex_lock(&ndev->pe[i].lock);

@@ -244,9 +244,53 @@ static int npu_ioctl_device_info(struct npu_file *nfile, void __user *arg)
 	return copy_to_user(arg, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
+/* The argument structs of the PE-file calls. */
+union npu_ioctl_args {
+	struct npu_bo_create bo_create;
+	struct npu_bo_free bo_free;
+	struct npu_bo_userptr bo_userptr;
+	struct npu_bo_export bo_export;
+	struct npu_bo_import bo_import;
+	struct npu_submit submit;
+	struct npu_wait wait;
+};
+
+typedef int npu_ioctl_fn(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+
+/*
+ * Copy a PE-file call's argument struct in (its size is in the ioctl
+ * number) and run its handler, which copies back what it returns.
+ */
+static long npu_ioctl_call(struct file *filp, unsigned int cmd, void __user *uarg,
+			   npu_ioctl_fn *fn)
+{
+	union npu_ioctl_args args;
+
+	if (WARN_ON_ONCE(_IOC_SIZE(cmd) > sizeof(args)))
+		return -ENOTTY;
+	if (copy_from_user(&args, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	return fn(filp->private_data, &args, uarg, filp->f_flags & O_NONBLOCK);
+}
+
+/* The calls of PE files, after the two every file answers. */
+static const struct {
+	unsigned int cmd;
+	npu_ioctl_fn *fn;
+} npu_pe_ioctls[] = {
+	{ NPU_IOCTL_BO_CREATE, npu_ioctl_bo_create },
+	{ NPU_IOCTL_BO_FREE, npu_ioctl_bo_free },
+	{ NPU_IOCTL_BO_USERPTR, npu_ioctl_bo_userptr },
+	{ NPU_IOCTL_BO_EXPORT, npu_ioctl_bo_export },
+	{ NPU_IOCTL_BO_IMPORT, npu_ioctl_bo_import },
+	{ NPU_IOCTL_SUBMIT, npu_ioctl_submit },
+	{ NPU_IOCTL_WAIT, npu_ioctl_wait },
+};
+
 static long npu_ioctl_dispatch(struct file *filp, unsigned int cmd, void __user *uarg)
 {
 	struct npu_file *nfile = filp->private_data;
+	unsigned int i;
 
 	switch (cmd) {
 	case NPU_IOCTL_VERSION:
@@ -259,24 +303,10 @@ static long npu_ioctl_dispatch(struct file *filp, unsigned int cmd, void __user 
 	if (nfile->kind == NPU_NODE_MGMT)
 		return -ENOTTY;
 
-	switch (cmd) {
-	case NPU_IOCTL_BO_CREATE:
-		return npu_ioctl_bo_create(nfile, uarg);
-	case NPU_IOCTL_BO_FREE:
-		return npu_ioctl_bo_free(nfile, uarg);
-	case NPU_IOCTL_BO_USERPTR:
-		return npu_ioctl_bo_userptr(nfile, uarg);
-	case NPU_IOCTL_BO_EXPORT:
-		return npu_ioctl_bo_export(nfile, uarg);
-	case NPU_IOCTL_BO_IMPORT:
-		return npu_ioctl_bo_import(nfile, uarg);
-	case NPU_IOCTL_SUBMIT:
-		return npu_ioctl_submit(nfile, uarg, filp->f_flags & O_NONBLOCK);
-	case NPU_IOCTL_WAIT:
-		return npu_ioctl_wait(nfile, uarg);
-	default:
-		return -ENOTTY;
-	}
+	for (i = 0; i < ARRAY_SIZE(npu_pe_ioctls); i++)
+		if (npu_pe_ioctls[i].cmd == cmd)
+			return npu_ioctl_call(filp, cmd, uarg, npu_pe_ioctls[i].fn);
+	return -ENOTTY;
 }
 
 static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
@@ -399,8 +429,7 @@ int npu_file_create_nodes(struct npu_device *ndev)
 		struct device *node;
 
 		node = device_create_with_groups(&npu_class, npu_dev(ndev), first + kind, ndev,
-						 kind == NPU_NODE_MGMT ? npu_mgmt_groups :
-						 npu_pe_node_groups,
+						 npu_sysfs_groups(kind),
 						 npu_node_format(kind), ndev->index);
 		if (IS_ERR(node)) {
 			ret = PTR_ERR(node);

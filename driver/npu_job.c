@@ -315,53 +315,52 @@ static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 }
 
 /* SUBMIT; the caller is inside npu_dev_enter(). */
-int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
+int npu_ioctl_submit(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
 	struct npu_device *ndev = nfile->ndev;
 	struct npu_submit __user *uargs = arg;
 	struct npu_job_cmd *ucmds;
-	struct npu_submit args;
+	struct npu_submit *args = data;
 	struct npu_job *job;
 	struct npu_pe *pe;
 	unsigned int i;
 	u64 window, seqno;
 	int ret;
 
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
-	if (!args.cmd_count || args.cmd_count > NPU_JOB_MAX_CMDS)
+	if (!args->cmd_count || args->cmd_count > NPU_JOB_MAX_CMDS)
 		return -EINVAL;
-	pe = npu_job_select_pe(nfile, args.pe);
+	pe = npu_job_select_pe(nfile, args->pe);
 	if (IS_ERR(pe))
 		return PTR_ERR(pe);
 	window = nfile->fused ? ndev->dram_size : pe->dram_size;
 
-	ucmds = memdup_user(u64_to_user_ptr(args.cmds), array_size(args.cmd_count, sizeof(*ucmds)));
+	ucmds = memdup_user(u64_to_user_ptr(args->cmds),
+			    array_size(args->cmd_count, sizeof(*ucmds)));
 	if (IS_ERR(ucmds))
 		return PTR_ERR(ucmds);
-	job = kzalloc(struct_size(job, cmds, args.cmd_count), GFP_KERNEL);
+	job = kzalloc(struct_size(job, cmds, args->cmd_count), GFP_KERNEL);
 	if (!job) {
 		kfree(ucmds);
 		return -ENOMEM;
 	}
 	kref_init(&job->ref);
 	job->file = npu_file_get(nfile);
-	job->cmd_count = args.cmd_count;
-	job->rj.cmd_count = args.cmd_count;
+	job->cmd_count = args->cmd_count;
+	job->rj.cmd_count = args->cmd_count;
 	job->rj.done = npu_job_done;
 
 	ret = npu_file_reserve_job(nfile);
 	if (ret)
 		goto out_free;
 
-	for (i = 0; i < args.cmd_count; i++) {
+	for (i = 0; i < args->cmd_count; i++) {
 		ret = npu_job_build_cmd(job, i, &ucmds[i], window);
 		if (ret)
 			goto out_unreserve;
 	}
-	job->cmds[args.cmd_count - 1].hw.flags |= NPU_CMD_F_END_OF_JOB;
+	job->cmds[args->cmd_count - 1].hw.flags |= NPU_CMD_F_END_OF_JOB;
 
 	ret = npu_job_queue(job, pe, nonblock, &seqno);
 out_unreserve:
@@ -439,23 +438,21 @@ static bool npu_file_progressed(struct npu_file *nfile, unsigned long events)
 	return READ_ONCE(nfile->finished_events) != events;
 }
 
-int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_wait(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_wait args;
+	struct npu_wait *args = data;
 	struct npu_job *job;
 	unsigned long events;
 	long remaining;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
 
-	if (args.timeout_ns < 0)
+	if (args->timeout_ns < 0)
 		remaining = MAX_SCHEDULE_TIMEOUT;
 	else
-		remaining = min_t(u64, nsecs_to_jiffies64(args.timeout_ns),
+		remaining = min_t(u64, nsecs_to_jiffies64(args->timeout_ns),
 				  MAX_SCHEDULE_TIMEOUT - 1);
 
 	for (;;) {
@@ -466,7 +463,7 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 		 */
 		bool gone = npu_dev_is_gone(nfile->ndev) && !READ_ONCE(nfile->inflight_count);
 
-		job = npu_wait_collect(nfile, args.seqno, &events);
+		job = npu_wait_collect(nfile, args->seqno, &events);
 		if (job)
 			break;
 		if (gone)
@@ -480,21 +477,21 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 			return -EINTR;
 	}
 	/* A removed card has nothing left to give: say so, not "no such job". */
-	if (IS_ERR(job) && args.seqno == NPU_WAIT_ANY && npu_dev_is_gone(nfile->ndev))
+	if (IS_ERR(job) && args->seqno == NPU_WAIT_ANY && npu_dev_is_gone(nfile->ndev))
 		return -ENODEV;
 	if (IS_ERR(job))
 		return PTR_ERR(job);
 
-	args.seqno = job->seqno;
-	args.status = job->status;
-	args.info = job->info;
-	args.pe = job->rj.pe->index;
-	args.start_ts = job->start_ts;
-	args.end_ts = job->end_ts;
+	args->seqno = job->seqno;
+	args->status = job->status;
+	args->info = job->info;
+	args->pe = job->rj.pe->index;
+	args->start_ts = job->start_ts;
+	args->end_ts = job->end_ts;
 	ret = job->status == NPU_JOB_OK ? 0 : -EIO;
 	npu_job_put(job);
 
-	if (copy_to_user(arg, &args, sizeof(args)))
+	if (copy_to_user(arg, args, sizeof(*args)))
 		return -EFAULT;
 	return ret;
 }

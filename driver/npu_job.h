@@ -60,8 +60,8 @@ struct npu_job {
 	struct npu_job_hwcmd cmds[];
 };
 
-int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock);
-int npu_ioctl_wait(struct npu_file *nfile, void __user *arg);
+int npu_ioctl_submit(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_wait(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
 bool npu_file_has_finished_job(struct npu_file *nfile);
 bool npu_file_can_submit(struct npu_file *nfile);
 long npu_file_wait_jobs(struct npu_file *nfile, long timeout);

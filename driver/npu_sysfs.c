@@ -174,15 +174,7 @@ static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_mgmt_reset_count.attr,
 	NULL
 };
-
-static const struct attribute_group npu_mgmt_group = {
-	.attrs = npu_mgmt_attrs,
-};
-
-const struct attribute_group *npu_mgmt_groups[] = {
-	&npu_mgmt_group,
-	NULL
-};
+ATTRIBUTE_GROUPS(npu_mgmt);
 
 /* Performance counters in the `Name: 0xhex` format of Warboy's perf_regs. */
 #define NPU_PERF_REG(name, reg)	{ name, reg },
@@ -297,12 +289,10 @@ static struct attribute *npu_pe_node_attrs[] = {
 	&dev_attr_missed_irq_count.attr,
 	NULL
 };
+ATTRIBUTE_GROUPS(npu_pe_node);
 
-static const struct attribute_group npu_pe_node_group = {
-	.attrs = npu_pe_node_attrs,
-};
-
-const struct attribute_group *npu_pe_node_groups[] = {
-	&npu_pe_node_group,
-	NULL
-};
+/* The attributes of a device file, created with it. */
+const struct attribute_group **npu_sysfs_groups(enum npu_node_kind kind)
+{
+	return kind == NPU_NODE_MGMT ? npu_mgmt_groups : npu_pe_node_groups;
+}

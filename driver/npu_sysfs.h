@@ -5,7 +5,8 @@
 
 #include <linux/sysfs.h>
 
-extern const struct attribute_group *npu_mgmt_groups[];
-extern const struct attribute_group *npu_pe_node_groups[];
+#include "npu_device.h"
+
+const struct attribute_group **npu_sysfs_groups(enum npu_node_kind kind);
 
 #endif /* NPU_SYSFS_H */
