@@ -15,6 +15,7 @@
  * CAP_IPC_LOCK: ENOMEM beyond) until the BO is released.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
 #include <linux/mm.h>
@@ -32,10 +33,12 @@ static void npu_bo_unmap_dma_locked(struct npu_bo *bo)
 
 	if (bo->dma_unmapped)
 		return;
-	if (bo->kind == NPU_BO_IMPORT)
-		npu_dmabuf_unmap_import(bo);
-	else
+	if (bo->kind == NPU_BO_IMPORT) {
+		dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
+		dma_buf_detach(bo->attach->dmabuf, bo->attach);
+	} else {
 		dma_unmap_sgtable(npu_dev(bo->ndev), bo->sgt, bo->dir, 0);
+	}
 	bo->dma_unmapped = true;
 }
 
@@ -86,7 +89,7 @@ static void npu_bo_release(struct kref *ref)
 		mmdrop(bo->locked_mm);
 		break;
 	case NPU_BO_IMPORT:
-		npu_dmabuf_release_import(bo);
+		dma_buf_put(bo->dmabuf);
 		break;
 	}
 	kvfree(bo->pages);
@@ -252,35 +255,33 @@ void npu_bo_remove_handle(struct npu_file *nfile, u32 handle)
 	}
 }
 
-int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_create(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_create args;
+	struct npu_bo_create *args = data;
 	struct npu_bo *bo;
 	u32 handle;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
-	if (!args.size || args.size > NPU_BO_MAX_SIZE)
+	if (!args->size || args->size > NPU_BO_MAX_SIZE)
 		return -EINVAL;
 
-	ret = npu_bo_charge(nfile, PAGE_ALIGN(args.size));
+	ret = npu_bo_charge(nfile, PAGE_ALIGN(args->size));
 	if (ret)
 		return ret;
-	bo = npu_bo_alloc(nfile->ndev, args.size);
+	bo = npu_bo_alloc(nfile->ndev, args->size);
 	if (IS_ERR(bo)) {
-		npu_bo_uncharge(nfile, PAGE_ALIGN(args.size));
+		npu_bo_uncharge(nfile, PAGE_ALIGN(args->size));
 		return PTR_ERR(bo);
 	}
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
 
-	args.handle = handle;
-	args.mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	args->handle = handle;
+	args->mmap_offset = (u64)handle << NPU_BO_MMAP_SHIFT;
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}
@@ -330,32 +331,30 @@ static int npu_bo_pin_user(struct npu_bo *bo, unsigned long start)
 	return ret;
 }
 
-int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_userptr(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_userptr args;
+	struct npu_bo_userptr *args = data;
 	struct npu_bo *bo;
 	u32 handle;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~NPU_BO_USERPTR_READONLY)
+	if (args->flags & ~NPU_BO_USERPTR_READONLY)
 		return -EINVAL;
-	if (!args.size || args.size > NPU_BO_MAX_SIZE || !PAGE_ALIGNED(args.size) ||
-	    !PAGE_ALIGNED(args.user_ptr) || args.user_ptr + args.size < args.user_ptr)
+	if (!args->size || args->size > NPU_BO_MAX_SIZE || !PAGE_ALIGNED(args->size) ||
+	    !PAGE_ALIGNED(args->user_ptr) || args->user_ptr + args->size < args->user_ptr)
 		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(args.user_ptr), args.size))
+	if (!access_ok(u64_to_user_ptr(args->user_ptr), args->size))
 		return -EFAULT;
 
-	ret = npu_bo_charge(nfile, args.size);
+	ret = npu_bo_charge(nfile, args->size);
 	if (ret)
 		return ret;
-	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args.size);
+	bo = npu_bo_new(nfile->ndev, NPU_BO_USERPTR, args->size);
 	if (!bo) {
 		ret = -ENOMEM;
 		goto err_uncharge;
 	}
-	bo->readonly = args.flags & NPU_BO_USERPTR_READONLY;
+	bo->readonly = args->flags & NPU_BO_USERPTR_READONLY;
 	if (bo->readonly)
 		bo->dir = DMA_TO_DEVICE;
 
@@ -363,7 +362,7 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	ret = account_locked_vm(current->mm, bo->npages, true);
 	if (ret)
 		goto err_discard;
-	ret = npu_bo_pin_user(bo, args.user_ptr);
+	ret = npu_bo_pin_user(bo, args->user_ptr);
 	if (ret)
 		goto err_unaccount;
 	ret = npu_bo_map_pages(bo);
@@ -377,8 +376,8 @@ int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg)
 	if (ret)
 		return ret;
 
-	args.handle = handle;
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	args->handle = handle;
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}
@@ -389,23 +388,21 @@ err_unaccount:
 err_discard:
 	npu_bo_discard(bo);
 err_uncharge:
-	npu_bo_uncharge(nfile, args.size);
+	npu_bo_uncharge(nfile, args->size);
 	return ret;
 }
 
-int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_free(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_bo_free args;
+	struct npu_bo_free *args = data;
 	struct npu_bo *bo;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.reserved)
+	if (args->reserved)
 		return -EINVAL;
-	if (!args.handle)
+	if (!args->handle)
 		return -ENOENT;
 
-	bo = xa_erase(&nfile->bos, args.handle);
+	bo = xa_erase(&nfile->bos, args->handle);
 	if (!bo)
 		return -ENOENT;
 	npu_bo_uncharge(nfile, bo->size);

@@ -8,7 +8,7 @@
 #include <linux/mm_types.h>
 #include <linux/scatterlist.h>
 
-#include "npu_drv.h"
+#include "npu_device.h"
 
 /*
  * mmap offsets: handle << NPU_BO_MMAP_SHIFT. Every BO is at most
@@ -58,17 +58,13 @@ struct npu_bo {
 	bool dma_unmapped;		/* under ndev->bos_lock: remove unmapped it */
 };
 
-int npu_ioctl_bo_create(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_free(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_userptr(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg);
-int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg);
+int npu_ioctl_bo_create(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_bo_free(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+int npu_ioctl_bo_userptr(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
 struct npu_bo *npu_bo_new(struct npu_device *ndev, enum npu_bo_kind kind, u64 size);
 void npu_bo_discard(struct npu_bo *bo);
 int npu_bo_add_handle(struct npu_file *nfile, struct npu_bo *bo, u32 *handle);
 void npu_bo_remove_handle(struct npu_file *nfile, u32 handle);
-void npu_dmabuf_release_import(struct npu_bo *bo);
-void npu_dmabuf_unmap_import(struct npu_bo *bo);
 struct npu_bo *npu_bo_lookup(struct npu_file *nfile, u32 handle);
 void npu_bo_put(struct npu_bo *bo);
 int npu_bo_charge(struct npu_file *nfile, u64 bytes);

@@ -11,30 +11,13 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/vmalloc.h>
 
+#include "npu_coredump.h"
 #include "npu_job.h"
-#include "npu_recovery.h"
 
 #define NPU_COREDUMP_SIZE	(32 * 1024)
 
 /* Jobs listed per PE, oldest first; the first one's commands are shown. */
 #define NPU_COREDUMP_MAX_JOBS	32
-
-static const char * const npu_reason_names[NPU_REASON_COUNT] = {
-	[NPU_REASON_MANUAL] = "manual",
-	[NPU_REASON_CLOSE] = "close",
-	[NPU_REASON_HALTED] = "halted",
-	[NPU_REASON_BAD_COMPLETION] = "bad_completion",
-	[NPU_REASON_HANG] = "hang",
-	[NPU_REASON_PCI_RESET] = "pci_reset",
-	[NPU_REASON_FATAL] = "fatal",
-	[NPU_REASON_HEARTBEAT] = "heartbeat",
-	[NPU_REASON_LINK_LOSS] = "link_loss",
-};
-
-const char *npu_reset_reason_name(enum npu_reset_reason reason)
-{
-	return reason < NPU_REASON_COUNT ? npu_reason_names[reason] : "unknown";
-}
 
 struct npu_dump {
 	char *buf;
@@ -78,11 +61,11 @@ static void npu_dump_job(struct npu_dump *d, const struct npu_job *job, bool com
 	unsigned int i;
 
 	npu_dump_printf(d, "  job seqno=%llu hw_job_id=%llu cmds=%u\n",
-			job->seqno, job->hw_job_id, job->cmd_count);
+			job->seqno, job->rj.hw_job_id, job->cmd_count);
 	if (!commands)
 		return;
 	for (i = 0; i < job->cmd_count; i++) {
-		const struct npu_hw_cmd *c = &job->cmds[i];
+		const struct npu_hw_cmd *c = &job->cmds[i].hw;
 
 		npu_dump_printf(d, "    cmd[%u] opcode=%u flags=%#x sg_count=%u sg_addr=%#llx",
 				i, c->opcode, c->flags, c->sg_count, c->sg_addr);
@@ -93,7 +76,7 @@ static void npu_dump_job(struct npu_dump *d, const struct npu_job *job, bool com
 
 static void npu_dump_pe(struct npu_dump *d, struct npu_pe *pe, bool guilty)
 {
-	const struct npu_job *job;
+	const struct npu_ring_job *rj;
 	unsigned int i, n = 0;
 
 	npu_dump_printf(d, "pe%u:%s\n", pe->index, guilty ? " guilty" : "");
@@ -108,19 +91,20 @@ static void npu_dump_pe(struct npu_dump *d, struct npu_pe *pe, bool guilty)
 	npu_dump_printf(d, "  driver: sq_tail=%u cq_head=%u next_job_id=%llu stale_job_id=%llu",
 			pe->sq_tail, pe->cq_head, pe->next_job_id, pe->stale_job_id);
 	npu_dump_printf(d, " inflight=%u stopped=%d\n", pe->inflight_count, pe->stopped);
-	list_for_each_entry(job, &pe->inflight, pe_node) {
+	list_for_each_entry(rj, &pe->inflight, node) {
 		if (n++ == NPU_COREDUMP_MAX_JOBS) {
 			npu_dump_printf(d, "  ...\n");
 			break;
 		}
-		npu_dump_job(d, job, n == 1);
+		npu_dump_job(d, container_of(rj, struct npu_job, rj), n == 1);
 	}
 	mutex_unlock(&pe->lock);
 }
 
 /**
  * npu_coredump - record the state of the device before a reset
- * @ndev: the device; the caller holds reset_lock and alive_lock, no PE lock
+ * @ndev: the device; the caller holds reset_lock, is inside npu_dev_enter()
+ *	  and holds no PE lock
  * @pe_mask: PEs to record
  * @reason: why the device is reset
  * @guilty_mask: PEs whose oldest job is blamed

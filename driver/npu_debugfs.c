@@ -16,7 +16,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "npu_drv.h"
+#include "npu_debugfs.h"
+#include "npu_hw_ops.h"
 #include "npu_recovery.h"
 
 static struct dentry *npu_debugfs_root;
@@ -41,18 +42,10 @@ static int npu_debugfs_reg_get(void *data, u64 *val)
 static int npu_debugfs_reg_set(void *data, u64 val)
 {
 	struct npu_debugfs_reg *r = data;
-	struct npu_device *ndev = r->ndev;
-	int ret = 0;
 
 	if (val > U32_MAX)
 		return -EINVAL;
-	down_read(&ndev->alive_lock);
-	if (ndev->alive)
-		npu_wr32(ndev, r->reg, val);
-	else
-		ret = -ENODEV;
-	up_read(&ndev->alive_lock);
-	return ret;
+	return npu_hw_write_reg(r->ndev, r->reg, val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(npu_debugfs_reg_fops, npu_debugfs_reg_get, npu_debugfs_reg_set,
 			 "0x%llx\n");

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
+#include "npu_dmabuf.h"
 
 MODULE_IMPORT_NS("DMA_BUF");
 
@@ -80,20 +81,18 @@ static const struct dma_buf_ops npu_dmabuf_ops = {
 	.mmap = npu_dmabuf_mmap,
 };
 
-int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_export(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
-	struct npu_bo_export args;
+	struct npu_bo_export *args = data;
 	struct dma_buf *dmabuf;
 	struct npu_bo *bo;
 	int fd;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if ((args.flags & ~NPU_BO_EXPORT_CLOEXEC) || args.reserved)
+	if ((args->flags & ~NPU_BO_EXPORT_CLOEXEC) || args->reserved)
 		return -EINVAL;
 
-	bo = npu_bo_lookup(nfile, args.handle);
+	bo = npu_bo_lookup(nfile, args->handle);
 	if (!bo)
 		return -ENOENT;
 	/* Only memory this driver owns can be exported. */
@@ -112,14 +111,14 @@ int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg)
 		return PTR_ERR(dmabuf);
 	}
 	/* From here the dma-buf owns the BO reference. */
-	fd = get_unused_fd_flags(args.flags & NPU_BO_EXPORT_CLOEXEC ? O_CLOEXEC : 0);
+	fd = get_unused_fd_flags(args->flags & NPU_BO_EXPORT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {
 		dma_buf_put(dmabuf);
 		return fd;
 	}
-	args.fd = fd;
+	args->fd = fd;
 	/* Publish the fd only once userspace can learn its number. */
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		put_unused_fd(fd);
 		dma_buf_put(dmabuf);
 		return -EFAULT;
@@ -128,35 +127,20 @@ int npu_ioctl_bo_export(struct npu_file *nfile, void __user *arg)
 	return 0;
 }
 
-/* Ends an import's mapping and attachment (once: see npu_bo_unmap_dma_locked()). */
-void npu_dmabuf_unmap_import(struct npu_bo *bo)
-{
-	dma_buf_unmap_attachment_unlocked(bo->attach, bo->sgt, bo->dir);
-	dma_buf_detach(bo->attach->dmabuf, bo->attach);
-}
-
-/* The rest of an import's release, after its DMA mapping ended. */
-void npu_dmabuf_release_import(struct npu_bo *bo)
-{
-	dma_buf_put(bo->dmabuf);
-}
-
-int npu_ioctl_bo_import(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_bo_import(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
 	struct dma_buf_attachment *attach;
-	struct npu_bo_import args;
+	struct npu_bo_import *args = data;
 	struct dma_buf *dmabuf;
 	struct sg_table *sgt;
 	struct npu_bo *bo;
 	u32 handle;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
 
-	dmabuf = dma_buf_get(args.fd);
+	dmabuf = dma_buf_get(args->fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	if (!dmabuf->size || dmabuf->size > NPU_BO_MAX_SIZE) {
@@ -207,9 +191,9 @@ add_handle:
 	ret = npu_bo_add_handle(nfile, bo, &handle);
 	if (ret)
 		return ret;
-	args.handle = handle;
-	args.size = bo->size;
-	if (copy_to_user(arg, &args, sizeof(args))) {
+	args->handle = handle;
+	args->size = bo->size;
+	if (copy_to_user(arg, args, sizeof(*args))) {
 		npu_bo_remove_handle(nfile, handle);
 		return -EFAULT;
 	}

@@ -22,7 +22,7 @@
 #include <linux/pci.h>
 #include <linux/seq_file.h>
 
-#include "npu_drv.h"
+#include "npu_fdinfo.h"
 
 static atomic64_t npu_client_ids = ATOMIC64_INIT(0);
 

@@ -17,7 +17,10 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
-#include "npu_drv.h"
+#include "npu_dmabuf.h"
+#include "npu_fdinfo.h"
+#include "npu_file.h"
+#include "npu_hw_ops.h"
 #include "npu_job.h"
 #include "npu_query.h"
 #include "npu_recovery.h"
@@ -25,28 +28,6 @@
 #include "npu_sysfs.h"
 
 static dev_t npu_devt_base;
-
-static const char * const npu_node_fmt[NPU_NODE_COUNT] = {
-	[NPU_NODE_MGMT] = "npu%u_mgmt",
-	[NPU_NODE_ALL] = "npu%u",
-	[NPU_NODE_PE0] = "npu%upe0",
-	[NPU_NODE_PE1] = "npu%upe1",
-	[NPU_NODE_FUSED] = "npu%upe0-1",
-};
-
-/* printf format of a device file's name, e.g. "npu%upe0" */
-const char *npu_node_format(enum npu_node_kind kind)
-{
-	return npu_node_fmt[kind];
-}
-
-static const u32 npu_node_pe_mask[NPU_NODE_COUNT] = {
-	[NPU_NODE_MGMT] = 0,
-	[NPU_NODE_ALL] = BIT(0) | BIT(1),
-	[NPU_NODE_PE0] = BIT(0),
-	[NPU_NODE_PE1] = BIT(1),
-	[NPU_NODE_FUSED] = BIT(0) | BIT(1),
-};
 
 NPU_CLASS_DEVNODE(npu_devnode)
 {
@@ -66,16 +47,13 @@ static int npu_file_own(struct npu_file *nfile)
 	struct npu_device *ndev = nfile->ndev;
 	u32 mask = nfile->pe_mask;
 	unsigned int i;
-	int ret = 0;
+	int ret, idx;
 
 	if (!mask)
 		return 0;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		ret = -ENODEV;
-		goto out;
-	}
+	if (!npu_dev_enter(ndev, &idx))
+		return -ENODEV;
 	mutex_lock(&ndev->owner_lock);
 	/*
 	 * EAGAIN while resetting, EIO failed, ENODEV lost. Checked under
@@ -105,9 +83,32 @@ static int npu_file_own(struct npu_file *nfile)
 	}
 out_unlock:
 	mutex_unlock(&ndev->owner_lock);
-out:
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	return ret;
+}
+
+/*
+ * Let the file's jobs finish, for at most release_timeout_ms; then reset the
+ * PEs that still run them, finishing them as CANCELLED. Every path finishes
+ * the jobs: that reset, a PCI reset in progress, giving up on a failed
+ * device, loss, or remove.
+ */
+static void npu_file_drain(struct npu_file *nfile)
+{
+	struct npu_device *ndev = nfile->ndev;
+	u32 request = 0;
+	unsigned int i;
+
+	if (npu_file_wait_jobs(nfile, msecs_to_jiffies(npu_release_timeout_ms)))
+		return;
+	for (i = 0; i < ndev->pe_count; i++) {
+		/* Fused jobs all run on PE0's ring. */
+		if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
+			request |= BIT(i);
+	}
+	dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n", request);
+	npu_recovery_reset_sync(ndev, request, NPU_REASON_CLOSE);
+	npu_file_wait_jobs(nfile, MAX_SCHEDULE_TIMEOUT);
 }
 
 static void npu_file_disown(struct npu_file *nfile)
@@ -115,6 +116,8 @@ static void npu_file_disown(struct npu_file *nfile)
 	struct npu_device *ndev = nfile->ndev;
 	u32 mask = nfile->pe_mask;
 	unsigned int i;
+	bool entered;
+	int idx;
 
 	if (!mask)
 		return;
@@ -125,12 +128,12 @@ static void npu_file_disown(struct npu_file *nfile)
 	ndev->owned_mask &= ~mask;
 	mutex_unlock(&ndev->owner_lock);
 
-	npu_file_drain_jobs(nfile);
+	npu_file_drain(nfile);
 
-	down_read(&ndev->alive_lock);
+	entered = npu_dev_enter(ndev, &idx);
 	mutex_lock(&ndev->owner_lock);
 	/* A reset in progress restores the mode ndev->fused says. */
-	if (nfile->fused && ndev->alive && READ_ONCE(ndev->state) == NPU_STATE_READY)
+	if (nfile->fused && entered && READ_ONCE(ndev->state) == NPU_STATE_READY)
 		npu_hw_set_fused(ndev, false);
 	if (nfile->fused)
 		ndev->fused = false;
@@ -140,7 +143,8 @@ static void npu_file_disown(struct npu_file *nfile)
 	}
 	ndev->releasing_mask &= ~mask;
 	mutex_unlock(&ndev->owner_lock);
-	up_read(&ndev->alive_lock);
+	if (entered)
+		npu_dev_exit(ndev, idx);
 }
 
 static int npu_open(struct inode *inode, struct file *filp)
@@ -156,45 +160,41 @@ static int npu_open(struct inode *inode, struct file *filp)
 
 	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
 	if (!nfile) {
-		ret = -ENOMEM;
-		goto err_put;
+		npu_device_put(ndev);
+		return -ENOMEM;
 	}
+	kref_init(&nfile->ref);
 	nfile->ndev = ndev;
 	nfile->kind = minor % NPU_NODE_COUNT;
-	nfile->pe_mask = npu_node_pe_mask[nfile->kind];
+	nfile->pe_mask = npu_node_pe_mask(nfile->kind);
 	nfile->fused = nfile->kind == NPU_NODE_FUSED;
 	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
 	mutex_init(&nfile->jobs_lock);
-	INIT_LIST_HEAD(&nfile->jobs);
+	xa_init(&nfile->jobs);
 	nfile->next_seqno = 1;
 	init_waitqueue_head(&nfile->wq);
 	nfile->client_id = npu_fdinfo_new_client_id();
 
 	ret = npu_file_own(nfile);
-	if (ret)
-		goto err_free;
+	if (ret) {
+		/* Also drops the device. */
+		npu_file_put(nfile);
+		return ret;
+	}
 
 	filp->private_data = nfile;
 	return nonseekable_open(inode, filp);
-
-err_free:
-	kfree(nfile);
-err_put:
-	npu_device_put(ndev);
-	return ret;
 }
 
 static int npu_release(struct inode *inode, struct file *filp)
 {
 	struct npu_file *nfile = filp->private_data;
-	struct npu_device *ndev = nfile->ndev;
 
 	npu_file_disown(nfile);
 	npu_file_free_jobs(nfile);
 	npu_file_free_bos(nfile);
-	mutex_destroy(&nfile->jobs_lock);
-	kfree(nfile);
-	npu_device_put(ndev);
+	/* The context lives on while the completion of its last job returns. */
+	npu_file_put(nfile);
 	return 0;
 }
 
@@ -245,14 +245,53 @@ static int npu_ioctl_device_info(struct npu_file *nfile, void __user *arg)
 	return copy_to_user(arg, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
-static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+/* The argument structs of the PE-file calls. */
+union npu_ioctl_args {
+	struct npu_bo_create bo_create;
+	struct npu_bo_free bo_free;
+	struct npu_bo_userptr bo_userptr;
+	struct npu_bo_export bo_export;
+	struct npu_bo_import bo_import;
+	struct npu_submit submit;
+	struct npu_wait wait;
+};
+
+typedef int npu_ioctl_fn(struct npu_file *nfile, void *data, void __user *arg, bool nonblock);
+
+/*
+ * Copy a PE-file call's argument struct in (its size is in the ioctl
+ * number) and run its handler, which copies back what it returns.
+ */
+static long npu_ioctl_call(struct file *filp, unsigned int cmd, void __user *uarg,
+			   npu_ioctl_fn *fn)
+{
+	union npu_ioctl_args args;
+
+	if (WARN_ON_ONCE(_IOC_SIZE(cmd) > sizeof(args)))
+		return -ENOTTY;
+	if (copy_from_user(&args, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	return fn(filp->private_data, &args, uarg, filp->f_flags & O_NONBLOCK);
+}
+
+/* The calls of PE files, after the two every file answers. */
+static const struct {
+	unsigned int cmd;
+	npu_ioctl_fn *fn;
+} npu_pe_ioctls[] = {
+	{ NPU_IOCTL_BO_CREATE, npu_ioctl_bo_create },
+	{ NPU_IOCTL_BO_FREE, npu_ioctl_bo_free },
+	{ NPU_IOCTL_BO_USERPTR, npu_ioctl_bo_userptr },
+	{ NPU_IOCTL_BO_EXPORT, npu_ioctl_bo_export },
+	{ NPU_IOCTL_BO_IMPORT, npu_ioctl_bo_import },
+	{ NPU_IOCTL_SUBMIT, npu_ioctl_submit },
+	{ NPU_IOCTL_WAIT, npu_ioctl_wait },
+};
+
+static long npu_ioctl_dispatch(struct file *filp, unsigned int cmd, void __user *uarg)
 {
 	struct npu_file *nfile = filp->private_data;
-	void __user *uarg = (void __user *)arg;
-
-	/* Results of finished jobs stay collectable after the device is gone. */
-	if (READ_ONCE(nfile->ndev->dying) && cmd != NPU_IOCTL_WAIT)
-		return -ENODEV;
+	unsigned int i;
 
 	switch (cmd) {
 	case NPU_IOCTL_VERSION:
@@ -267,24 +306,27 @@ static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	if (nfile->kind == NPU_NODE_MGMT)
 		return -ENOTTY;
 
-	switch (cmd) {
-	case NPU_IOCTL_BO_CREATE:
-		return npu_ioctl_bo_create(nfile, uarg);
-	case NPU_IOCTL_BO_FREE:
-		return npu_ioctl_bo_free(nfile, uarg);
-	case NPU_IOCTL_BO_USERPTR:
-		return npu_ioctl_bo_userptr(nfile, uarg);
-	case NPU_IOCTL_BO_EXPORT:
-		return npu_ioctl_bo_export(nfile, uarg);
-	case NPU_IOCTL_BO_IMPORT:
-		return npu_ioctl_bo_import(nfile, uarg);
-	case NPU_IOCTL_SUBMIT:
-		return npu_ioctl_submit(nfile, uarg, filp->f_flags & O_NONBLOCK);
-	case NPU_IOCTL_WAIT:
-		return npu_ioctl_wait(nfile, uarg);
-	default:
-		return -ENOTTY;
-	}
+	for (i = 0; i < ARRAY_SIZE(npu_pe_ioctls); i++)
+		if (npu_pe_ioctls[i].cmd == cmd)
+			return npu_ioctl_call(filp, cmd, uarg, npu_pe_ioctls[i].fn);
+	return -ENOTTY;
+}
+
+static long npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct npu_file *nfile = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+	int idx;
+
+	/* Results of finished jobs stay collectable after the device is gone. */
+	if (cmd == NPU_IOCTL_WAIT)
+		return npu_ioctl_dispatch(filp, cmd, uarg);
+	if (!npu_dev_enter(nfile->ndev, &idx))
+		return -ENODEV;
+	ret = npu_ioctl_dispatch(filp, cmd, uarg);
+	npu_dev_exit(nfile->ndev, idx);
+	return ret;
 }
 
 static __poll_t npu_poll(struct file *filp, poll_table *wait)
@@ -293,6 +335,7 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 	struct npu_device *ndev = nfile->ndev;
 	__poll_t mask = 0;
 	unsigned int i;
+	int idx;
 
 	if (!nfile->pe_mask)
 		return 0;
@@ -305,10 +348,9 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 	if (npu_file_has_finished_job(nfile))
 		mask |= EPOLLIN | EPOLLRDNORM;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive || READ_ONCE(ndev->dying)) {
-		mask |= EPOLLERR | EPOLLHUP;
-	} else if (npu_file_can_submit(nfile)) {
+	if (!npu_dev_enter(ndev, &idx))
+		return mask | EPOLLERR | EPOLLHUP;
+	if (npu_file_can_submit(nfile)) {
 		/* Room for a job of any size on one of the file's rings. */
 		for (i = 0; i < ndev->pe_count; i++) {
 			if (!(nfile->pe_mask & BIT(i)) || (nfile->fused && i))
@@ -317,19 +359,20 @@ static __poll_t npu_poll(struct file *filp, poll_table *wait)
 				mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	return mask;
 }
 
 static int npu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct npu_file *nfile = filp->private_data;
+	int ret, idx;
 
-	if (READ_ONCE(nfile->ndev->dying))
+	if (!npu_dev_enter(nfile->ndev, &idx))
 		return -ENODEV;
-	if (!nfile->pe_mask)
-		return -EINVAL;
-	return npu_bo_mmap(nfile, vma);
+	ret = nfile->pe_mask ? npu_bo_mmap(nfile, vma) : -EINVAL;
+	npu_dev_exit(nfile->ndev, idx);
+	return ret;
 }
 
 static const struct file_operations npu_fops = {
@@ -389,9 +432,8 @@ int npu_file_create_nodes(struct npu_device *ndev)
 		struct device *node;
 
 		node = device_create_with_groups(&npu_class, npu_dev(ndev), first + kind, ndev,
-						 kind == NPU_NODE_MGMT ? npu_mgmt_groups :
-						 npu_pe_node_groups,
-						 npu_node_fmt[kind], ndev->index);
+						 npu_sysfs_groups(kind),
+						 npu_node_format(kind), ndev->index);
 		if (IS_ERR(node)) {
 			ret = PTR_ERR(node);
 			npu_file_remove_nodes(ndev);

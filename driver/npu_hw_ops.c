@@ -5,7 +5,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 
-#include "npu_drv.h"
+#include "npu_hw_ops.h"
 #include "npu_ring.h"
 
 /* Reset the whole device and wait until it accepts register writes. */
@@ -99,7 +99,7 @@ ALLOW_ERROR_INJECTION(npu_hw_read_identity, ERRNO);
 /*
  * Switch between independent and fused PEs. The hardware only accepts the
  * mode while both PEs are disabled; the caller guarantees no job is in
- * flight and holds ndev->alive_lock and ndev->owner_lock.
+ * flight, is inside npu_dev_enter() and holds ndev->owner_lock.
  */
 int npu_hw_set_fused(struct npu_device *ndev, bool fused)
 {
@@ -140,13 +140,23 @@ int npu_hw_set_fused(struct npu_device *ndev, bool fused)
  */
 int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val)
 {
-	int ret = 0;
+	int idx;
 
-	down_read(&ndev->alive_lock);
-	if (ndev->alive)
-		*val = npu_rd32(ndev, reg);
-	else
-		ret = -ENODEV;
-	up_read(&ndev->alive_lock);
-	return ret;
+	if (!npu_dev_enter(ndev, &idx))
+		return -ENODEV;
+	*val = npu_rd32(ndev, reg);
+	npu_dev_exit(ndev, idx);
+	return 0;
+}
+
+/* Writes a global register for debugfs, or fails with -ENODEV once gone. */
+int npu_hw_write_reg(struct npu_device *ndev, u32 reg, u32 val)
+{
+	int idx;
+
+	if (!npu_dev_enter(ndev, &idx))
+		return -ENODEV;
+	npu_wr32(ndev, reg, val);
+	npu_dev_exit(ndev, idx);
+	return 0;
 }

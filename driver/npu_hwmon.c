@@ -4,7 +4,8 @@
 #include <linux/error-injection.h>
 #include <linux/hwmon.h>
 
-#include "npu_sysfs.h"
+#include "npu_hw_ops.h"
+#include "npu_hwmon.h"
 
 static umode_t npu_hwmon_is_visible(const void *data, enum hwmon_sensor_types type,
 				    u32 attr, int channel)

@@ -2,8 +2,15 @@
 /*
  * Jobs: SUBMIT validates and translates user commands into hardware commands
  * (BO ranges become hardware scatter-gather lists), pushes them on a PE's
- * ring and returns a per-file sequence number at once. The completion IRQ
- * thread finishes jobs; WAIT collects each result exactly once.
+ * ring and returns a per-file sequence number at once. The ring reports
+ * each job's end through npu_job_done(); WAIT collects each result exactly
+ * once.
+ *
+ * Lifetime: a job is allocated with its commands (struct_size()) and holds
+ * a reference on its file. Its own references: the file's jobs xarray
+ * (index: the seqno) until WAIT collects it or release drops it, and the
+ * ring while the job is on it. The last one frees the job and lets go of
+ * the file, whose context therefore outlives every job.
  */
 
 #include <linux/dma-mapping.h>
@@ -15,8 +22,8 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
+#include "npu_fdinfo.h"
 #include "npu_job.h"
-#include "npu_recovery.h"
 #include "npu_ring.h"
 #include "npu_uapi.h"
 
@@ -26,13 +33,26 @@ static bool npu_range_ok(u64 start, u64 len, u64 limit)
 	return len <= limit && start <= limit - len;
 }
 
+static void npu_job_free(struct kref *ref)
+{
+	struct npu_job *job = container_of(ref, struct npu_job, ref);
+
+	npu_file_put(job->file);
+	kfree(job);
+}
+
+static void npu_job_put(struct npu_job *job)
+{
+	kref_put(&job->ref, npu_job_free);
+}
+
 static void npu_job_release_dma(struct npu_job *job)
 {
 	struct device *dev = npu_dev(job->file->ndev);
 	unsigned int i;
 
 	for (i = 0; i < job->cmd_count; i++) {
-		struct npu_job_cmd_dma *d = &job->dma[i];
+		struct npu_job_hwcmd *d = &job->cmds[i];
 
 		if (d->sg)
 			dma_free_coherent(dev, d->sg_bytes, d->sg, d->sg_dma);
@@ -47,10 +67,38 @@ static void npu_job_release_dma(struct npu_job *job)
 	}
 }
 
+/*
+ * The ring's report that a job left it, with its result: record it, wake
+ * the job's waiters and drop the ring's reference. Called with the job's
+ * pe->lock held.
+ */
+static void npu_job_done(struct npu_ring_job *rj, const struct npu_ring_result *res)
+{
+	struct npu_job *job = container_of(rj, struct npu_job, rj);
+	struct npu_file *nfile = job->file;
+
+	lockdep_assert_held(&rj->pe->lock);
+
+	npu_job_release_dma(job);
+
+	mutex_lock(&nfile->jobs_lock);
+	job->status = res->status;
+	job->info = res->info;
+	job->start_ts = res->start_ts;
+	job->end_ts = res->end_ts;
+	xa_set_mark(&nfile->jobs, job->seqno, NPU_JOB_DONE);
+	npu_fdinfo_account_job(nfile, rj->pe->index, res->start_ts, res->end_ts);
+	nfile->inflight_count--;
+	nfile->finished_events++;
+	wake_up_all(&nfile->wq);
+	mutex_unlock(&nfile->jobs_lock);
+	npu_job_put(job);
+}
+
 /* Describe bytes [offset, offset + length) of a BO as a hardware SG list. */
 static noinline int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 offset, u64 length)
 {
-	struct npu_job_cmd_dma *d = &job->dma[i];
+	struct npu_job_hwcmd *d = &job->cmds[i];
 	struct device *dev = npu_dev(job->file->ndev);
 	struct sg_table *sgt = d->bo->sgt;
 	struct scatterlist *sg;
@@ -93,8 +141,8 @@ static noinline int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 of
 
 	if (d->bo->kind != NPU_BO_IMPORT)
 		dma_sync_sgtable_for_device(dev, sgt, d->bo->dir);
-	job->cmds[i].sg_count = count;
-	job->cmds[i].sg_addr = d->sg_dma;
+	d->hw.sg_count = count;
+	d->hw.sg_addr = d->sg_dma;
 	return 0;
 }
 
@@ -103,7 +151,8 @@ ALLOW_ERROR_INJECTION(npu_job_build_sg, ERRNO);
 static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 			     const struct npu_job_cmd *uc, u64 window)
 {
-	struct npu_hw_cmd *hw = &job->cmds[i];
+	struct npu_job_hwcmd *c = &job->cmds[i];
+	struct npu_hw_cmd *hw = &c->hw;
 
 	if (uc->flags || uc->reserved)
 		return -EINVAL;
@@ -134,13 +183,13 @@ static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 		if (uc->cycle_budget || !uc->length ||
 		    !npu_range_ok(uc->dram_addr, uc->length, window))
 			return -EINVAL;
-		job->dma[i].bo = npu_bo_lookup(job->file, uc->handle);
-		if (!job->dma[i].bo)
+		c->bo = npu_bo_lookup(job->file, uc->handle);
+		if (!c->bo)
 			return -ENOENT;
-		if (!npu_range_ok(uc->offset, uc->length, job->dma[i].bo->size))
+		if (!npu_range_ok(uc->offset, uc->length, c->bo->size))
 			return -EINVAL;
 		/* The device must not write a read-only user buffer. */
-		if (uc->op == NPU_JOB_CMD_COPY_FROM_DRAM && job->dma[i].bo->readonly)
+		if (uc->op == NPU_JOB_CMD_COPY_FROM_DRAM && c->bo->readonly)
 			return -EACCES;
 		hw->opcode = uc->op == NPU_JOB_CMD_COPY_TO_DRAM ?
 			     NPU_OP_DMA_TO_DEV : NPU_OP_DMA_FROM_DEV;
@@ -198,122 +247,135 @@ static void npu_file_unreserve_job(struct npu_file *nfile)
 	mutex_unlock(&nfile->jobs_lock);
 }
 
-/* Wait for ring room and push; the caller holds ndev->alive_lock. */
+/*
+ * Give the job its seqno, list it in the file and push it, or -EAGAIN if
+ * the ring has no room for it (then it takes no seqno).
+ */
+static int npu_job_push_locked(struct npu_job *job, struct npu_pe *pe)
+{
+	struct npu_file *nfile = job->file;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&pe->lock);
+
+	ret = npu_ring_begin_locked(pe, &job->rj);
+	if (ret)
+		return ret;
+	mutex_lock(&nfile->jobs_lock);
+	job->seqno = nfile->next_seqno++;
+	/* The submitter's reference becomes the xarray's. */
+	ret = xa_insert(&nfile->jobs, job->seqno, job, GFP_KERNEL);
+	mutex_unlock(&nfile->jobs_lock);
+	if (ret)
+		return ret;
+	for (i = 0; i < job->cmd_count; i++)
+		npu_ring_emit_locked(pe, &job->rj, i, &job->cmds[i].hw);
+	kref_get(&job->ref);
+	npu_ring_commit_locked(pe, &job->rj);
+	return 0;
+}
+
+/*
+ * Wait for ring room and push; the caller is inside npu_dev_enter(). The
+ * push reads SQ_HEAD again: if the link went down since the last look, it
+ * finds no room and the job waits like on a full ring, until recovery
+ * declares the device lost.
+ */
 static int npu_job_queue(struct npu_job *job, struct npu_pe *pe, bool nonblock,
 			 u64 *seqno)
 {
-	struct npu_file *nfile = job->file;
-	struct npu_device *ndev = nfile->ndev;
+	struct npu_device *ndev = job->file->ndev;
 	int ret;
 
 	for (;;) {
 		mutex_lock(&pe->lock);
-		if (READ_ONCE(ndev->dying)) {
-			mutex_unlock(&pe->lock);
-			return -ENODEV;
-		}
-		if (READ_ONCE(ndev->state) == NPU_STATE_FAILED) {
-			mutex_unlock(&pe->lock);
-			return -EIO;
-		}
-		if (npu_ring_space(pe) >= job->cmd_count) {
-			/* Listed before pushing: completion may follow at once. */
-			mutex_lock(&nfile->jobs_lock);
-			job->seqno = nfile->next_seqno++;
-			job->state = NPU_JOB_STATE_QUEUED;
-			list_add_tail(&job->file_node, &nfile->jobs);
-			mutex_unlock(&nfile->jobs_lock);
-
-			/*
-			 * The push reads SQ_HEAD again: if the link went down
-			 * since the check, it finds no room. Take the job back
-			 * (its seqno stays unused) and wait like on a full ring,
-			 * until recovery declares the device lost.
-			 */
-			ret = npu_ring_push_locked(pe, job);
-			if (!ret) {
-				/* The job may be finished and freed once the lock drops. */
-				*seqno = job->seqno;
-				mutex_unlock(&pe->lock);
-				return 0;
-			}
-			mutex_lock(&nfile->jobs_lock);
-			list_del(&job->file_node);
-			mutex_unlock(&nfile->jobs_lock);
-		}
+		if (npu_dev_is_gone(ndev))
+			ret = -ENODEV;
+		else if (READ_ONCE(ndev->state) == NPU_STATE_FAILED)
+			ret = -EIO;
+		else
+			ret = npu_job_push_locked(job, pe);
+		/* Once the lock drops, the job may be finished and collected. */
+		if (!ret)
+			*seqno = job->seqno;
 		mutex_unlock(&pe->lock);
+		if (ret != -EAGAIN)
+			return ret;
 
 		if (nonblock)
 			return -EAGAIN;
 		/* A reset in progress also leaves no space until it is over. */
 		ret = wait_event_interruptible(pe->space_wq,
 					       npu_ring_space(pe) >= job->cmd_count ||
-					       READ_ONCE(ndev->dying) ||
+					       npu_dev_is_gone(ndev) ||
 					       READ_ONCE(ndev->state) == NPU_STATE_FAILED);
 		if (ret)
 			return ret;
 	}
 }
 
-int npu_ioctl_submit(struct npu_file *nfile, void __user *arg, bool nonblock)
+/* SUBMIT; the caller is inside npu_dev_enter(). */
+int npu_ioctl_submit(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
 	struct npu_device *ndev = nfile->ndev;
 	struct npu_submit __user *uargs = arg;
 	struct npu_job_cmd *ucmds;
-	struct npu_submit args;
+	struct npu_submit *args = data;
 	struct npu_job *job;
 	struct npu_pe *pe;
 	unsigned int i;
 	u64 window, seqno;
 	int ret, stride;
 
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	stride = npu_uapi_elem_stride(args.cmd_size, sizeof(*ucmds), NPU_JOB_CMD_MAX_SIZE);
-	if (args.flags || stride < 0)
+	stride = npu_uapi_elem_stride(args->cmd_size, sizeof(*ucmds), NPU_JOB_CMD_MAX_SIZE);
+	if (args->flags || stride < 0)
 		return -EINVAL;
-	if (!args.cmd_count || args.cmd_count > NPU_JOB_MAX_CMDS)
+	if (!args->cmd_count || args->cmd_count > NPU_JOB_MAX_CMDS)
 		return -EINVAL;
-	pe = npu_job_select_pe(nfile, args.pe);
+	pe = npu_job_select_pe(nfile, args->pe);
 	if (IS_ERR(pe))
 		return PTR_ERR(pe);
 	window = nfile->fused ? ndev->dram_size : pe->dram_size;
 
-	ucmds = kmalloc_array(args.cmd_count, sizeof(*ucmds), GFP_KERNEL);
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!ucmds || !job) {
-		ret = -ENOMEM;
-		goto out_free;
+	ucmds = kmalloc_array(args->cmd_count, sizeof(*ucmds), GFP_KERNEL);
+	if (!ucmds)
+		return -ENOMEM;
+	ret = npu_uapi_copy_array(ucmds, sizeof(*ucmds), args->cmds, stride, args->cmd_count);
+	if (ret) {
+		kfree(ucmds);
+		return ret;
 	}
-	ret = npu_uapi_copy_array(ucmds, sizeof(*ucmds), args.cmds, stride, args.cmd_count);
-	if (ret)
-		goto out_free;
-	job->file = nfile;
-	job->cmd_count = args.cmd_count;
+	job = kzalloc(struct_size(job, cmds, args->cmd_count), GFP_KERNEL);
+	if (!job) {
+		kfree(ucmds);
+		return -ENOMEM;
+	}
+	kref_init(&job->ref);
+	job->file = npu_file_get(nfile);
+	job->cmd_count = args->cmd_count;
+	job->rj.cmd_count = args->cmd_count;
+	job->rj.done = npu_job_done;
 
 	ret = npu_file_reserve_job(nfile);
 	if (ret)
 		goto out_free;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	for (i = 0; i < args.cmd_count; i++) {
+	for (i = 0; i < args->cmd_count; i++) {
 		ret = npu_job_build_cmd(job, i, &ucmds[i], window);
 		if (ret)
-			goto out_unlock;
+			goto out_unreserve;
 	}
-	job->cmds[args.cmd_count - 1].flags |= NPU_CMD_F_END_OF_JOB;
+	job->cmds[args->cmd_count - 1].hw.flags |= NPU_CMD_F_END_OF_JOB;
 
 	ret = npu_job_queue(job, pe, nonblock, &seqno);
-out_unlock:
-	/* Unwind while the device is still bound: the SG lists are DMA memory. */
-	if (ret)
-		npu_job_release_dma(job);
-	up_read(&ndev->alive_lock);
+out_unreserve:
+	/*
+	 * The caller's npu_dev_enter() section keeps the device bound while
+	 * this unwinds: the SG lists are DMA memory.
+	 */
 	if (ret) {
+		npu_job_release_dma(job);
 		npu_file_unreserve_job(nfile);
 		goto out_free;
 	}
@@ -325,59 +387,14 @@ out_unlock:
 	return 0;
 
 out_free:
-	kfree(job);
+	npu_job_put(job);
 	kfree(ucmds);
 	return ret;
 }
 
-/*
- * Record the result of a job the hardware (or the driver) finished and wake
- * its waiters. Called with the job's pe->lock held, which also keeps the
- * file alive: release synchronises with every pe->lock before freeing it.
- */
-void npu_job_finish(struct npu_job *job, u32 status, u32 info, u64 start_ts, u64 end_ts)
-{
-	struct npu_file *nfile = job->file;
-
-	lockdep_assert_held(&job->pe->lock);
-
-	npu_job_release_dma(job);
-
-	mutex_lock(&nfile->jobs_lock);
-	job->status = status;
-	job->info = info;
-	job->start_ts = start_ts;
-	job->end_ts = end_ts;
-	job->state = NPU_JOB_STATE_DONE;
-	npu_fdinfo_account_job(nfile, job->pe->index, start_ts, end_ts);
-	nfile->inflight_count--;
-	nfile->finished_events++;
-	wake_up_all(&nfile->wq);
-	mutex_unlock(&nfile->jobs_lock);
-}
-
-static struct npu_job *npu_file_find_job_locked(struct npu_file *nfile, u64 seqno)
-{
-	struct npu_job *job;
-
-	lockdep_assert_held(&nfile->jobs_lock);
-
-	list_for_each_entry(job, &nfile->jobs, file_node) {
-		if (seqno == NPU_WAIT_ANY ? job->state == NPU_JOB_STATE_DONE :
-		    job->seqno == seqno)
-			return job;
-	}
-	return NULL;
-}
-
 bool npu_file_has_finished_job(struct npu_file *nfile)
 {
-	bool found;
-
-	mutex_lock(&nfile->jobs_lock);
-	found = npu_file_find_job_locked(nfile, NPU_WAIT_ANY);
-	mutex_unlock(&nfile->jobs_lock);
-	return found;
+	return xa_marked(&nfile->jobs, NPU_JOB_DONE);
 }
 
 bool npu_file_can_submit(struct npu_file *nfile)
@@ -391,25 +408,30 @@ bool npu_file_can_submit(struct npu_file *nfile)
 }
 
 /*
- * Find the job WAIT asks for and, if it has finished, unlink it for the
- * caller. Returns the job, NULL if it is still running (*events tells what
- * progress to wait for) or an ERR_PTR.
+ * Find the job WAIT asks for (NPU_WAIT_ANY: the finished job of the lowest
+ * seqno) and, if it has finished, take it out of the file for the caller,
+ * with the file's reference. Returns the job, NULL if it is still running
+ * (*events tells what progress to wait for) or an ERR_PTR.
  */
 static struct npu_job *npu_wait_collect(struct npu_file *nfile, u64 seqno,
 					unsigned long *events)
 {
+	unsigned long index = seqno;
 	struct npu_job *job;
 
 	mutex_lock(&nfile->jobs_lock);
 	*events = nfile->finished_events;
-	job = npu_file_find_job_locked(nfile, seqno);
+	if (seqno == NPU_WAIT_ANY)
+		job = xa_find(&nfile->jobs, &index, ULONG_MAX, NPU_JOB_DONE);
+	else
+		job = index == seqno ? xa_load(&nfile->jobs, index) : NULL;
 	if (!job) {
 		/* WAIT_ANY with jobs running waits for one of them. */
 		job = seqno == NPU_WAIT_ANY && nfile->inflight_count ? NULL : ERR_PTR(-ENOENT);
-	} else if (job->state != NPU_JOB_STATE_DONE) {
+	} else if (!xa_get_mark(&nfile->jobs, index, NPU_JOB_DONE)) {
 		job = NULL;
 	} else {
-		list_del(&job->file_node);
+		xa_erase(&nfile->jobs, index);
 		nfile->job_count--;
 	}
 	mutex_unlock(&nfile->jobs_lock);
@@ -422,23 +444,21 @@ static bool npu_file_progressed(struct npu_file *nfile, unsigned long events)
 	return READ_ONCE(nfile->finished_events) != events;
 }
 
-int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
+int npu_ioctl_wait(struct npu_file *nfile, void *data, void __user *arg, bool nonblock)
 {
-	struct npu_wait args;
+	struct npu_wait *args = data;
 	struct npu_job *job;
 	unsigned long events;
 	long remaining;
 	int ret;
 
-	if (copy_from_user(&args, arg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
+	if (args->flags || args->reserved)
 		return -EINVAL;
 
-	if (args.timeout_ns < 0)
+	if (args->timeout_ns < 0)
 		remaining = MAX_SCHEDULE_TIMEOUT;
 	else
-		remaining = min_t(u64, nsecs_to_jiffies64(args.timeout_ns),
+		remaining = min_t(u64, nsecs_to_jiffies64(args->timeout_ns),
 				  MAX_SCHEDULE_TIMEOUT - 1);
 
 	for (;;) {
@@ -447,9 +467,9 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 		 * collecting: a job that remove finishes (DEVICE_LOST) after a
 		 * look at its state must still be returned, not ENODEV.
 		 */
-		bool gone = READ_ONCE(nfile->ndev->dying) && !READ_ONCE(nfile->inflight_count);
+		bool gone = npu_dev_is_gone(nfile->ndev) && !READ_ONCE(nfile->inflight_count);
 
-		job = npu_wait_collect(nfile, args.seqno, &events);
+		job = npu_wait_collect(nfile, args->seqno, &events);
 		if (job)
 			break;
 		if (gone)
@@ -463,71 +483,47 @@ int npu_ioctl_wait(struct npu_file *nfile, void __user *arg)
 			return -EINTR;
 	}
 	/* A removed card has nothing left to give: say so, not "no such job". */
-	if (IS_ERR(job) && args.seqno == NPU_WAIT_ANY && READ_ONCE(nfile->ndev->dying))
+	if (IS_ERR(job) && args->seqno == NPU_WAIT_ANY && npu_dev_is_gone(nfile->ndev))
 		return -ENODEV;
 	if (IS_ERR(job))
 		return PTR_ERR(job);
 
-	args.seqno = job->seqno;
-	args.status = job->status;
-	args.info = job->info;
-	args.pe = job->pe->index;
-	args.start_ts = job->start_ts;
-	args.end_ts = job->end_ts;
+	args->seqno = job->seqno;
+	args->status = job->status;
+	args->info = job->info;
+	args->pe = job->rj.pe->index;
+	args->start_ts = job->start_ts;
+	args->end_ts = job->end_ts;
 	ret = job->status == NPU_JOB_OK ? 0 : -EIO;
-	kfree(job);
+	npu_job_put(job);
 
-	if (copy_to_user(arg, &args, sizeof(args)))
+	if (copy_to_user(arg, args, sizeof(*args)))
 		return -EFAULT;
 	return ret;
 }
 
 /*
- * On release: let the file's jobs finish, for at most release_timeout_ms;
- * then reset the PEs that still run them, finishing them as CANCELLED.
+ * On release: wait up to @timeout (jiffies; MAX_SCHEDULE_TIMEOUT: forever)
+ * for the file's jobs to finish. Returns 0 if some are still running.
  */
-void npu_file_drain_jobs(struct npu_file *nfile)
+long npu_file_wait_jobs(struct npu_file *nfile, long timeout)
 {
-	struct npu_device *ndev = nfile->ndev;
-	unsigned int i;
-	long left;
-
-	left = wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count),
-				  msecs_to_jiffies(npu_release_timeout_ms));
-	if (!left) {
-		u32 request = 0;
-
-		for (i = 0; i < ndev->pe_count; i++) {
-			/* Fused jobs all run on PE0's ring. */
-			if ((nfile->pe_mask & BIT(i)) && !(nfile->fused && i))
-				request |= BIT(i);
-		}
-		dev_warn(npu_dev(ndev), "jobs still running on close, resetting PE mask %#x\n",
-			 request);
-		npu_recovery_reset_sync(ndev, request, NPU_REASON_CLOSE);
-	}
-	/*
-	 * Every path finishes the jobs: the reset above, a PCI reset in
-	 * progress, giving up on a failed device, loss, or remove.
-	 */
-	wait_event(nfile->wq, !READ_ONCE(nfile->inflight_count));
-
-	/* Whoever finished the last job did it under its pe->lock: wait them out. */
-	for (i = 0; i < ndev->pe_count; i++) {
-		mutex_lock(&ndev->pe[i].lock);
-		mutex_unlock(&ndev->pe[i].lock);
-	}
+	return wait_event_timeout(nfile->wq, !READ_ONCE(nfile->inflight_count), timeout);
 }
 
-/* Free the results nobody collected; every job has finished. */
+/*
+ * Drop the results nobody collected; every job has finished. A job whose
+ * completion is still returning holds the file until it is done.
+ */
 void npu_file_free_jobs(struct npu_file *nfile)
 {
-	struct npu_job *job, *next;
+	struct npu_job *job;
+	unsigned long index;
 
 	mutex_lock(&nfile->jobs_lock);
-	list_for_each_entry_safe(job, next, &nfile->jobs, file_node) {
-		list_del(&job->file_node);
-		kfree(job);
+	xa_for_each(&nfile->jobs, index, job) {
+		xa_erase(&nfile->jobs, index);
+		npu_job_put(job);
 	}
 	nfile->job_count = 0;
 	mutex_unlock(&nfile->jobs_lock);

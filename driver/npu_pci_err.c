@@ -11,7 +11,8 @@
 
 #include <linux/pci.h>
 
-#include "npu_drv.h"
+#include "npu_device.h"
+#include "npu_pci_err.h"
 #include "npu_recovery.h"
 
 static pci_ers_result_t npu_pci_error_detected(struct pci_dev *pdev,

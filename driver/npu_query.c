@@ -14,7 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "npu_bo.h"
-#include "npu_drv.h"
+#include "npu_device.h"
 #include "npu_query.h"
 
 static u32 npu_query_version(struct npu_query_version *v)

@@ -28,19 +28,10 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 
-#include "npu_job.h"
+#include "npu_coredump.h"
+#include "npu_hw_ops.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
-
-unsigned int npu_job_timeout_ms = 10000;
-module_param_named(job_timeout_ms, npu_job_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(job_timeout_ms,
-		 "A PE with work and no progress for this long is reset; initial value of sysfs job_timeout_ms, 0 disables (default 10000)");
-
-static unsigned int npu_heartbeat_timeout_ms = 3000;
-module_param_named(heartbeat_timeout_ms, npu_heartbeat_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(heartbeat_timeout_ms,
-		 "The device is reset when HEARTBEAT does not advance for this long, 0 disables (default 3000)");
 
 /* Device resets for a stopped heartbeat before the device is declared failed. */
 #define NPU_HEARTBEAT_MAX_RESETS	3
@@ -105,17 +96,12 @@ static bool npu_reason_dumps(enum npu_reset_reason reason)
 static unsigned int npu_recovery_finish_jobs_locked(struct npu_pe *pe, bool guilty)
 {
 	unsigned int count = pe->inflight_count;
-	struct npu_job *job;
 
 	lockdep_assert_held(&pe->lock);
 
-	job = list_first_entry_or_null(&pe->inflight, struct npu_job, pe_node);
-	if (guilty && job) {
-		list_del(&job->pe_node);
-		pe->inflight_count--;
-		npu_job_finish(job, NPU_JOB_HANG, 0, 0, 0);
-	}
-	npu_pe_complete_all_locked(pe, NPU_JOB_CANCELLED);
+	if (guilty)
+		npu_ring_finish_oldest_locked(pe, NPU_JOB_HANG);
+	npu_ring_finish_all_locked(pe, NPU_JOB_CANCELLED);
 	/* Completions of jobs issued before now cannot be trusted any more. */
 	pe->stale_job_id = pe->next_job_id;
 	pe->wd_progress_at = jiffies;
@@ -271,13 +257,13 @@ static void npu_recovery_lost_locked(struct npu_device *ndev)
 	dev_err(npu_dev(ndev), "device lost (registers read all-ones); failing all its jobs\n");
 	WRITE_ONCE(ndev->state, NPU_STATE_LOST);
 	/* Every file operation now answers ENODEV, as after unplug. */
-	WRITE_ONCE(ndev->dying, true);
+	npu_dev_mark_gone(ndev);
 	for (i = 0; i < ndev->pe_count; i++) {
 		struct npu_pe *pe = &ndev->pe[i];
 
 		mutex_lock(&pe->lock);
 		WRITE_ONCE(pe->stopped, true);
-		npu_pe_complete_all_locked(pe, NPU_JOB_DEVICE_LOST);
+		npu_ring_finish_all_locked(pe, NPU_JOB_DEVICE_LOST);
 		mutex_unlock(&pe->lock);
 	}
 	npu_recovery_uevent(ndev, "lost", -1, NPU_REASON_LINK_LOSS);
@@ -295,16 +281,16 @@ void npu_recovery_mark_lost(struct npu_device *ndev)
 static int npu_recovery_run(struct npu_device *ndev, u32 request,
 			    enum npu_reset_reason reason, u32 guilty_mask)
 {
+	int state, idx, ret = 0;
 	unsigned int i;
-	int state, ret = 0;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	state = READ_ONCE(ndev->state);
-	if (!ndev->alive || state == NPU_STATE_LOST) {
-		ret = -ENODEV;
-		goto out;
+	/* A lost device is gone too. */
+	if (!npu_dev_enter(ndev, &idx)) {
+		mutex_unlock(&ndev->reset_lock);
+		return -ENODEV;
 	}
+	state = READ_ONCE(ndev->state);
 	/* A PCI reset in progress restarts everything itself. */
 	if (state == NPU_STATE_RESETTING) {
 		ret = -EAGAIN;
@@ -345,7 +331,7 @@ static int npu_recovery_run(struct npu_device *ndev, u32 request,
 		}
 	}
 out:
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	mutex_unlock(&ndev->reset_lock);
 	return ret;
 }
@@ -391,6 +377,27 @@ void npu_recovery_trigger(struct npu_device *ndev, u32 request,
 	spin_unlock(&ndev->recovery_lock);
 }
 
+/**
+ * npu_recovery_poll_pe_locked - collect a PE's completions
+ * @pe: the PE, its lock held
+ *
+ * Asks for the reset the ring's state calls for: a link check when the
+ * completion tail reads all-ones, a PE reset for a malformed completion.
+ *
+ * Return: jobs finished.
+ */
+unsigned int npu_recovery_poll_pe_locked(struct npu_pe *pe)
+{
+	int ret = npu_ring_poll_locked(pe);
+
+	if (ret == -ENODEV)
+		npu_recovery_trigger(pe->ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
+	else if (ret == -EIO)
+		npu_recovery_trigger(pe->ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
+				     BIT(pe->index));
+	return max(ret, 0);
+}
+
 /* Reset now (close, debugfs); returns 0 once the device accepts work again. */
 int npu_recovery_reset_sync(struct npu_device *ndev, u32 request,
 			    enum npu_reset_reason reason)
@@ -401,30 +408,34 @@ int npu_recovery_reset_sync(struct npu_device *ndev, u32 request,
 /* FLR or PCI error: stop everything before the device loses its state. */
 void npu_recovery_pci_quiesce(struct npu_device *ndev)
 {
-	int state;
+	int state, idx;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	state = READ_ONCE(ndev->state);
-	if (ndev->alive && !ndev->pci_quiesced &&
-	    (state == NPU_STATE_READY || state == NPU_STATE_FAILED)) {
-		mutex_lock(&ndev->owner_lock);
-		npu_recovery_quiesce(ndev);
-		mutex_unlock(&ndev->owner_lock);
-		ndev->pci_quiesced = true;
+	if (npu_dev_enter(ndev, &idx)) {
+		state = READ_ONCE(ndev->state);
+		if (!ndev->pci_quiesced &&
+		    (state == NPU_STATE_READY || state == NPU_STATE_FAILED)) {
+			mutex_lock(&ndev->owner_lock);
+			npu_recovery_quiesce(ndev);
+			mutex_unlock(&ndev->owner_lock);
+			ndev->pci_quiesced = true;
+		}
+		npu_dev_exit(ndev, idx);
 	}
-	up_read(&ndev->alive_lock);
 	mutex_unlock(&ndev->reset_lock);
 }
 
 /* After the PCI reset: the jobs it dropped end as CANCELLED, work resumes. */
 int npu_recovery_pci_restart(struct npu_device *ndev)
 {
-	int ret = 0;
+	int idx, ret = 0;
 
 	mutex_lock(&ndev->reset_lock);
-	down_read(&ndev->alive_lock);
-	if (ndev->alive && ndev->pci_quiesced) {
+	if (!npu_dev_enter(ndev, &idx)) {
+		mutex_unlock(&ndev->reset_lock);
+		return 0;
+	}
+	if (ndev->pci_quiesced) {
 		ndev->pci_quiesced = false;
 		mutex_lock(&ndev->owner_lock);
 		ret = npu_hw_reset_device(ndev);
@@ -435,7 +446,7 @@ int npu_recovery_pci_restart(struct npu_device *ndev)
 			 ret ? " failed; device marked failed" : "");
 		npu_recovery_uevent(ndev, ret ? "failed" : "reset", -1, NPU_REASON_PCI_RESET);
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 	mutex_unlock(&ndev->reset_lock);
 	return ret;
 }
@@ -457,7 +468,7 @@ static void npu_watchdog_arm(struct npu_device *ndev)
 	spin_unlock(&ndev->recovery_lock);
 }
 
-/* Look for lost interrupts and hangs on one PE; the caller holds alive_lock. */
+/* Look for lost interrupts and hangs on one PE; the caller is inside npu_dev_enter(). */
 static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned int timeout_ms)
 {
 	struct npu_device *ndev = pe->ndev;
@@ -482,7 +493,7 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 	/* Completions still waiting a whole period later lost their interrupt. */
 	if (cq_tail != pe->cq_head) {
 		if (pe->wd_cq_waiting && pe->wd_cq_head == pe->cq_head) {
-			found = npu_ring_poll_locked(pe);
+			found = npu_recovery_poll_pe_locked(pe);
 			if (found) {
 				atomic_add(found, &pe->missed_irqs);
 				dev_warn_ratelimited(npu_dev(ndev), "PE%u: %u completion(s) without interrupt collected\n",
@@ -514,7 +525,7 @@ static void npu_watchdog_check_pe(struct npu_pe *pe, unsigned long now, unsigned
 		goto out;
 
 	/* No progress: a completion whose interrupt was lost is not a hang. */
-	found = npu_ring_poll_locked(pe);
+	found = npu_recovery_poll_pe_locked(pe);
 	if (found) {
 		atomic_add(found, &pe->missed_irqs);
 		dev_warn_ratelimited(npu_dev(ndev), "PE%u: %u completion(s) without interrupt collected\n",
@@ -536,9 +547,11 @@ static void npu_watchdog_work(struct work_struct *work)
 	unsigned long now = jiffies;
 	u32 heartbeat, status;
 	unsigned int i;
+	bool entered;
+	int idx;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive || READ_ONCE(ndev->state) != NPU_STATE_READY) {
+	entered = npu_dev_enter(ndev, &idx);
+	if (!entered || READ_ONCE(ndev->state) != NPU_STATE_READY) {
 		/* Time spent resetting is not time without a heartbeat. */
 		ndev->wd_heartbeat_at = now;
 		goto out;
@@ -571,7 +584,8 @@ static void npu_watchdog_work(struct work_struct *work)
 	for (i = 0; i < ndev->pe_count; i++)
 		npu_watchdog_check_pe(&ndev->pe[i], now, READ_ONCE(ndev->job_timeout_ms));
 out:
-	up_read(&ndev->alive_lock);
+	if (entered)
+		npu_dev_exit(ndev, idx);
 	npu_watchdog_arm(ndev);
 }
 

@@ -16,8 +16,6 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 
-#include "npu_job.h"
-#include "npu_recovery.h"
 #include "npu_ring.h"
 
 int npu_ring_init(struct npu_pe *pe)
@@ -33,7 +31,6 @@ int npu_ring_init(struct npu_pe *pe)
 
 	mutex_init(&pe->lock);
 	INIT_LIST_HEAD(&pe->inflight);
-	init_waitqueue_head(&pe->space_wq);
 	pe->next_job_id = 1;
 	return 0;
 }
@@ -115,43 +112,60 @@ unsigned int npu_ring_space(struct npu_pe *pe)
 }
 
 /*
- * Copy a job's commands into the ring and hand them to the device.
- * Returns -EAGAIN if the ring has no room for the whole job.
+ * Pushing a job takes three steps under pe->lock: npu_ring_begin_locked()
+ * checks for room and gives the job its hardware id (-EAGAIN: no room for
+ * the whole job), npu_ring_emit_locked() copies each command into the ring,
+ * npu_ring_commit_locked() hands them to the device. The owner builds its
+ * commands before it takes the lock and keeps its own copy.
  */
-int npu_ring_push_locked(struct npu_pe *pe, struct npu_job *job)
+int npu_ring_begin_locked(struct npu_pe *pe, struct npu_ring_job *rj)
 {
-	unsigned int i;
-	u64 job_id;
+	lockdep_assert_held(&pe->lock);
+
+	if (npu_ring_space(pe) < rj->cmd_count)
+		return -EAGAIN;
+	rj->hw_job_id = pe->next_job_id++;
+	if (!pe->next_job_id)
+		pe->next_job_id = 1;
+	rj->pe = pe;
+	return 0;
+}
+
+void npu_ring_emit_locked(struct npu_pe *pe, const struct npu_ring_job *rj, unsigned int i,
+			  const struct npu_hw_cmd *cmd)
+{
+	struct npu_hw_cmd *slot = &pe->sq[(pe->sq_tail + i) & (NPU_SQ_ENTRIES - 1)];
 
 	lockdep_assert_held(&pe->lock);
 
-	if (npu_ring_space(pe) < job->cmd_count)
-		return -EAGAIN;
+	memcpy(slot, cmd, sizeof(*slot));
+	slot->job_id = rj->hw_job_id;
+}
 
-	job_id = pe->next_job_id++;
-	if (!pe->next_job_id)
-		pe->next_job_id = 1;
-	job->hw_job_id = job_id;
-	job->pe = pe;
+void npu_ring_commit_locked(struct npu_pe *pe, struct npu_ring_job *rj)
+{
+	lockdep_assert_held(&pe->lock);
 
-	for (i = 0; i < job->cmd_count; i++) {
-		struct npu_hw_cmd *slot = &pe->sq[(pe->sq_tail + i) & (NPU_SQ_ENTRIES - 1)];
-
-		job->cmds[i].job_id = job_id;
-		memcpy(slot, &job->cmds[i], sizeof(*slot));
-	}
 	/* The watchdog gives the first job on an idle ring its full timeout. */
 	if (!pe->inflight_count)
 		pe->wd_progress_at = jiffies;
-	list_add_tail(&job->pe_node, &pe->inflight);
+	list_add_tail(&rj->node, &pe->inflight);
 	pe->inflight_count++;
 
 	/* The entries must be visible to the device before the new tail. */
 	wmb();
-	WRITE_ONCE(pe->sq_tail, pe->sq_tail + job->cmd_count);
+	WRITE_ONCE(pe->sq_tail, pe->sq_tail + rj->cmd_count);
 	npu_pe_wr32(pe, NPU_PE_SQ_TAIL, pe->sq_tail);
 	npu_pe_wr32(pe, NPU_PE_SQ_DOORBELL, 1);
-	return 0;
+}
+
+/* Take a job off the ring and tell its owner, who may free it. */
+static void npu_ring_finish_locked(struct npu_pe *pe, struct npu_ring_job *rj,
+				   const struct npu_ring_result *res)
+{
+	list_del(&rj->node);
+	pe->inflight_count--;
+	rj->done(rj, res);
 }
 
 static u32 npu_status_from_hw(struct npu_pe *pe, u32 hw_status)
@@ -170,36 +184,30 @@ static u32 npu_status_from_hw(struct npu_pe *pe, u32 hw_status)
 }
 
 /*
- * Consume every completion entry up to CQ_TAIL; returns how many jobs were
- * finished. A tail that reads all-ones asks recovery to check for a lost
- * device; an entry for another job than the oldest one stops the PE and
- * asks for its reset.
+ * Consume every completion entry up to CQ_TAIL. Returns how many jobs were
+ * finished, -ENODEV for a tail that reads all-ones (the caller has recovery
+ * check for a lost device) or -EIO for an entry of another job than the
+ * oldest one: the PE is then stopped and needs a reset.
  */
-static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
+static int npu_ring_drain_locked(struct npu_pe *pe)
 {
-	struct npu_device *ndev = pe->ndev;
-	struct device *dev = npu_dev(ndev);
-	unsigned int finished = 0;
+	struct device *dev = npu_dev(pe->ndev);
+	int finished = 0;
 	u32 tail;
 
 	lockdep_assert_held(&pe->lock);
 
-	if (pe->stopped)
-		return 0;
 	tail = npu_pe_rd32(pe, NPU_PE_CQ_TAIL);
 	if (tail == ~0u) {
 		dev_err_ratelimited(dev, "PE%u: device not responding\n", pe->index);
-		npu_recovery_trigger(ndev, NPU_RESET_LOST, NPU_REASON_LINK_LOSS, 0);
-		return 0;
+		return -ENODEV;
 	}
 	if (tail - pe->cq_head > NPU_CQ_ENTRIES) {
 		dev_err_ratelimited(dev, "PE%u: completion tail %u out of range (head %u)\n",
 				    pe->index, tail, pe->cq_head);
 		/* Stopped until the reset: nothing more is pushed or drained. */
 		WRITE_ONCE(pe->stopped, true);
-		npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
-				     BIT(pe->index));
-		return 0;
+		return -EIO;
 	}
 	/* Read the entries only after the tail that covers them. */
 	dma_rmb();
@@ -208,33 +216,34 @@ static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
 		const struct npu_hw_completion *entry =
 			&pe->cq[pe->cq_head & (NPU_CQ_ENTRIES - 1)];
 		struct npu_hw_completion c = *entry;
-		struct npu_job *job;
+		struct npu_ring_result res;
+		struct npu_ring_job *rj;
 
-		job = list_first_entry_or_null(&pe->inflight, struct npu_job, pe_node);
+		rj = list_first_entry_or_null(&pe->inflight, struct npu_ring_job, node);
 		if (c.job_id < pe->stale_job_id) {
 			/* A job the last reset already finished completed late. */
 			atomic_inc(&pe->stale_completions);
 			pe->cq_head++;
 			continue;
 		}
-		if (!job || job->hw_job_id != c.job_id) {
+		if (!rj || rj->hw_job_id != c.job_id) {
 			/*
 			 * The device completes in order; anything else means its
 			 * state cannot be trusted. Leave the entry: the reset
 			 * drops the whole ring.
 			 */
 			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
-					    pe->index, c.job_id, job ? job->hw_job_id : 0);
+					    pe->index, c.job_id, rj ? rj->hw_job_id : 0);
 			WRITE_ONCE(pe->stopped, true);
-			npu_recovery_trigger(ndev, BIT(pe->index), NPU_REASON_BAD_COMPLETION,
-					     BIT(pe->index));
+			finished = -EIO;
 			break;
 		}
 		pe->cq_head++;
-		list_del(&job->pe_node);
-		pe->inflight_count--;
-		npu_job_finish(job, npu_status_from_hw(pe, c.status), c.info,
-			       c.start_ts, c.end_ts);
+		res.status = npu_status_from_hw(pe, c.status);
+		res.info = c.info;
+		res.start_ts = c.start_ts;
+		res.end_ts = c.end_ts;
+		npu_ring_finish_locked(pe, rj, &res);
 		finished++;
 	}
 	npu_pe_wr32(pe, NPU_PE_CQ_HEAD, pe->cq_head);
@@ -245,9 +254,10 @@ static unsigned int npu_ring_drain_locked(struct npu_pe *pe)
  * Acknowledge the PE's completion interrupt and collect its completions.
  * Acknowledge before draining: a completion that lands after the drain sets
  * the bit again, and writing CQ_HEAD while entries remain re-raises the
- * vector, so none is lost. Returns the number of jobs finished.
+ * vector, so none is lost. Returns what npu_ring_drain_locked() does; 0 on
+ * a stopped PE.
  */
-unsigned int npu_ring_poll_locked(struct npu_pe *pe)
+int npu_ring_poll_locked(struct npu_pe *pe)
 {
 	lockdep_assert_held(&pe->lock);
 
@@ -257,33 +267,30 @@ unsigned int npu_ring_poll_locked(struct npu_pe *pe)
 	return npu_ring_drain_locked(pe);
 }
 
-irqreturn_t npu_ring_irq_thread(int irq, void *data)
+/* Finish the oldest job on the ring with @status; false if there is none. */
+bool npu_ring_finish_oldest_locked(struct npu_pe *pe, u32 status)
 {
-	struct npu_pe *pe = data;
-
-	mutex_lock(&pe->lock);
-	npu_ring_poll_locked(pe);
-	mutex_unlock(&pe->lock);
-
-	wake_up_all(&pe->space_wq);
-	return IRQ_HANDLED;
-}
-
-/*
- * Finish every in-flight job of the PE with @status. The single exit for
- * jobs the hardware will not complete: PE reset, device reset, unplug.
- */
-void npu_pe_complete_all_locked(struct npu_pe *pe, u32 status)
-{
-	struct npu_job *job, *next;
+	struct npu_ring_result res = { .status = status };
+	struct npu_ring_job *rj;
 
 	lockdep_assert_held(&pe->lock);
 
-	list_for_each_entry_safe(job, next, &pe->inflight, pe_node) {
-		list_del(&job->pe_node);
-		npu_job_finish(job, status, 0, 0, 0);
-	}
-	pe->inflight_count = 0;
+	rj = list_first_entry_or_null(&pe->inflight, struct npu_ring_job, node);
+	if (rj)
+		npu_ring_finish_locked(pe, rj, &res);
+	return rj;
+}
+
+/*
+ * Finish every job on the ring with @status. The single exit for jobs the
+ * hardware will not complete: PE reset, device reset, loss, unplug.
+ */
+void npu_ring_finish_all_locked(struct npu_pe *pe, u32 status)
+{
+	lockdep_assert_held(&pe->lock);
+
+	while (npu_ring_finish_oldest_locked(pe, status))
+		continue;
 	wake_up_all(&pe->space_wq);
 }
 

@@ -9,14 +9,16 @@
  * npuN, npuNpe0, npuNpe1, npuNpe0-1: perf_regs holder reset_count
  *	      missed_irq_count
  *
- * Live values are read from the registers under alive_lock; a removed
- * device answers -ENODEV.
+ * Live values are read from the registers inside npu_dev_enter(); a device
+ * that is gone (removed or lost) answers -ENODEV.
  */
 
 #include <linux/device.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/sysfs.h>
 
+#include "npu_device.h"
+#include "npu_hw_ops.h"
 #include "npu_recovery.h"
 #include "npu_sysfs.h"
 
@@ -33,17 +35,7 @@ static enum npu_node_kind npu_node_kind(struct device *dev)
 /* PEs whose state a device file shows. */
 static u32 npu_node_pes(struct device *dev)
 {
-	switch (npu_node_kind(dev)) {
-	case NPU_NODE_PE0:
-		return BIT(0);
-	case NPU_NODE_PE1:
-		return BIT(1);
-	case NPU_NODE_ALL:
-	case NPU_NODE_FUSED:
-		return BIT(0) | BIT(1);
-	default:
-		return 0;
-	}
+	return npu_node_pe_mask(npu_node_kind(dev));
 }
 
 static ssize_t busname_show(struct device *dev, struct device_attribute *attr, char *buf)
@@ -182,32 +174,18 @@ static struct attribute *npu_mgmt_attrs[] = {
 	&dev_attr_mgmt_reset_count.attr,
 	NULL
 };
-
-static const struct attribute_group npu_mgmt_group = {
-	.attrs = npu_mgmt_attrs,
-};
-
-const struct attribute_group *npu_mgmt_groups[] = {
-	&npu_mgmt_group,
-	NULL
-};
+ATTRIBUTE_GROUPS(npu_mgmt);
 
 /* Performance counters in the `Name: 0xhex` format of Warboy's perf_regs. */
+#define NPU_PERF_REG(name, reg)	{ name, reg },
 static const struct {
 	const char *name;
 	u32 reg;
 } npu_perf_regs[] = {
-	{ "TaskExecutionTime", NPU_PE_PERF_TASK_CYCLES },
-	{ "TensorExecutionTime", NPU_PE_PERF_TENSOR_CYCLES },
-	{ "DmaExecutionTime", NPU_PE_PERF_DMA_CYCLES },
-	{ "InstructionCount", NPU_PE_PERF_INSTRUCTIONS },
-	{ "CommandCount", NPU_PE_PERF_COMMANDS },
-	{ "JobCount", NPU_PE_PERF_JOBS },
-	{ "ErrorCount", NPU_PE_PERF_ERRORS },
-	{ "DmaToDeviceBytes", NPU_PE_PERF_DMA_TO_DEV_BYTES },
-	{ "DmaFromDeviceBytes", NPU_PE_PERF_DMA_FROM_DEV_BYTES },
-	{ "DmaCommandCount", NPU_PE_PERF_DMA_COMMANDS },
+#include "npu_perf_regs.h"
 };
+
+#undef NPU_PERF_REG
 
 /*
  * A file driving several PEs shows their sums, except CycleCount (cycles
@@ -224,12 +202,10 @@ static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr,
 	u64 cycles = 0;
 	unsigned int i, p;
 	ssize_t len;
+	int idx;
 
-	down_read(&ndev->alive_lock);
-	if (!ndev->alive) {
-		up_read(&ndev->alive_lock);
+	if (!npu_dev_enter(ndev, &idx))
 		return -ENODEV;
-	}
 	for (p = 0; p < ndev->pe_count; p++) {
 		void __iomem *regs = ndev->pe[p].regs;
 
@@ -239,7 +215,7 @@ static ssize_t perf_regs_show(struct device *dev, struct device_attribute *attr,
 		for (i = 0; i < ARRAY_SIZE(npu_perf_regs); i++)
 			sums[i] += readq(regs + npu_perf_regs[i].reg);
 	}
-	up_read(&ndev->alive_lock);
+	npu_dev_exit(ndev, idx);
 
 	len = sysfs_emit(buf, "CycleCount: 0x%x\n", lower_32_bits(cycles));
 	len += sysfs_emit_at(buf, len, "CycleCountHigh: 0x%x\n", upper_32_bits(cycles));
@@ -313,12 +289,10 @@ static struct attribute *npu_pe_node_attrs[] = {
 	&dev_attr_missed_irq_count.attr,
 	NULL
 };
+ATTRIBUTE_GROUPS(npu_pe_node);
 
-static const struct attribute_group npu_pe_node_group = {
-	.attrs = npu_pe_node_attrs,
-};
-
-const struct attribute_group *npu_pe_node_groups[] = {
-	&npu_pe_node_group,
-	NULL
-};
+/* The attributes of a device file, created with it. */
+const struct attribute_group **npu_sysfs_groups(enum npu_node_kind kind)
+{
+	return kind == NPU_NODE_MGMT ? npu_mgmt_groups : npu_pe_node_groups;
+}

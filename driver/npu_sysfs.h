@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* sysfs attributes of the device files and the hwmon sensors. */
+/* sysfs attributes of the device files. */
 #ifndef NPU_SYSFS_H
 #define NPU_SYSFS_H
 
-#include "npu_drv.h"
+#include <linux/sysfs.h>
 
-extern const struct attribute_group *npu_mgmt_groups[];
-extern const struct attribute_group *npu_pe_node_groups[];
+#include "npu_device.h"
 
-int npu_hwmon_register(struct npu_device *ndev);
+const struct attribute_group **npu_sysfs_groups(enum npu_node_kind kind);
 
 #endif /* NPU_SYSFS_H */

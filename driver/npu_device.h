@@ -1,15 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Core data structures of the npu driver: the device, its processing
- * elements (PEs) and the per-open-file context.
+ * The ground floor of the npu driver: the device, its processing elements
+ * (PEs) and the per-open-file context, MMIO helpers, the device's lifetime,
+ * the registry of cards and every module parameter. Every other file builds
+ * on this one; it calls none of them.
  *
- * Lifetime: struct npu_device is reference counted (kref). The PCI driver
- * holds one reference from probe to remove; every open file holds one. The
- * hardware (BAR0, IRQs, rings) is only valid while the device is alive; see
- * npu_device.alive_lock.
+ * Lifetime: struct npu_device is reference counted (kref). The PCI binding
+ * holds one reference through devres (dropped after every other managed
+ * resource of probe, the interrupts included, is released); every open file
+ * and every BO holds one.
+ *
+ * Device gone: the hardware (BAR0, IRQs, rings) may be touched only inside
+ * npu_dev_enter() ... npu_dev_exit(), an SRCU read section that fails to
+ * begin once the device is gone (unplugged, or lost). Unplug marks it gone
+ * and waits for every section to end (synchronize_srcu()) before it tears
+ * the hardware down; sleepers inside a section wake on the gone mark
+ * (npu_dev_is_gone()) and leave.
+ *
+ * Lock order, outermost first:
+ *   npu_devices_lock -> npu_device.reset_lock -> npu_dev_enter() ->
+ *   npu_device.owner_lock -> npu_pe.lock -> npu_file.jobs_lock
+ * (npu_device.recovery_lock is a leaf spinlock, npu_device.bos_lock is
+ * taken with no other driver lock held.)
  */
-#ifndef NPU_DRV_H
-#define NPU_DRV_H
+#ifndef NPU_DEVICE_H
+#define NPU_DEVICE_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
@@ -18,9 +33,9 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
-#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -49,6 +64,23 @@ enum npu_node_kind {
 	NPU_NODE_PE1,		/* npuNpe1 */
 	NPU_NODE_FUSED,		/* npuNpe0-1: both PEs as one unit */
 	NPU_NODE_COUNT
+};
+
+/*
+ * Why a reset happened, mildest first (merged requests keep the most
+ * severe); named in the log, the uevent (NPU_REASON) and the coredump.
+ */
+enum npu_reset_reason {
+	NPU_REASON_MANUAL,		/* debugfs reset */
+	NPU_REASON_CLOSE,		/* close timed out waiting for jobs */
+	NPU_REASON_HALTED,		/* PE stopped on a ring error */
+	NPU_REASON_BAD_COMPLETION,	/* completion entry for the wrong job */
+	NPU_REASON_HANG,		/* no progress within job_timeout_ms */
+	NPU_REASON_PCI_RESET,		/* FLR or PCI error recovery */
+	NPU_REASON_FATAL,		/* fatal error interrupt */
+	NPU_REASON_HEARTBEAT,		/* heartbeat stopped */
+	NPU_REASON_LINK_LOSS,		/* device stopped answering */
+	NPU_REASON_COUNT
 };
 
 #define NPU_MAX_DEVICES		64
@@ -150,14 +182,11 @@ struct npu_pe {
  * struct npu_device - one NPU card
  * @ref: lifetime of this structure (probe and each open file)
  * @pdev: the PCI device, referenced until the last kref is dropped
- * @regs: BAR0 mapping; valid only while @alive
+ * @regs: BAR0 mapping; touched only inside npu_dev_enter()/npu_dev_exit()
  * @index: N of npuN
- * @alive_lock: readers hold it around every hardware access from a file
- *	        operation; remove takes it for writing to tear the hardware
- *	        down. Protects @alive.
- * @alive: the hardware may be touched (cleared once by remove)
- * @dying: set (without locks) before remove takes @alive_lock for writing,
- *	   so sleepers holding it for reading give up
+ * @gone_srcu: the read sections of npu_dev_enter(); unplug waits for them
+ * @gone: set once (remove, or loss of the device), read in npu_dev_enter()
+ *	  and by sleepers inside a section; never cleared
  * @owner_lock: protects @owned_mask, @releasing_mask, @holder, @fused and
  *		the DEV_MODE register; recovery holds it while it stops and
  *		restarts PEs, so the mode never changes under a reset
@@ -180,7 +209,7 @@ struct npu_pe {
  *	   the recovery work only), read locklessly
  * @reset_lock: serialises every reset: recovery work, close, debugfs and
  *		the PCI reset/error callbacks. Outermost driver lock after
- *		npu_devices_lock: reset_lock -> alive_lock -> owner_lock.
+ *		npu_devices_lock.
  * @recovery_lock: protects @reset_request, @reset_reason, @guilty_mask and
  *		   @recovery_off (a spinlock: taken by anyone who detects a fault)
  * @reset_request: pending resets, NPU_RESET_* bits, collapsed into one run
@@ -207,9 +236,8 @@ struct npu_device {
 	void __iomem *regs;
 	unsigned int index;
 
-	struct rw_semaphore alive_lock;	/* see @alive_lock above */
-	bool alive;
-	bool dying;
+	struct srcu_struct gone_srcu;
+	bool gone;
 
 	struct mutex owner_lock;	/* see @owner_lock above */
 	u32 owned_mask;
@@ -258,6 +286,7 @@ struct npu_device {
 
 /**
  * struct npu_file - state of one open device file
+ * @ref: the open file (dropped at release) and each of its jobs
  * @ndev: the device (holds a reference)
  * @kind: which device file
  * @pe_mask: PEs this file owns (0 for the management file)
@@ -265,11 +294,13 @@ struct npu_device {
  * @bos: buffer objects by handle (the xarray's own lock protects it)
  * @bo_count: handles in @bos, charged against max_bos_per_file
  * @bo_bytes: bytes of the BOs in @bos, charged against max_bo_mb_per_file
- * @jobs_lock: protects @jobs, @job_count, @inflight_count, @next_seqno and
- *	       the state of every job on @jobs. Nests inside npu_pe.lock.
- * @jobs: uncollected jobs (in flight or finished), in submission order
- * @job_count: length of @jobs
- * @inflight_count: jobs on @jobs not finished yet
+ * @jobs_lock: protects @jobs' entries and marks, @job_count,
+ *	       @inflight_count, @next_seqno and the results of the jobs on
+ *	       @jobs. Nests inside npu_pe.lock.
+ * @jobs: uncollected jobs (in flight or finished) by seqno, each holding a
+ *	  job reference; finished ones carry the mark NPU_JOB_DONE
+ * @job_count: jobs reserved or on @jobs, charged against max_jobs_per_file
+ * @inflight_count: of those, jobs not finished yet
  * @next_seqno: sequence number of the next job, starting at 1
  * @finished_events: bumped (under @jobs_lock) whenever a job finishes, so
  *		     sleepers can test for progress without taking the lock
@@ -281,6 +312,7 @@ struct npu_device {
  * @jobs_finished: jobs of this file that finished, whatever their status
  */
 struct npu_file {
+	struct kref ref;
 	struct npu_device *ndev;
 	enum npu_node_kind kind;
 	u32 pe_mask;
@@ -291,7 +323,7 @@ struct npu_file {
 	atomic64_t bo_bytes;
 
 	struct mutex jobs_lock;	/* see @jobs_lock above */
-	struct list_head jobs;
+	struct xarray jobs;
 	unsigned int job_count;
 	unsigned int inflight_count;
 	u64 next_seqno;
@@ -328,43 +360,41 @@ static inline struct device *npu_dev(struct npu_device *ndev)
 	return &ndev->pdev->dev;
 }
 
-/* npu_drv.c */
+/* Device gone: see the top of this file. */
+bool npu_dev_enter(struct npu_device *ndev, int *idx);
+void npu_dev_exit(struct npu_device *ndev, int idx);
+void npu_dev_mark_gone(struct npu_device *ndev);
+void npu_dev_unplug(struct npu_device *ndev);
+
+/* True once the device is gone; for sleepers inside npu_dev_enter(). */
+static inline bool npu_dev_is_gone(struct npu_device *ndev)
+{
+	return READ_ONCE(ndev->gone);
+}
+
+/* Lifetime of a file's context (npu_file.c opens it) */
+struct npu_file *npu_file_get(struct npu_file *nfile);
+void npu_file_put(struct npu_file *nfile);
+
+/* Lifetime and registry */
+struct npu_device *npu_device_create(struct pci_dev *pdev);
 void npu_device_get(struct npu_device *ndev);
 void npu_device_put(struct npu_device *ndev);
+int npu_device_register(struct npu_device *ndev);
+void npu_device_unregister(struct npu_device *ndev);
 struct npu_device *npu_device_lookup(unsigned int index);
+bool npu_devices_empty(void);
+
+const char *npu_node_format(enum npu_node_kind kind);
+u32 npu_node_pe_mask(enum npu_node_kind kind);
+const char *npu_reset_reason_name(enum npu_reset_reason reason);
+
+/* Module parameters (npu_device.c) */
 extern unsigned int npu_max_jobs_per_file;
 extern unsigned int npu_release_timeout_ms;
 extern unsigned int npu_max_bos_per_file;
 extern unsigned int npu_max_bo_mb_per_file;
+extern unsigned int npu_job_timeout_ms;
+extern unsigned int npu_heartbeat_timeout_ms;
 
-/* npu_hw_ops.c: device-level hardware operations */
-int npu_hw_reset_device(struct npu_device *ndev);
-int npu_hw_read_identity(struct npu_device *ndev);
-int npu_hw_set_fused(struct npu_device *ndev, bool fused);
-int npu_hw_read_reg(struct npu_device *ndev, u32 reg, u32 *val);
-
-/* npu_pci_err.c */
-extern const struct pci_error_handlers npu_pci_err_handlers;
-void npu_pci_enable_error_reporting(struct pci_dev *pdev);
-
-/* npu_debugfs.c */
-void npu_debugfs_init(void);
-void npu_debugfs_exit(void);
-void npu_debugfs_register(struct npu_device *ndev);
-void npu_debugfs_unregister(struct npu_device *ndev);
-
-/* npu_fdinfo.c */
-struct seq_file;
-u64 npu_fdinfo_new_client_id(void);
-void npu_fdinfo_account_job(struct npu_file *nfile, unsigned int pe_index, u64 start_ts,
-			    u64 end_ts);
-void npu_show_fdinfo(struct seq_file *m, struct file *filp);
-
-/* npu_file.c */
-const char *npu_node_format(enum npu_node_kind kind);
-int npu_file_register_chrdev(void);
-void npu_file_unregister_chrdev(void);
-int npu_file_create_nodes(struct npu_device *ndev);
-void npu_file_remove_nodes(struct npu_device *ndev);
-
-#endif /* NPU_DRV_H */
+#endif /* NPU_DEVICE_H */
