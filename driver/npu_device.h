@@ -101,7 +101,11 @@ enum npu_dev_state {
 	NPU_STATE_LOST,		/* MMIO reads all-ones: link down or surprise removal */
 };
 
-/* Who holds a PE, for sysfs and for error messages. */
+/*
+ * Who holds a PE, for sysfs and for error messages. @pid is the pid in the
+ * initial namespace, as sysfs readers outside the holder's container see it
+ * (a holder in a container is pid 1 or so in its own namespace).
+ */
 struct npu_holder {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];

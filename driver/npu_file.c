@@ -77,7 +77,7 @@ static int npu_file_own(struct npu_file *nfile)
 		for (i = 0; i < ndev->pe_count; i++) {
 			if (!(mask & BIT(i)))
 				continue;
-			ndev->holder[i].pid = task_tgid_vnr(current);
+			ndev->holder[i].pid = task_tgid_nr(current);
 			get_task_comm(ndev->holder[i].comm, current);
 		}
 	}
