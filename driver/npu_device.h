@@ -46,7 +46,7 @@
 #include "npu_hw.h"
 
 #define NPU_DRIVER_NAME		"npu"
-#define NPU_DRIVER_VERSION	"1.0.0"
+#define NPU_DRIVER_VERSION	"1.1.0"
 
 /* Entries of each PE's submission and completion ring. */
 #define NPU_SQ_ENTRIES		256

@@ -25,9 +25,9 @@ if ! printf '%s\n' "$version" | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+'; then
 fi
 major=${version%%.*}
 
-drv=$(sed -n 's/^#define[[:space:]]*NPU_DRIVER_VERSION[[:space:]]*"\(.*\)".*/\1/p' driver/npu_drv.h)
+drv=$(sed -n 's/^#define[[:space:]]*NPU_DRIVER_VERSION[[:space:]]*"\(.*\)".*/\1/p' driver/npu_device.h)
 [ "$drv" = "$version" ] ||
-	drift "driver/npu_drv.h has NPU_DRIVER_VERSION \"$drv\", VERSION has $version"
+	drift "driver/npu_device.h has NPU_DRIVER_VERSION \"$drv\", VERSION has $version"
 
 hal=$(make -s --no-print-directory --eval 'print-%: ; @echo $($*)' \
 	print-HAL_VERSION print-HAL_SOVERSION 2>&1 | tr '\n' ' ')

@@ -1,4 +1,4 @@
 # SPDX-License-Identifier: MIT
 """npu: Python bindings of the NPU stack's libnpuhal (see npu.runtime)."""
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
