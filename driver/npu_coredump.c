@@ -68,9 +68,11 @@ static void npu_dump_job(struct npu_dump *d, const struct npu_job *job, bool com
 		const struct npu_hw_cmd *c = &job->cmds[i].hw;
 
 		npu_dump_printf(d, "    cmd[%u] opcode=%u flags=%#x sg_count=%u sg_addr=%#llx",
-				i, c->opcode, c->flags, c->sg_count, c->sg_addr);
+				i, c->opcode, c->flags, le32_to_cpu(c->sg_count),
+				le64_to_cpu(c->sg_addr));
 		npu_dump_printf(d, " dram_addr=%#llx length=%#llx cycle_budget=%llu\n",
-				c->dram_addr, c->length, c->cycle_budget);
+				le64_to_cpu(c->dram_addr), le64_to_cpu(c->length),
+				le64_to_cpu(c->cycle_budget));
 	}
 }
 

@@ -116,8 +116,9 @@ static noinline int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 of
 
 			if (from < to) {
 				if (pass) {
-					d->sg[n].addr = sg_dma_address(sg) + (from - seg_start);
-					d->sg[n].length = to - from;
+					d->sg[n].addr = cpu_to_le64(sg_dma_address(sg) +
+								    (from - seg_start));
+					d->sg[n].length = cpu_to_le32(to - from);
 					d->sg[n].reserved = 0;
 				}
 				n++;
@@ -141,8 +142,8 @@ static noinline int npu_job_build_sg(struct npu_job *job, unsigned int i, u64 of
 
 	if (d->bo->kind != NPU_BO_IMPORT)
 		dma_sync_sgtable_for_device(dev, sgt, d->bo->dir);
-	d->hw.sg_count = count;
-	d->hw.sg_addr = d->sg_dma;
+	d->hw.sg_count = cpu_to_le32(count);
+	d->hw.sg_addr = cpu_to_le64(d->sg_dma);
 	return 0;
 }
 
@@ -173,9 +174,9 @@ static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 		    !npu_range_ok(uc->dram_addr, uc->length, window))
 			return -EINVAL;
 		hw->opcode = NPU_OP_EXEC;
-		hw->dram_addr = uc->dram_addr;
-		hw->length = uc->length;
-		hw->cycle_budget = uc->cycle_budget;
+		hw->dram_addr = cpu_to_le64(uc->dram_addr);
+		hw->length = cpu_to_le64(uc->length);
+		hw->cycle_budget = cpu_to_le64(uc->cycle_budget);
 		return 0;
 
 	case NPU_JOB_CMD_COPY_TO_DRAM:
@@ -193,8 +194,8 @@ static int npu_job_build_cmd(struct npu_job *job, unsigned int i,
 			return -EACCES;
 		hw->opcode = uc->op == NPU_JOB_CMD_COPY_TO_DRAM ?
 			     NPU_OP_DMA_TO_DEV : NPU_OP_DMA_FROM_DEV;
-		hw->dram_addr = uc->dram_addr;
-		hw->length = uc->length;
+		hw->dram_addr = cpu_to_le64(uc->dram_addr);
+		hw->length = cpu_to_le64(uc->length);
 		return npu_job_build_sg(job, i, uc->offset, uc->length);
 
 	default:

@@ -139,7 +139,7 @@ void npu_ring_emit_locked(struct npu_pe *pe, const struct npu_ring_job *rj, unsi
 	lockdep_assert_held(&pe->lock);
 
 	memcpy(slot, cmd, sizeof(*slot));
-	slot->job_id = rj->hw_job_id;
+	slot->job_id = cpu_to_le64(rj->hw_job_id);
 }
 
 void npu_ring_commit_locked(struct npu_pe *pe, struct npu_ring_job *rj)
@@ -215,34 +215,34 @@ static int npu_ring_drain_locked(struct npu_pe *pe)
 	while (pe->cq_head != tail) {
 		const struct npu_hw_completion *entry =
 			&pe->cq[pe->cq_head & (NPU_CQ_ENTRIES - 1)];
-		struct npu_hw_completion c = *entry;
+		u64 job_id = le64_to_cpu(READ_ONCE(entry->job_id));
 		struct npu_ring_result res;
 		struct npu_ring_job *rj;
 
 		rj = list_first_entry_or_null(&pe->inflight, struct npu_ring_job, node);
-		if (c.job_id < pe->stale_job_id) {
+		if (job_id < pe->stale_job_id) {
 			/* A job the last reset already finished completed late. */
 			atomic_inc(&pe->stale_completions);
 			pe->cq_head++;
 			continue;
 		}
-		if (!rj || rj->hw_job_id != c.job_id) {
+		if (!rj || rj->hw_job_id != job_id) {
 			/*
 			 * The device completes in order; anything else means its
 			 * state cannot be trusted. Leave the entry: the reset
 			 * drops the whole ring.
 			 */
 			dev_err_ratelimited(dev, "PE%u: completion for job %llu, expected %llu\n",
-					    pe->index, c.job_id, rj ? rj->hw_job_id : 0);
+					    pe->index, job_id, rj ? rj->hw_job_id : 0);
 			WRITE_ONCE(pe->stopped, true);
 			finished = -EIO;
 			break;
 		}
 		pe->cq_head++;
-		res.status = npu_status_from_hw(pe, c.status);
-		res.info = c.info;
-		res.start_ts = c.start_ts;
-		res.end_ts = c.end_ts;
+		res.status = npu_status_from_hw(pe, le32_to_cpu(entry->status));
+		res.info = le32_to_cpu(entry->info);
+		res.start_ts = le64_to_cpu(entry->start_ts);
+		res.end_ts = le64_to_cpu(entry->end_ts);
 		npu_ring_finish_locked(pe, rj, &res);
 		finished++;
 	}

@@ -184,25 +184,30 @@ enum npu_hw_opcode {
 #define NPU_CMD_F_END_OF_JOB		(1u << 0)
 #define NPU_CMD_F_ALL			NPU_CMD_F_END_OF_JOB
 
+/*
+ * Ring entries live in host memory the device reads and writes by DMA, in
+ * little-endian order: the __le types let sparse check that the driver
+ * converts every field (cpu_to_le64() and friends).
+ */
 struct npu_hw_cmd {
 	__u8 opcode;		/* enum npu_hw_opcode */
 	__u8 flags;		/* NPU_CMD_F_* */
-	__u16 reserved0;	/* must be 0 */
-	__u32 sg_count;		/* DMA: entries in the SG list, >= 1 */
-	__u64 job_id;		/* copied into the completion entry */
-	__u64 sg_addr;		/* DMA: bus address of struct npu_hw_sg[sg_count] */
-	__u64 dram_addr;	/* DMA: DRAM address; EXEC: program address */
-	__u64 length;		/* DMA: bytes (sum of SG lengths); EXEC: program bytes */
-	__u64 cycle_budget;	/* EXEC: cycles before TIMEOUT; 0 = device default */
-	__u64 reserved1[2];	/* must be 0 */
+	__le16 reserved0;	/* must be 0 */
+	__le32 sg_count;	/* DMA: entries in the SG list, >= 1 */
+	__le64 job_id;		/* copied into the completion entry */
+	__le64 sg_addr;		/* DMA: bus address of struct npu_hw_sg[sg_count] */
+	__le64 dram_addr;	/* DMA: DRAM address; EXEC: program address */
+	__le64 length;		/* DMA: bytes (sum of SG lengths); EXEC: program bytes */
+	__le64 cycle_budget;	/* EXEC: cycles before TIMEOUT; 0 = device default */
+	__le64 reserved1[2];	/* must be 0 */
 };
 
 #define NPU_SG_MAX_ENTRIES		65536
 
 struct npu_hw_sg {
-	__u64 addr;		/* bus address */
-	__u32 length;		/* bytes, >= 1 */
-	__u32 reserved;		/* must be 0 */
+	__le64 addr;		/* bus address */
+	__le32 length;		/* bytes, >= 1 */
+	__le32 reserved;	/* must be 0 */
 };
 
 /* ---- Completion ring entries (32 bytes) --------------------------------- */
@@ -217,11 +222,11 @@ enum npu_hw_status {
 };
 
 struct npu_hw_completion {
-	__u64 job_id;
-	__u32 status;		/* enum npu_hw_status */
-	__u32 info;		/* on error: cmd index in job << 16 | insn index */
-	__u64 start_ts;		/* device clock when the job's first command began */
-	__u64 end_ts;		/* device clock when its last command ended */
+	__le64 job_id;
+	__le32 status;		/* enum npu_hw_status */
+	__le32 info;		/* on error: cmd index in job << 16 | insn index */
+	__le64 start_ts;	/* device clock when the job's first command began */
+	__le64 end_ts;		/* device clock when its last command ended */
 };
 
 #define NPU_COMPLETION_INFO(cmd, insn)	(((cmd) & 0xffffu) << 16 | ((insn) & 0xffffu))
