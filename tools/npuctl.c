@@ -110,18 +110,17 @@ static int cmd_info(const struct opts *o)
 			printf("%s\n  {\"npu\": \"npu%u\", \"index\": %u, \"name\": ", i ? "," : "",
 			       c->index, c->index);
 			json_string(stdout, c->arch);
-			printf(", \"firmware\": ");
-			json_string(stdout, c->fw_version);
-			printf(", \"uuid\": ");
-			json_string(stdout, c->uuid);
-			printf(", \"serial\": ");
-			json_string(stdout, c->serial);
-			printf(", \"pci_bdf\": ");
-			json_string(stdout, c->busname);
-			printf(", \"pci_dev\": ");
-			json_string(stdout, c->dev);
-			printf(", \"state\": ");
-			json_string(stdout, c->state);
+			/* The string members, in the order the JSON format documents them. */
+			const struct { const char *key, *value; } strings[] = {
+				{ "firmware", c->fw_version }, { "uuid", c->uuid },
+				{ "serial", c->serial }, { "pci_bdf", c->busname },
+				{ "pci_dev", c->dev }, { "state", c->state },
+			};
+
+			for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+				printf(", \"%s\": ", strings[k].key);
+				json_string(stdout, strings[k].value);
+			}
 			printf(", \"pe_count\": %u", c->pe_count);
 			if (c->temp_mc >= 0)
 				printf(", \"temperature_celsius\": %.3f", c->temp_mc / 1000.0);
