@@ -7,6 +7,7 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,37 +99,48 @@ static uint8_t *read_body(gzFile f, const char *path, size_t bytes, const char *
 	return buf;
 }
 
+/*
+ * Reads a whole u8 IDX file: 28x28 images when rows and cols are given
+ * (they receive the header's dimensions), labels when they are NULL.
+ * Returns the bytes after the header, or NULL (said why).
+ */
+static uint8_t *read_idx(const char *path, uint32_t *count, uint32_t *rows, uint32_t *cols)
+{
+	bool images = rows != NULL;
+	uint8_t head[16];
+	size_t bytes;
+	gzFile f = open_with_header(path, head, images ? 16 : 8,
+				    images ? IDX_MAGIC_U8_3D : IDX_MAGIC_U8_1D,
+				    images ? "image" : "label", count);
+
+	if (!f)
+		return NULL;
+	bytes = *count;
+	if (images) {
+		*rows = be32(head + 8);
+		*cols = be32(head + 12);
+		if (*rows != 28 || *cols != 28) {
+			fprintf(stderr, "%s: images of %ux%u pixels (want 28 x 28)\n", path,
+				*rows, *cols);
+			gzclose(f);
+			return NULL;
+		}
+		bytes = (size_t)*count * *rows * *cols;
+	}
+	return read_body(f, path, bytes, images ? "pixels" : "labels");
+}
+
 int idx_read_images(const char *path, struct idx_images *out)
 {
-	uint8_t head[16];
-	gzFile f;
-
 	memset(out, 0, sizeof(*out));
-	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_3D, "image", &out->count);
-	if (!f)
-		return -1;
-	out->rows = be32(head + 8);
-	out->cols = be32(head + 12);
-	if (out->rows != 28 || out->cols != 28) {
-		fprintf(stderr, "%s: images of %ux%u pixels (want 28 x 28)\n", path, out->rows,
-			out->cols);
-		gzclose(f);
-		return -1;
-	}
-	out->pixels = read_body(f, path, (size_t)out->count * out->rows * out->cols, "pixels");
+	out->pixels = read_idx(path, &out->count, &out->rows, &out->cols);
 	return out->pixels ? 0 : -1;
 }
 
 int idx_read_labels(const char *path, struct idx_labels *out)
 {
-	uint8_t head[8];
-	gzFile f;
-
 	memset(out, 0, sizeof(*out));
-	f = open_with_header(path, head, sizeof(head), IDX_MAGIC_U8_1D, "label", &out->count);
-	if (!f)
-		return -1;
-	out->labels = read_body(f, path, out->count, "labels");
+	out->labels = read_idx(path, &out->count, NULL, NULL);
 	if (!out->labels)
 		return -1;
 	for (uint32_t i = 0; i < out->count; i++) {
