@@ -272,99 +272,111 @@ static void store(struct onnx_tensor *t, size_t idx, uint64_t bits)
 	}
 }
 
-static bool tensor(struct pb *pb, struct onnx_tensor *t)
+/*
+ * Every message reader is one loop over (field, wire type) keys; each message
+ * supplies only what it does with one field: read its value, or skip it.
+ */
+typedef bool field_reader(struct pb *pb, unsigned int field, unsigned int wire, void *ctx);
+
+static bool each_field(struct pb *pb, field_reader *read_field, void *ctx)
 {
-	struct u64s dims = { 0 }, floats = { 0 }, i32 = { 0 }, i64 = { 0 }, dbl = { 0 }, u64 = { 0 };
-	const uint8_t *raw = NULL;
-	size_t raw_len = 0;
-	bool has_raw = false, ok = false;
 	unsigned int field, wire;
+
+	while (pb->p < pb->end)
+		if (!key(pb, &field, &wire) || !read_field(pb, field, wire, ctx))
+			return false;
+	return true;
+}
+
+/*
+ * A field that must have wire type want: a sub-message's bounds (WT_LEN) in
+ * *s, or a varint or fixed32 value in *v. A wrong wire type is an error that
+ * names the message kind.
+ */
+static bool typed_field(struct pb *pb, const char *kind, unsigned int field, unsigned int wire,
+			unsigned int want, uint64_t *v, struct pb *s)
+{
+	*v = 0;
+	if (wire != want)
+		return fail(pb, "%s field %u has the wrong wire type %u", kind, field, wire);
+	if (want == WT_LEN)
+		return sub(pb, s);
+	return want == WT_VARINT ? varint(pb, v) : fixed(pb, 4, v);
+}
+
+/* What a TensorProto's fields hold until its dtype and shape say how to decode them. */
+struct tensor_fields {
+	struct onnx_tensor *t;
+	struct u64s dims, floats, i32, i64, dbl, u64;
+	const uint8_t *raw;
+	size_t raw_len;
+	bool has_raw;
+};
+
+static bool tensor_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct tensor_fields *tf = ctx;
 	uint64_t v;
+	struct pb s;
+	/* The repeated scalars: field number, the encoding the schema gives them, their list. */
+	const struct { unsigned int field, kind; struct u64s *list; } repeats[] = {
+		{ 1, WT_VARINT, &tf->dims }, { 4, WT_FIXED32, &tf->floats },
+		{ 5, WT_VARINT, &tf->i32 }, { 7, WT_VARINT, &tf->i64 },
+		{ 10, WT_FIXED64, &tf->dbl }, { 11, WT_VARINT, &tf->u64 },
+	};
 
-	memset(t, 0, sizeof(*t));
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			goto out;
-		switch (field) {
-		case 1:
-			if (!repeated(pb, wire, WT_VARINT, &dims))
-				goto out;
-			break;
-		case 2:
-			if (wire != WT_VARINT || !varint(pb, &v))
-				goto bad;
-			t->dtype = (int)v;
-			break;
-		case 4:
-			if (!repeated(pb, wire, WT_FIXED32, &floats))
-				goto out;
-			break;
-		case 5:
-			if (!repeated(pb, wire, WT_VARINT, &i32))
-				goto out;
-			break;
-		case 7:
-			if (!repeated(pb, wire, WT_VARINT, &i64))
-				goto out;
-			break;
-		case 8:
-			if (!string(pb, wire, t->name, sizeof(t->name)))
-				goto out;
-			break;
-		case 9: {
-			struct pb s;
+	for (size_t k = 0; k < sizeof(repeats) / sizeof(repeats[0]); k++)
+		if (repeats[k].field == field)
+			return repeated(pb, wire, repeats[k].kind, repeats[k].list);
+	switch (field) {
+	case 2:
+		if (!typed_field(pb, "tensor", field, wire, WT_VARINT, &v, &s))
+			return false;
+		tf->t->dtype = (int)v;
+		return true;
+	case 8:
+		return string(pb, wire, tf->t->name, sizeof(tf->t->name));
+	case 9:
+		if (!typed_field(pb, "tensor", field, wire, WT_LEN, &v, &s))
+			return false;
+		tf->raw = s.p;
+		tf->raw_len = (size_t)(s.end - s.p);
+		tf->has_raw = true;
+		return true;
+	case 14:
+		if (!typed_field(pb, "tensor", field, wire, WT_VARINT, &v, &s))
+			return false;
+		if (v != 0)
+			return fail(pb, "tensor '%s' keeps its data in an external file", tf->t->name);
+		return true;
+	default:
+		return skip_field(pb, wire);
+	}
+}
 
-			if (wire != WT_LEN || !sub(pb, &s))
-				goto bad;
-			raw = s.p;
-			raw_len = (size_t)(s.end - s.p);
-			has_raw = true;
-			break;
-		}
-		case 10:
-			if (!repeated(pb, wire, WT_FIXED64, &dbl))
-				goto out;
-			break;
-		case 11:
-			if (!repeated(pb, wire, WT_VARINT, &u64))
-				goto out;
-			break;
-		case 14:
-			if (wire != WT_VARINT || !varint(pb, &v))
-				goto bad;
-			if (v != 0) {
-				fail(pb, "tensor '%s' keeps its data in an external file", t->name);
-				goto out;
-			}
-			break;
-		default:
-			if (!skip_field(pb, wire))
-				goto out;
-		}
-	}
-	if (dims.n > ONNX_MAX_RANK) {
-		fail(pb, "tensor '%s' has rank %zu (at most %d)", t->name, dims.n, ONNX_MAX_RANK);
-		goto out;
-	}
-	t->rank = (int)dims.n;
+/* Checks the shape and decodes the values the fields gave into t. */
+static bool tensor_values(struct pb *pb, const struct tensor_fields *tf)
+{
+	struct onnx_tensor *t = tf->t;
+
+	if (tf->dims.n > ONNX_MAX_RANK)
+		return fail(pb, "tensor '%s' has rank %zu (at most %d)", t->name, tf->dims.n,
+			    ONNX_MAX_RANK);
+	t->rank = (int)tf->dims.n;
 	t->count = 1;
-	for (size_t d = 0; d < dims.n; d++) {
-		t->dims[d] = (int64_t)dims.v[d];
+	for (size_t d = 0; d < tf->dims.n; d++) {
+		t->dims[d] = (int64_t)tf->dims.v[d];
 		if (t->dims[d] < 0 || t->dims[d] > (1 << 24) ||
-		    (t->dims[d] && t->count > ((size_t)1 << 28) / (size_t)t->dims[d])) {
-			fail(pb, "tensor '%s' has an unreasonable shape", t->name);
-			goto out;
-		}
+		    (t->dims[d] && t->count > ((size_t)1 << 28) / (size_t)t->dims[d]))
+			return fail(pb, "tensor '%s' has an unreasonable shape", t->name);
 		t->count *= (size_t)t->dims[d];
 	}
 
 	size_t esize = raw_elem_size(t->dtype);
 
-	if (!esize || t->dtype == ONNX_FLOAT16) {
-		fail(pb, "tensor '%s' has element type %s, which this reader does not decode",
-		     t->name, onnx_dtype_name(t->dtype));
-		goto out;
-	}
+	if (!esize || t->dtype == ONNX_FLOAT16)
+		return fail(pb, "tensor '%s' has element type %s, which this reader does not decode",
+			    t->name, onnx_dtype_name(t->dtype));
 	if (t->count) {
 		bool is_float = t->dtype == ONNX_FLOAT || t->dtype == ONNX_DOUBLE;
 
@@ -372,364 +384,339 @@ static bool tensor(struct pb *pb, struct onnx_tensor *t)
 			t->f = calloc(t->count, sizeof(*t->f));
 		else
 			t->i = calloc(t->count, sizeof(*t->i));
-		if (!t->f && !t->i) {
-			fail(pb, "out of memory");
-			goto out;
-		}
+		if (!t->f && !t->i)
+			return fail(pb, "out of memory");
 	}
-	if (has_raw) {
-		if (raw_len != t->count * esize) {
-			fail(pb, "tensor '%s': raw_data has %zu bytes, the shape needs %zu",
-			     t->name, raw_len, t->count * esize);
-			goto out;
-		}
+	if (tf->has_raw) {
+		if (tf->raw_len != t->count * esize)
+			return fail(pb, "tensor '%s': raw_data has %zu bytes, the shape needs %zu",
+				    t->name, tf->raw_len, t->count * esize);
 		for (size_t k = 0; k < t->count; k++) {
 			uint64_t bits = 0;
 
 			for (size_t b = 0; b < esize; b++)
-				bits |= (uint64_t)raw[k * esize + b] << (8 * b);
+				bits |= (uint64_t)tf->raw[k * esize + b] << (8 * b);
 			store(t, k, bits);
 		}
-	} else {
-		const struct u64s *src;
-
-		switch (t->dtype) {
-		case ONNX_FLOAT: src = &floats; break;
-		case ONNX_DOUBLE: src = &dbl; break;
-		case ONNX_INT64: src = &i64; break;
-		case ONNX_UINT32: case ONNX_UINT64: src = &u64; break;
-		default: src = &i32; break;
-		}
-		if (src->n != t->count) {
-			fail(pb, "tensor '%s' has %zu values, its shape needs %zu",
-			     t->name, src->n, t->count);
-			goto out;
-		}
-		for (size_t k = 0; k < t->count; k++)
-			store(t, k, src->v[k]);
+		return true;
 	}
-	ok = true;
-	goto out;
-bad:
-	fail(pb, "tensor field %u has the wrong wire type %u", field, wire);
-out:
-	free(dims.v);
-	free(floats.v);
-	free(i32.v);
-	free(i64.v);
-	free(dbl.v);
-	free(u64.v);
+
+	const struct u64s *src;
+
+	switch (t->dtype) {
+	case ONNX_FLOAT: src = &tf->floats; break;
+	case ONNX_DOUBLE: src = &tf->dbl; break;
+	case ONNX_INT64: src = &tf->i64; break;
+	case ONNX_UINT32: case ONNX_UINT64: src = &tf->u64; break;
+	default: src = &tf->i32; break;
+	}
+	if (src->n != t->count)
+		return fail(pb, "tensor '%s' has %zu values, its shape needs %zu",
+			    t->name, src->n, t->count);
+	for (size_t k = 0; k < t->count; k++)
+		store(t, k, src->v[k]);
+	return true;
+}
+
+static bool tensor(struct pb *pb, struct onnx_tensor *t)
+{
+	struct tensor_fields tf = { .t = t };
+	bool ok;
+
+	memset(t, 0, sizeof(*t));
+	ok = each_field(pb, tensor_field, &tf) && tensor_values(pb, &tf);
+	free(tf.dims.v);
+	free(tf.floats.v);
+	free(tf.i32.v);
+	free(tf.i64.v);
+	free(tf.dbl.v);
+	free(tf.u64.v);
 	if (!ok)
 		onnx_tensor_free(t);
 	return ok;
 }
 
+struct attribute_fields {
+	struct onnx_attr *a;
+	struct u64s ints;
+};
+
+static bool attribute_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct attribute_fields *af = ctx;
+	struct onnx_attr *a = af->a;
+	uint64_t v;
+	struct pb s;
+
+	switch (field) {
+	case 1:
+		return string(pb, wire, a->name, sizeof(a->name));
+	case 2: {
+		float f;
+		uint32_t b;
+
+		if (!typed_field(pb, "attribute", field, wire, WT_FIXED32, &v, &s))
+			return false;
+		b = (uint32_t)v;
+		memcpy(&f, &b, sizeof(f));
+		a->f = f;
+		return true;
+	}
+	case 3:
+		if (!typed_field(pb, "attribute", field, wire, WT_VARINT, &v, &s))
+			return false;
+		a->i = (int64_t)v;
+		return true;
+	case 4: {
+		size_t len;
+
+		if (!typed_field(pb, "attribute", field, wire, WT_LEN, &v, &s))
+			return false;
+		len = (size_t)(s.end - s.p);
+		if (len >= sizeof(a->s))
+			len = sizeof(a->s) - 1;
+		memcpy(a->s, s.p, len);
+		a->s[len] = '\0';
+		return true;
+	}
+	case 5:
+		if (!message(pb, wire, &s))
+			return false;
+		if (a->t)
+			onnx_tensor_free(a->t);
+		else
+			a->t = calloc(1, sizeof(*a->t));
+		if (!a->t)
+			return fail(pb, "out of memory");
+		return tensor(&s, a->t) || propagate(pb);
+	case 8:
+		return repeated(pb, wire, WT_VARINT, &af->ints);
+	case 20:
+		if (!typed_field(pb, "attribute", field, wire, WT_VARINT, &v, &s))
+			return false;
+		a->type = (int)v;
+		return true;
+	default:
+		return skip_field(pb, wire);
+	}
+}
+
 static bool attribute(struct pb *pb, struct onnx_attr *a)
 {
-	unsigned int field, wire;
-	struct u64s ints = { 0 };
-	uint64_t v;
-	bool ok = false;
+	struct attribute_fields af = { .a = a };
+	bool ok;
 
 	memset(a, 0, sizeof(*a));
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			goto out;
-		switch (field) {
-		case 1:
-			if (!string(pb, wire, a->name, sizeof(a->name)))
-				goto out;
-			break;
-		case 2: {
-			float f;
-			uint32_t b;
-
-			if (wire != WT_FIXED32 || !fixed(pb, 4, &v))
-				goto bad;
-			b = (uint32_t)v;
-			memcpy(&f, &b, sizeof(f));
-			a->f = f;
-			break;
-		}
-		case 3:
-			if (wire != WT_VARINT || !varint(pb, &v))
-				goto bad;
-			a->i = (int64_t)v;
-			break;
-		case 4: {
-			struct pb s;
-			size_t len;
-
-			if (wire != WT_LEN || !sub(pb, &s))
-				goto bad;
-			len = (size_t)(s.end - s.p);
-			if (len >= sizeof(a->s))
-				len = sizeof(a->s) - 1;
-			memcpy(a->s, s.p, len);
-			a->s[len] = '\0';
-			break;
-		}
-		case 5: {
-			struct pb s;
-
-			if (!message(pb, wire, &s))
-				goto out;
-			if (a->t)
-				onnx_tensor_free(a->t);
-			else
-				a->t = calloc(1, sizeof(*a->t));
-			if (!a->t) {
-				fail(pb, "out of memory");
-				goto out;
-			}
-			if (!tensor(&s, a->t)) {
-				propagate(pb);
-				goto out;
-			}
-			break;
-		}
-		case 8:
-			if (!repeated(pb, wire, WT_VARINT, &ints))
-				goto out;
-			break;
-		case 20:
-			if (wire != WT_VARINT || !varint(pb, &v))
-				goto bad;
-			a->type = (int)v;
-			break;
-		default:
-			if (!skip_field(pb, wire))
-				goto out;
-		}
+	ok = each_field(pb, attribute_field, &af);
+	if (ok) {
+		a->int_count = af.ints.n;
+		a->too_long = af.ints.n > ONNX_MAX_ATTR_INTS;
+		for (size_t k = 0; k < af.ints.n && k < ONNX_MAX_ATTR_INTS; k++)
+			a->ints[k] = (int64_t)af.ints.v[k];
 	}
-	a->int_count = ints.n;
-	a->too_long = ints.n > ONNX_MAX_ATTR_INTS;
-	for (size_t k = 0; k < ints.n && k < ONNX_MAX_ATTR_INTS; k++)
-		a->ints[k] = (int64_t)ints.v[k];
-	ok = true;
-	goto out;
-bad:
-	fail(pb, "attribute field %u has the wrong wire type %u", field, wire);
-out:
-	free(ints.v);
+	free(af.ints.v);
 	return ok;
 }
 
-static bool node(struct pb *pb, struct onnx_node *n)
+static bool node_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
 {
-	unsigned int field, wire;
+	struct onnx_node *n = ctx;
 	struct pb s;
 
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			return false;
-		switch (field) {
-		case 1:
-		case 2: {
-			size_t *count = field == 1 ? &n->input_count : &n->output_count;
-			char (*names)[ONNX_NAME_MAX] = field == 1 ? n->inputs : n->outputs;
+	switch (field) {
+	case 1:
+	case 2: {
+		size_t *count = field == 1 ? &n->input_count : &n->output_count;
+		char (*names)[ONNX_NAME_MAX] = field == 1 ? n->inputs : n->outputs;
 
-			if (*count == ONNX_MAX_IO)
-				return fail(pb, "node has more than %d inputs or outputs", ONNX_MAX_IO);
-			if (!string(pb, wire, names[*count], ONNX_NAME_MAX))
-				return false;
-			(*count)++;
-			break;
-		}
-		case 4:
-			if (!string(pb, wire, n->op_type, sizeof(n->op_type)))
-				return false;
-			break;
-		case 5:
-			if (n->attr_count == ONNX_MAX_ATTRS)
-				return fail(pb, "node has more than %d attributes", ONNX_MAX_ATTRS);
-			if (!message(pb, wire, &s))
-				return false;
-			if (!attribute(&s, &n->attrs[n->attr_count++]))
-				return propagate(pb);
-			break;
-		case 7:
-			if (!string(pb, wire, n->domain, sizeof(n->domain)))
-				return false;
-			break;
-		default:
-			if (!skip_field(pb, wire))
-				return false;
-		}
+		if (*count == ONNX_MAX_IO)
+			return fail(pb, "node has more than %d inputs or outputs", ONNX_MAX_IO);
+		if (!string(pb, wire, names[*count], ONNX_NAME_MAX))
+			return false;
+		(*count)++;
+		return true;
 	}
+	case 4:
+		return string(pb, wire, n->op_type, sizeof(n->op_type));
+	case 5:
+		if (n->attr_count == ONNX_MAX_ATTRS)
+			return fail(pb, "node has more than %d attributes", ONNX_MAX_ATTRS);
+		if (!message(pb, wire, &s))
+			return false;
+		return attribute(&s, &n->attrs[n->attr_count++]) || propagate(pb);
+	case 7:
+		return string(pb, wire, n->domain, sizeof(n->domain));
+	default:
+		return skip_field(pb, wire);
+	}
+}
+
+/* TensorShapeProto.Dimension: dim_value = 1; a symbolic dim_param stays -1. */
+static bool dimension_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct onnx_value_info *vi = ctx;
+	uint64_t v;
+
+	if (field != 1 || wire != WT_VARINT)
+		return skip_field(pb, wire);
+	if (!varint(pb, &v))
+		return false;
+	vi->dims[vi->rank] = (int64_t)v;
 	return true;
 }
 
-/* TypeProto.Tensor: elem_type = 1, shape = 2 (TensorShapeProto: dim = 1). */
-static bool tensor_type(struct pb *pb, struct onnx_value_info *vi)
+/* TensorShapeProto: dim = 1. */
+static bool shape_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
 {
-	unsigned int field, wire;
-	uint64_t v;
-	struct pb s, d;
+	struct onnx_value_info *vi = ctx;
+	struct pb d;
 
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			return false;
-		if (field == 1 && wire == WT_VARINT) {
-			if (!varint(pb, &v))
-				return false;
-			vi->dtype = (int)v;
-		} else if (field == 2) {
-			if (!message(pb, wire, &s))
-				return false;
-			vi->rank = 0;
-			while (s.p < s.end) {
-				if (!key(&s, &field, &wire))
-					return propagate(pb);
-				if (field != 1) {
-					if (!skip_field(&s, wire))
-						return propagate(pb);
-					continue;
-				}
-				if (!message(&s, wire, &d))
-					return propagate(pb);
-				if (vi->rank == ONNX_MAX_RANK)
-					return fail(pb, "'%s' has rank above %d", vi->name, ONNX_MAX_RANK);
-				vi->dims[vi->rank] = -1;
-				while (d.p < d.end) {
-					if (!key(&d, &field, &wire))
-						return propagate(pb);
-					if (field == 1 && wire == WT_VARINT) {
-						if (!varint(&d, &v))
-							return propagate(pb);
-						vi->dims[vi->rank] = (int64_t)v;
-					} else if (!skip_field(&d, wire)) {
-						return propagate(pb);
-					}
-				}
-				vi->rank++;
-			}
-		} else if (!skip_field(pb, wire)) {
-			return false;
-		}
-	}
+	if (field != 1)
+		return skip_field(pb, wire);
+	if (!message(pb, wire, &d))
+		return false;
+	if (vi->rank == ONNX_MAX_RANK)
+		return fail(pb, "'%s' has rank above %d", vi->name, ONNX_MAX_RANK);
+	vi->dims[vi->rank] = -1;
+	if (!each_field(&d, dimension_field, vi))
+		return propagate(pb);
+	vi->rank++;
 	return true;
+}
+
+/* TypeProto.Tensor: elem_type = 1, shape = 2. */
+static bool tensor_type_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct onnx_value_info *vi = ctx;
+	uint64_t v;
+	struct pb s;
+
+	if (field == 1 && wire == WT_VARINT) {
+		if (!varint(pb, &v))
+			return false;
+		vi->dtype = (int)v;
+		return true;
+	}
+	if (field != 2)
+		return skip_field(pb, wire);
+	if (!message(pb, wire, &s))
+		return false;
+	vi->rank = 0;
+	return each_field(&s, shape_field, vi) || propagate(pb);
+}
+
+/* TypeProto: tensor_type = 1. */
+static bool type_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct pb tt;
+
+	if (field != 1)
+		return skip_field(pb, wire);
+	return (message(pb, wire, &tt) && each_field(&tt, tensor_type_field, ctx)) ||
+	       propagate(pb);
+}
+
+/* ValueInfoProto: name = 1, type = 2. */
+static bool value_info_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct onnx_value_info *vi = ctx;
+	struct pb s;
+
+	if (field == 1)
+		return string(pb, wire, vi->name, sizeof(vi->name));
+	if (field != 2)
+		return skip_field(pb, wire);
+	return message(pb, wire, &s) && (each_field(&s, type_field, vi) || propagate(pb));
 }
 
 static bool value_info(struct pb *pb, struct onnx_value_info *vi)
 {
-	unsigned int field, wire;
-	struct pb s, tt;
-
 	memset(vi, 0, sizeof(*vi));
 	vi->rank = -1;
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			return false;
-		if (field == 1) {
-			if (!string(pb, wire, vi->name, sizeof(vi->name)))
-				return false;
-		} else if (field == 2) {
-			if (!message(pb, wire, &s))
-				return false;
-			while (s.p < s.end) {	/* TypeProto: tensor_type = 1 */
-				if (!key(&s, &field, &wire))
-					return propagate(pb);
-				if (field == 1) {
-					if (!message(&s, wire, &tt) || !tensor_type(&tt, vi))
-						return propagate(pb);
-				} else if (!skip_field(&s, wire)) {
-					return propagate(pb);
-				}
-			}
-		} else if (!skip_field(pb, wire)) {
-			return false;
-		}
-	}
-	return true;
+	return each_field(pb, value_info_field, vi);
 }
 
-static bool graph(struct pb *pb, struct onnx_model *m)
+static bool graph_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
 {
-	unsigned int field, wire;
+	struct onnx_model *m = ctx;
 	struct pb s;
 
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
+	switch (field) {
+	case 1:
+		if (!message(pb, wire, &s))
 			return false;
-		switch (field) {
-		case 1:
-			if (!message(pb, wire, &s))
-				return false;
-			if (m->node_count < ONNX_MAX_NODES && !node(&s, &m->nodes[m->node_count]))
-				return propagate(pb);
-			m->node_count++;
-			m->too_many_nodes = m->node_count > ONNX_MAX_NODES;
-			break;
-		case 5:
-			if (m->initializer_count == ONNX_MAX_IO)
-				return fail(pb, "more than %d initializers", ONNX_MAX_IO);
-			if (!message(pb, wire, &s))
-				return false;
-			if (!tensor(&s, &m->initializers[m->initializer_count]))
-				return propagate(pb);
-			m->initializer_count++;
-			break;
-		case 11:
-		case 12: {
-			size_t *count = field == 11 ? &m->input_count : &m->output_count;
-			struct onnx_value_info *vi = field == 11 ? m->inputs : m->outputs;
+		if (m->node_count < ONNX_MAX_NODES &&
+		    !each_field(&s, node_field, &m->nodes[m->node_count]))
+			return propagate(pb);
+		m->node_count++;
+		m->too_many_nodes = m->node_count > ONNX_MAX_NODES;
+		return true;
+	case 5:
+		if (m->initializer_count == ONNX_MAX_IO)
+			return fail(pb, "more than %d initializers", ONNX_MAX_IO);
+		if (!message(pb, wire, &s))
+			return false;
+		if (!tensor(&s, &m->initializers[m->initializer_count]))
+			return propagate(pb);
+		m->initializer_count++;
+		return true;
+	case 11:
+	case 12: {
+		size_t *count = field == 11 ? &m->input_count : &m->output_count;
+		struct onnx_value_info *vi = field == 11 ? m->inputs : m->outputs;
 
-			if (*count == ONNX_MAX_IO)
-				return fail(pb, "graph has more than %d inputs or outputs", ONNX_MAX_IO);
-			if (!message(pb, wire, &s))
-				return false;
-			if (!value_info(&s, &vi[*count]))
-				return propagate(pb);
-			(*count)++;
-			break;
-		}
-		default:
-			if (!skip_field(pb, wire))
-				return false;
-		}
+		if (*count == ONNX_MAX_IO)
+			return fail(pb, "graph has more than %d inputs or outputs", ONNX_MAX_IO);
+		if (!message(pb, wire, &s))
+			return false;
+		if (!value_info(&s, &vi[*count]))
+			return propagate(pb);
+		(*count)++;
+		return true;
 	}
-	return true;
+	default:
+		return skip_field(pb, wire);
+	}
 }
 
-static bool model(struct pb *pb, struct onnx_model *m)
+/* OperatorSetIdProto: domain = 1, version = 2. */
+struct opset_fields {
+	char domain[ONNX_NAME_MAX];
+	int64_t version;
+};
+
+static bool opset_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
 {
-	unsigned int field, wire;
-	struct pb s;
+	struct opset_fields *os = ctx;
 	uint64_t v;
 
-	while (pb->p < pb->end) {
-		if (!key(pb, &field, &wire))
-			return false;
-		if (field == 7) {
-			if (!message(pb, wire, &s) || !graph(&s, m))
-				return propagate(pb);
-		} else if (field == 8) {	/* OperatorSetIdProto: domain = 1, version = 2 */
-			char domain[ONNX_NAME_MAX] = "";
-			int64_t version = 0;
+	if (field == 1)
+		return string(pb, wire, os->domain, sizeof(os->domain));
+	if (field != 2 || wire != WT_VARINT)
+		return skip_field(pb, wire);
+	if (!varint(pb, &v))
+		return false;
+	os->version = (int64_t)v;
+	return true;
+}
 
-			if (!message(pb, wire, &s))
-				return false;
-			while (s.p < s.end) {
-				if (!key(&s, &field, &wire))
-					return propagate(pb);
-				if (field == 1) {
-					if (!string(&s, wire, domain, sizeof(domain)))
-						return propagate(pb);
-				} else if (field == 2 && wire == WT_VARINT) {
-					if (!varint(&s, &v))
-						return propagate(pb);
-					version = (int64_t)v;
-				} else if (!skip_field(&s, wire)) {
-					return propagate(pb);
-				}
-			}
-			if (!domain[0] || !strcmp(domain, "ai.onnx"))
-				m->opset = version;
-		} else if (!skip_field(pb, wire)) {
-			return false;
-		}
-	}
+/* ModelProto: graph = 7, opset_import = 8. */
+static bool model_field(struct pb *pb, unsigned int field, unsigned int wire, void *ctx)
+{
+	struct onnx_model *m = ctx;
+	struct opset_fields os = { "", 0 };
+	struct pb s;
+
+	if (field == 7)
+		return (message(pb, wire, &s) && each_field(&s, graph_field, m)) || propagate(pb);
+	if (field != 8)
+		return skip_field(pb, wire);
+	if (!message(pb, wire, &s))
+		return false;
+	if (!each_field(&s, opset_field, &os))
+		return propagate(pb);
+	if (!os.domain[0] || !strcmp(os.domain, "ai.onnx"))
+		m->opset = os.version;
 	return true;
 }
 
@@ -771,7 +758,7 @@ static bool read_pb(const char *path, bool is_model, void *out, char *err, size_
 	if (!buf)
 		return false;
 	pb = (struct pb){ .p = buf, .end = buf + size, .err = err, .errlen = errlen };
-	ok = is_model ? model(&pb, out) : tensor(&pb, out);
+	ok = is_model ? each_field(&pb, model_field, out) : tensor(&pb, out);
 	free(buf);
 	return ok;
 }
