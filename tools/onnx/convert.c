@@ -1140,6 +1140,72 @@ static bool quant_operand(struct conv *c, const struct onnx_tensor *t, const cha
 }
 
 /*
+ * The quantization of a two-operand integer operator (Conv, MatMul) and of its
+ * int32 or requantized output. Float: a and b as exact int8 multiples, the
+ * output's scale their product. Integer: the optional zero points at inputs 2
+ * and 3. QLinear: scale and zero point of a (inputs 1, 2), of b (4, 5; b's
+ * scale left to the caller when it may be per channel) and of y (6, 7).
+ */
+struct operand_names {
+	const char *a, *b;		/* the operands in messages: "x", "w" */
+	const char *a_prefix, *b_prefix;	/* their quantization inputs: "x_scale" */
+};
+
+struct operand_quant {
+	struct qparams qa, qb, qy;
+	double za, zb, zy, sa, sb, sy;
+};
+
+static bool quant_input(struct conv *c, size_t input, const char *prefix, const char *what,
+			double *out)
+{
+	char name[ONNX_NAME_MAX];
+
+	snprintf(name, sizeof(name), "%s_%s", prefix, what);
+	return scalar(c, value(c, input), name, out);
+}
+
+static bool operand_quant(struct conv *c, char kind, const struct onnx_tensor *a,
+			  const struct onnx_tensor *b, const struct onnx_tensor *y,
+			  const struct operand_names *names, bool caller_b_scale,
+			  struct operand_quant *q)
+{
+	q->za = q->zb = q->zy = 0;
+	q->sa = q->sb = q->sy = 1;
+	if (kind == 'f') {
+		const struct onnx_tensor *ta[] = { a }, *tb[] = { b };
+
+		if (!pick_quant(c, ta, 1, &q->qa) || !pick_quant(c, tb, 1, &q->qb))
+			return false;
+		/* the int32 result is exact; its scale is sa * sb */
+		q->qy.dtype = NPU_PROG_DTYPE_INT32;
+		q->qy.scale = q->qa.scale * q->qb.scale;
+		q->qy.zero_point = 0;
+		return true;
+	}
+	if (!quant_operand(c, a, names->a) || !quant_operand(c, b, names->b))
+		return false;
+	if (kind == 'q') {
+		if (!quant_input(c, 1, names->a_prefix, "scale", &q->sa) ||
+		    !quant_input(c, 2, names->a_prefix, "zero_point", &q->za) ||
+		    (!caller_b_scale && !quant_input(c, 4, names->b_prefix, "scale", &q->sb)) ||
+		    !quant_input(c, 5, names->b_prefix, "zero_point", &q->zb) ||
+		    !quant_input(c, 6, "y", "scale", &q->sy) ||
+		    !quant_input(c, 7, "y", "zero_point", &q->zy))
+			return false;
+		q->qy.dtype = prog_dtype(y->dtype);
+	} else {
+		if ((value(c, 2) && !quant_input(c, 2, names->a_prefix, "zero_point", &q->za)) ||
+		    (value(c, 3) && !quant_input(c, 3, names->b_prefix, "zero_point", &q->zb)))
+			return false;
+		q->qy.dtype = NPU_PROG_DTYPE_INT32;
+	}
+	q->qa.dtype = prog_dtype(a->dtype);
+	q->qb.dtype = prog_dtype(b->dtype);
+	return true;
+}
+
+/*
  * Conv, ConvInteger, QLinearConv: CONV2D on NHWC activations and OHWI
  * weights (transposed here from ONNX's OIHW), then REQUANT(_PC) for
  * QLinearConv. Float Conv only when x and w are exactly int8 multiples of
@@ -1151,12 +1217,11 @@ static bool lower_conv(struct conv *c, char kind)
 	const struct onnx_tensor *x = value(c, 0), *w = value(c, qlinear ? 3 : 1), *y = expected(c, 0);
 	const struct onnx_tensor *bias = value(c, qlinear ? 8 : (kind == 'f' ? 2 : 99));
 	const struct onnx_attr *ga = onnx_attr_find(c->node, "group");
-	double zx = 0, zw = 0, zy = 0, sx = 1, sy = 1;
+	struct operand_quant q;
 	double *ratios = NULL;
 	size_t w_scales = 1;
 	int64_t groups = ga ? ga->i : 1, n, cin, h, wd, cout, kh, kw;
 	struct window g;
-	struct qparams qx, qw, qy;
 	uint8_t *wt;
 	uint64_t w_addr, b_addr = 0, acc;
 	int xi, yi, host;
@@ -1184,48 +1249,27 @@ static bool lower_conv(struct conv *c, char kind)
 	if (!check_output_shape(c, y, n, cout, &g))
 		return false;
 
+	if (!operand_quant(c, kind, x, w, y, &(struct operand_names){ "x", "w", "x", "w" }, true,
+			   &q))
+		return false;
 	if (kind == 'f') {
-		const struct onnx_tensor *tx[] = { x }, *tw[] = { w };
-
-		if (!pick_quant(c, tx, 1, &qx) || !pick_quant(c, tw, 1, &qw))
-			return false;
 		if (bias)
 			return skip(c, "float Conv with bias not converted");
 		host = NPU_PROG_DTYPE_FLOAT32;
-		/* the int32 result is exact; its scale is sx * sw */
-		qy.dtype = NPU_PROG_DTYPE_INT32;
-		qy.scale = qx.scale * qw.scale;
-		qy.zero_point = 0;
 	} else {
-		if (!quant_operand(c, x, "x") || !quant_operand(c, w, "w"))
-			return false;
-		if (qlinear) {
-			const struct onnx_tensor *ws = value(c, 4);
+		host = q.qa.dtype;
+	}
+	if (qlinear) {
+		const struct onnx_tensor *ws = value(c, 4);
 
-			if (!scalar(c, value(c, 1), "x_scale", &sx) ||
-			    !scalar(c, value(c, 2), "x_zero_point", &zx) ||
-			    !scalar(c, value(c, 5), "w_zero_point", &zw) ||
-			    !scalar(c, value(c, 6), "y_scale", &sy) ||
-			    !scalar(c, value(c, 7), "y_zero_point", &zy))
-				return false;
-			if (!ws || !ws->count || (ws->count != 1 && (int64_t)ws->count != cout))
-				return skip(c, "w_scale must have 1 or C_out values");
-			w_scales = ws->count;
-			ratios = calloc(w_scales, sizeof(*ratios));
-			if (!ratios)
-				return skip(c, "out of memory");
-			for (size_t k = 0; k < w_scales; k++)
-				ratios[k] = sx * ws->f[k] / sy;
-			qy.dtype = prog_dtype(y->dtype);
-		} else {
-			if ((value(c, 2) && !scalar(c, value(c, 2), "x_zero_point", &zx)) ||
-			    (value(c, 3) && !scalar(c, value(c, 3), "w_zero_point", &zw)))
-				return false;
-			qy.dtype = NPU_PROG_DTYPE_INT32;
-		}
-		qx.dtype = prog_dtype(x->dtype);
-		qw.dtype = prog_dtype(w->dtype);
-		host = qx.dtype;
+		if (!ws || !ws->count || (ws->count != 1 && (int64_t)ws->count != cout))
+			return skip(c, "w_scale must have 1 or C_out values");
+		w_scales = ws->count;
+		ratios = calloc(w_scales, sizeof(*ratios));
+		if (!ratios)
+			return skip(c, "out of memory");
+		for (size_t k = 0; k < w_scales; k++)
+			ratios[k] = q.sa * ws->f[k] / q.sy;
 	}
 	/* OIHW -> OHWI */
 	wt = malloc((size_t)w->count);
@@ -1239,7 +1283,7 @@ static bool lower_conv(struct conv *c, char kind)
 				for (int64_t s = 0; s < kw; s++) {
 					size_t src = (size_t)(((o * w->dims[1] + i) * kh + r) * kw + s);
 					size_t dst = (size_t)(((o * kh + r) * kw + s) * w->dims[1] + i);
-					double v = kind == 'f' ? nearbyint(w->f[src] / qw.scale) : (double)w->i[src];
+					double v = kind == 'f' ? nearbyint(w->f[src] / q.qb.scale) : (double)w->i[src];
 
 					wt[dst] = (uint8_t)(int)v;
 				}
@@ -1262,12 +1306,12 @@ static bool lower_conv(struct conv *c, char kind)
 		free(ratios);
 		return false;
 	}
-	xi = add_tensor(c, x, NPU_TENSOR_INPUT, c->node->inputs[0], qx.dtype, host, NPU_LAYOUT_NHWC,
-			kind == 'f' ? &qx : NULL, IO_EXACT);
+	xi = add_tensor(c, x, NPU_TENSOR_INPUT, c->node->inputs[0], q.qa.dtype, host, NPU_LAYOUT_NHWC,
+			kind == 'f' ? &q.qa : NULL, IO_EXACT);
 	yi = xi < 0 ? -1 :
-	     add_tensor(c, y, NPU_TENSOR_OUTPUT, c->node->outputs[0], qy.dtype,
-			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : qy.dtype, NPU_LAYOUT_NHWC,
-			kind == 'f' ? &qy : NULL, kind == 'f' ? IO_TOLERANCE : IO_EXACT);
+	     add_tensor(c, y, NPU_TENSOR_OUTPUT, c->node->outputs[0], q.qy.dtype,
+			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : q.qy.dtype, NPU_LAYOUT_NHWC,
+			kind == 'f' ? &q.qy : NULL, kind == 'f' ? IO_TOLERANCE : IO_EXACT);
 	if (yi < 0) {
 		free(ratios);
 		return false;
@@ -1276,16 +1320,16 @@ static bool lower_conv(struct conv *c, char kind)
 	shape = (struct npu_isa_conv_shape){ (uint32_t)n, (uint32_t)h, (uint32_t)wd, (uint32_t)cin,
 					     (uint32_t)cout, (uint32_t)groups };
 	win = isa_window(&g, kh, kw);
-	if (!emit(c, npu_insn_conv2d((qx.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
-				     (qw.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0),
+	if (!emit(c, npu_insn_conv2d((q.qa.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
+				     (q.qb.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0),
 				     bias ? NPU_ISA_F_BIAS : 0, (uint32_t)acc,
 				     (uint32_t)c->tensors[xi].dram_addr, (uint32_t)w_addr, &shape,
-				     &win, bias ? (uint32_t)b_addr : 0, (int32_t)zx, (int32_t)zw))) {
+				     &win, bias ? (uint32_t)b_addr : 0, (int32_t)q.za, (int32_t)q.zb))) {
 		free(ratios);
 		return skip(c, "too many instructions");
 	}
 	ok = !qlinear || requant(c, acc, (size_t)(n * g.oh * g.ow * cout), yi, ratios, w_scales,
-				 (int32_t)zy);
+				 (int32_t)q.zy);
 	free(ratios);
 	return ok;
 }
@@ -1299,9 +1343,9 @@ static bool lower_matmul(struct conv *c, char kind)
 {
 	bool qlinear = kind == 'q';
 	const struct onnx_tensor *a = value(c, 0), *b = value(c, qlinear ? 3 : 1), *y = expected(c, 0);
-	double za = 0, zb = 0, zy = 0, sa = 1, sb = 1, sy = 1, ratio;
+	struct operand_quant q;
+	double ratio;
 	int64_t m, k, nn, batches, b_batches;
-	struct qparams qa, qb, qy;
 	uint8_t *bq;
 	uint64_t b_addr, acc;
 	int ai, yi;
@@ -1322,67 +1366,41 @@ static bool lower_matmul(struct conv *c, char kind)
 		return skip(c, "batch broadcast other than one B for all");
 	if ((int64_t)y->count != batches * m * nn)
 		return skip(c, "output size differs");
-	if (kind == 'f') {
-		const struct onnx_tensor *ta[] = { a }, *tb[] = { b };
-
-		if (!pick_quant(c, ta, 1, &qa) || !pick_quant(c, tb, 1, &qb))
-			return false;
-		qy.dtype = NPU_PROG_DTYPE_INT32;
-		qy.scale = qa.scale * qb.scale;
-		qy.zero_point = 0;
-	} else {
-		if (!quant_operand(c, a, "A") || !quant_operand(c, b, "B"))
-			return false;
-		if (qlinear) {
-			if (!scalar(c, value(c, 1), "a_scale", &sa) ||
-			    !scalar(c, value(c, 2), "a_zero_point", &za) ||
-			    !scalar(c, value(c, 4), "b_scale", &sb) ||
-			    !scalar(c, value(c, 5), "b_zero_point", &zb) ||
-			    !scalar(c, value(c, 6), "y_scale", &sy) ||
-			    !scalar(c, value(c, 7), "y_zero_point", &zy))
-				return false;
-			qy.dtype = prog_dtype(y->dtype);
-		} else {
-			if ((value(c, 2) && !scalar(c, value(c, 2), "a_zero_point", &za)) ||
-			    (value(c, 3) && !scalar(c, value(c, 3), "b_zero_point", &zb)))
-				return false;
-			qy.dtype = NPU_PROG_DTYPE_INT32;
-		}
-		qa.dtype = prog_dtype(a->dtype);
-		qb.dtype = prog_dtype(b->dtype);
-	}
+	if (!operand_quant(c, kind, a, b, y, &(struct operand_names){ "A", "B", "a", "b" },
+			   false, &q))
+		return false;
 	bq = malloc(b->count);
 	if (!bq)
 		return skip(c, "out of memory");
 	for (size_t i = 0; i < b->count; i++)
-		bq[i] = (uint8_t)(int)(kind == 'f' ? nearbyint(b->f[i] / qb.scale) : (double)b->i[i]);
+		bq[i] = (uint8_t)(int)(kind == 'f' ? nearbyint(b->f[i] / q.qb.scale) : (double)b->i[i]);
 	ok = add_const(c, bq, b->count, &b_addr);
 	free(bq);
 	if (!ok)
 		return false;
-	ai = add_tensor(c, a, NPU_TENSOR_INPUT, c->node->inputs[0], qa.dtype,
-			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : qa.dtype, 0, kind == 'f' ? &qa : NULL,
+	ai = add_tensor(c, a, NPU_TENSOR_INPUT, c->node->inputs[0], q.qa.dtype,
+			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : q.qa.dtype, 0, kind == 'f' ? &q.qa : NULL,
 			IO_EXACT);
 	yi = ai < 0 ? -1 :
-	     add_tensor(c, y, NPU_TENSOR_OUTPUT, c->node->outputs[0], qy.dtype,
-			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : qy.dtype, 0, kind == 'f' ? &qy : NULL,
+	     add_tensor(c, y, NPU_TENSOR_OUTPUT, c->node->outputs[0], q.qy.dtype,
+			kind == 'f' ? NPU_PROG_DTYPE_FLOAT32 : q.qy.dtype, 0, kind == 'f' ? &q.qy : NULL,
 			kind == 'f' ? IO_TOLERANCE : IO_EXACT);
 	if (yi < 0)
 		return false;
 	acc = qlinear ? alloc(c, (uint64_t)(batches * m * nn) * 4) : c->tensors[yi].dram_addr;
 	for (int64_t i = 0; i < batches; i++)
-		EMIT(c, npu_insn_matmul_q((qa.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
-					  (qb.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0), 0,
+		EMIT(c, npu_insn_matmul_q((q.qa.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_A_U8 : 0) |
+					  (q.qb.dtype == NPU_PROG_DTYPE_UINT8 ? NPU_DTYPE_B_U8 : 0), 0,
 					  (uint32_t)(acc + (uint64_t)(i * m * nn * 4)),
 					  (uint32_t)(c->tensors[ai].dram_addr + (uint64_t)(i * m * k)),
 					  (uint32_t)(b_addr + (uint64_t)(b_batches == 1 ? 0 :
 									 i * k * nn)),
-					  (uint32_t)m, (uint32_t)nn, (uint32_t)k, (int32_t)za,
-					  (int32_t)zb, 0));
+					  (uint32_t)m, (uint32_t)nn, (uint32_t)k, (int32_t)q.za,
+					  (int32_t)q.zb, 0));
 	if (!qlinear)
 		return true;
-	ratio = sa * sb / sy;
-	return requant(c, acc, (size_t)(batches * m * nn), yi, &ratio, 1, (int32_t)zy);
+	ratio = q.sa * q.sb / q.sy;
+	return requant(c, acc, (size_t)(batches * m * nn), yi, &ratio, 1, (int32_t)q.zy);
 }
 
 bool convert_case(struct conv *c)
