@@ -683,8 +683,10 @@ static bool lower_pad(struct conv *c)
  * (the descriptor's scale and zero point), copied to the integer output.
  * DequantizeLinear: the other way round. The device only moves the bytes.
  */
-static bool lower_quantize(struct conv *c, bool quantize)
+/* variant: 'q' QuantizeLinear, 'd' DequantizeLinear. */
+static bool lower_quantize(struct conv *c, char variant)
 {
+	bool quantize = variant == 'q';
 	const struct onnx_tensor *x = value(c, 0), *y = expected(c, 0);
 	const struct onnx_tensor *zp = value(c, 2);
 	struct qparams q;
@@ -1029,8 +1031,10 @@ static bool check_output_shape(struct conv *c, const struct onnx_tensor *y, int6
  * uint8 tensors, or float tensors exactly representable in one int8/uint8
  * quantization shared by input and output (pooling keeps the scale).
  */
-static bool lower_pool(struct conv *c, bool average, bool global)
+/* variant: 'm' max, 'a' average; upper case for the global forms. */
+static bool lower_pool(struct conv *c, char variant)
 {
+	bool average = variant == 'a' || variant == 'A', global = variant == 'M' || variant == 'A';
 	const struct onnx_tensor *x = value(c, 0), *y = expected(c, 0);
 	const struct onnx_attr *a;
 	struct qparams q;
@@ -1405,58 +1409,41 @@ static bool lower_matmul(struct conv *c, char kind)
 
 bool convert_case(struct conv *c)
 {
+	/* Each lowering, the operators it takes, and by position the variant each passes. */
+	static const struct lowering {
+		const char *ops[5];
+		bool (*lower)(struct conv *c);
+		bool (*lower_variant)(struct conv *c, char variant);
+		const char *variants;
+	} lowerings[] = {
+		{ { "MatMulInteger", "QLinearMatMul", "MatMul" }, NULL, lower_matmul, "iqf" },
+		{ { "ConvInteger", "QLinearConv", "Conv" }, NULL, lower_conv, "iqf" },
+		{ { "Relu" }, lower_relu, NULL, NULL },
+		{ { "Clip" }, lower_clip, NULL, NULL },
+		{ { "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool" }, NULL, lower_pool,
+		  "maMA" },
+		{ { "Add", "Sub", "Mul" }, NULL, lower_binary, "+-*" },
+		{ { "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity" }, lower_reshape, NULL, NULL },
+		{ { "Transpose" }, lower_transpose, NULL, NULL },
+		{ { "Slice" }, lower_slice, NULL, NULL },
+		{ { "Pad" }, lower_pad, NULL, NULL },
+		{ { "Concat" }, lower_concat, NULL, NULL },
+		{ { "QuantizeLinear", "DequantizeLinear" }, NULL, lower_quantize, "qd" },
+	};
 	const char *op = c->node->op_type;
+	const struct lowering *lw;
+	size_t slot;
 	bool ok;
 
 	if (c->node->domain[0] && strcmp(c->node->domain, "ai.onnx"))
 		return skip(c, "operator domain '%s'", c->node->domain);
-	if (!strcmp(op, "MatMulInteger"))
-		ok = lower_matmul(c, 'i');
-	else if (!strcmp(op, "QLinearMatMul"))
-		ok = lower_matmul(c, 'q');
-	else if (!strcmp(op, "MatMul"))
-		ok = lower_matmul(c, 'f');
-	else if (!strcmp(op, "ConvInteger"))
-		ok = lower_conv(c, 'i');
-	else if (!strcmp(op, "QLinearConv"))
-		ok = lower_conv(c, 'q');
-	else if (!strcmp(op, "Conv"))
-		ok = lower_conv(c, 'f');
-	else if (!strcmp(op, "Relu"))
-		ok = lower_relu(c);
-	else if (!strcmp(op, "Clip"))
-		ok = lower_clip(c);
-	else if (!strcmp(op, "MaxPool"))
-		ok = lower_pool(c, false, false);
-	else if (!strcmp(op, "AveragePool"))
-		ok = lower_pool(c, true, false);
-	else if (!strcmp(op, "GlobalMaxPool"))
-		ok = lower_pool(c, false, true);
-	else if (!strcmp(op, "GlobalAveragePool"))
-		ok = lower_pool(c, true, true);
-	else if (!strcmp(op, "Add"))
-		ok = lower_binary(c, '+');
-	else if (!strcmp(op, "Sub"))
-		ok = lower_binary(c, '-');
-	else if (!strcmp(op, "Mul"))
-		ok = lower_binary(c, '*');
-	else if (!strcmp(op, "Reshape") || !strcmp(op, "Flatten") || !strcmp(op, "Squeeze") ||
-		 !strcmp(op, "Unsqueeze") || !strcmp(op, "Identity"))
-		ok = lower_reshape(c);
-	else if (!strcmp(op, "Transpose"))
-		ok = lower_transpose(c);
-	else if (!strcmp(op, "Slice"))
-		ok = lower_slice(c);
-	else if (!strcmp(op, "Pad"))
-		ok = lower_pad(c);
-	else if (!strcmp(op, "Concat"))
-		ok = lower_concat(c);
-	else if (!strcmp(op, "QuantizeLinear"))
-		ok = lower_quantize(c, true);
-	else if (!strcmp(op, "DequantizeLinear"))
-		ok = lower_quantize(c, false);
-	else
-		return skip(c, "operator %s has no lowering", op);
+	for (lw = lowerings; lw < lowerings + sizeof(lowerings) / sizeof(lowerings[0]); lw++)
+		for (slot = 0; slot < sizeof(lw->ops) / sizeof(lw->ops[0]) && lw->ops[slot]; slot++)
+			if (!strcmp(op, lw->ops[slot]))
+				goto found;
+	return skip(c, "operator %s has no lowering", op);
+found:
+	ok = lw->lower ? lw->lower(c) : lw->lower_variant(c, lw->variants[slot]);
 	if (!ok)
 		return false;
 	/* every output of the node must have a tensor */
