@@ -26,7 +26,7 @@
 #define MAX_USERS 256
 
 struct opts {
-	bool json, full, resolve;
+	int json, full, resolve;	/* int: getopt_long sets them */
 	long interval_ms;
 	long count;		/* top: samples to take; 0 forever */
 };
@@ -518,16 +518,17 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "full", no_argument, NULL, 'f' },
-		{ "resolve", no_argument, NULL, 'r' },
+	struct opts o = { .interval_ms = 1000 };
+	/* The switches set their member of o themselves; getopt_long returns 0 for them. */
+	const struct option longopts[] = {
+		{ "json", no_argument, &o.json, 1 },
+		{ "full", no_argument, &o.full, 1 },
+		{ "resolve", no_argument, &o.resolve, 1 },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .interval_ms = 1000 };
 	const char *cmd = NULL, *arg = NULL;
 	char *end;
 	int c;
@@ -537,14 +538,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after the command: permute, then take positionals. */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			o.json = true;
-			break;
-		case 'f':
-			o.full = true;
-			break;
-		case 'r':
-			o.resolve = true;
+		case 0:
 			break;
 		case 'i':
 			errno = 0;
