@@ -8,8 +8,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/fuzz
 seconds=${NPU_FUZZ_SECONDS:-20}
 mkdir -p "$out/corpus-program"
-flags="-std=gnu11 -g -O1 -Wall -Wextra -Werror -I$top/hal/include -I$top/hal/src -I$top/uapi"
-hal_srcs=$(ls "$top"/hal/src/*.c)
+flags="-std=gnu11 -g -O1 -Wall -Wextra -Werror -I$top/hal/include -I$top/hal/src -I$top/uapi \
+	-I$top/isa -I$top/hw"
+# The HAL as it links: its own sources and the instruction set's (isa/).
+hal_srcs=$(ls "$top"/hal/src/*.c "$top"/isa/*.c)
 
 clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-o "$out/program_fuzz" "$top/tests/fuzz/program_fuzz.c" $hal_srcs
