@@ -12,9 +12,9 @@
  *
  * Every call must return 0 or an errno the ABI documents; afterwards every
  * card still runs a known job on both PEs, no pages stay pinned and the
- * kernel's unreclaimable slab is back near its start (tolerance 4 MiB, more on KASAN:
- * slab_slack_kb()). The
- * VM loop fails the test on any kernel warning, oops or hang.
+ * kernel's unreclaimable slab is back near its start (tolerance 4 MiB; more
+ * on KASAN, see slab_slack_kb()). The VM loop fails the test on any kernel
+ * warning, oops or hang.
  *
  * CI runs NPU_FUZZ_ITERS=50000 calls (default) in 4 processes; a longer run:
  *   make vm-run CMD='NPU_FUZZ_ITERS=2000000 NPU_FUZZ_SEED=7 /tests/ioctl_fuzz_test'
