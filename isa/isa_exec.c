@@ -17,10 +17,12 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "isa_desc.h"
 #include "isa_exec.h"
+#include "isa_gemm.h"
 
 /* ---- little-endian access ------------------------------------------------ */
 
@@ -202,7 +204,14 @@ struct isa_op {
 	uint32_t (*plan)(const struct npu_insn *insn, struct isa_plan *plan);
 	/* Optional: checks operand contents, after the range checks (§10 step 5). */
 	uint32_t (*check_data)(const uint8_t *mem, const struct npu_insn *insn);
+	/* The reference: the specification's loops, as plain as they can be. */
 	void (*exec)(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan);
+	/*
+	 * Optional, the fast path (isa_gemm.c): same results as exec, bit for
+	 * bit. Returns false, having written nothing, to leave it to exec.
+	 */
+	bool (*exec_fast)(uint8_t *mem, const struct npu_insn *insn, const struct isa_plan *plan,
+			  bool portable);
 };
 
 static unsigned int dtype_size(uint8_t dtype)
@@ -319,6 +328,72 @@ static void exec_matmul(uint8_t *mem, const struct npu_insn *insn, const struct 
 			st_le32(out, sum);
 		}
 	}
+}
+
+/*
+ * Sets every int32 output of a MAC instruction to its starting value: the
+ * old value with ACCUMULATE, else 0, plus the bias of its column (out_c of
+ * them, one per column) with BIAS; the products are then added to it.
+ */
+static void init_outputs(uint8_t *d, uint64_t rows, uint64_t cols, bool accumulate,
+			 const uint8_t *bias)
+{
+	uint64_t i, j;
+
+	for (i = 0; i < rows; i++) {
+		for (j = 0; j < cols; j++) {
+			uint8_t *out = d + 4 * (i * cols + j);
+			uint32_t v = accumulate ? ld_le32(out) : 0;
+
+			if (bias)
+				v += ld_le32(bias + 4 * j);
+			st_le32(out, v);
+		}
+	}
+}
+
+struct matmul_view {
+	const uint8_t *a;
+	const int16_t *ta;
+};
+
+static void matmul_a_row(const struct isa_gemm *g, uint64_t i, uint64_t x0, unsigned int depth,
+			 int16_t *out)
+{
+	const struct matmul_view *v = g->a_ctx;
+	const uint8_t *a = v->a + i * g->k + x0;
+	unsigned int x;
+
+	for (x = 0; x < depth; x++)
+		out[x] = v->ta[a[x]];
+}
+
+static bool exec_matmul_fast(uint8_t *mem, const struct npu_insn *insn,
+			     const struct isa_plan *plan, bool portable)
+{
+	int16_t ta[256], tb[256];
+	struct matmul_view view = { .a = mem + insn->src0, .ta = ta };
+	struct isa_gemm g = {
+		.m = insn->arg[NPU_ARG_M], .n = insn->arg[NPU_ARG_N], .k = insn->arg[NPU_ARG_K],
+		.a_row = matmul_a_row, .a_ctx = &view,
+		.b = mem + insn->src1, .b_x = insn->arg[NPU_ARG_N], .b_j = 1, .tb = tb,
+		.c = mem + insn->dst, .ldc = insn->arg[NPU_ARG_N],
+	};
+	void *work = NULL;
+
+	if (g.m && g.n && g.k) {
+		work = malloc(isa_gemm_workspace(&g));
+		if (!work)
+			return false;
+	}
+	centered_table(ta, insn->dtype & NPU_DTYPE_A_U8, arg_signed(insn, NPU_ARG_A_ZERO_POINT));
+	centered_table(tb, insn->dtype & NPU_DTYPE_B_U8, arg_signed(insn, NPU_ARG_B_ZERO_POINT));
+	init_outputs(g.c, g.m, g.n, insn->flags & NPU_ISA_F_ACCUMULATE,
+		     insn->flags & NPU_ISA_F_BIAS ? mem + plan->range[OPND_AUX].addr : NULL);
+	if (work)
+		isa_gemm_i8(&g, portable, work);
+	free(work);
+	return true;
 }
 
 /* ---- sliding windows: CONV2D, MAXPOOL, AVGPOOL ------------------------------- */
@@ -449,6 +524,99 @@ static void exec_conv2d(uint8_t *mem, const struct npu_insn *insn, const struct 
 		}
 		st_le32(out, sum);
 	}
+}
+
+/*
+ * CONV2D as one matrix product per group (im2col): row p of A is output
+ * position p's receptive field in the group's input channels, in the
+ * weights' (kh, kw, ci) order, so that B(x, co) is weight row co.
+ */
+struct conv_view {
+	const struct isa_window *win;
+	const uint8_t *x;
+	const int16_t *tx;
+	uint64_t cg, cin0;
+};
+
+static void conv_a_row(const struct isa_gemm *g, uint64_t p, uint64_t x0, unsigned int depth,
+		       int16_t *out)
+{
+	const struct conv_view *v = g->a_ctx;
+	const struct isa_window *win = v->win;
+	uint64_t ow = p % win->ow, oh = p / win->ow % win->oh, n = p / win->ow / win->oh;
+	uint64_t ci = x0 % v->cg, kw = x0 / v->cg % win->kw, kh = x0 / v->cg / win->kw;
+	unsigned int d = 0;
+
+	while (d < depth) {
+		unsigned int run = (unsigned int)(v->cg - ci < depth - d ? v->cg - ci : depth - d);
+		uint64_t ih, iw;
+
+		if (window_tap(oh, kh, win->sh, win->pt, win->dh, win->h, &ih) &&
+		    window_tap(ow, kw, win->sw, win->pl, win->dw, win->w, &iw)) {
+			const uint8_t *xp = v->x + ((n * win->h + ih) * win->w + iw) * win->c +
+					    v->cin0 + ci;
+			unsigned int r;
+
+			for (r = 0; r < run; r++)
+				out[d + r] = v->tx[xp[r]];
+		} else {
+			memset(out + d, 0, run * sizeof(*out));	/* padding: x - zx = 0 */
+		}
+		d += run;
+		ci = 0;
+		if (++kw == win->kw) {
+			kw = 0;
+			kh++;
+		}
+	}
+}
+
+/*
+ * Groups of fewer output channels than this (depthwise convolutions) stay
+ * on the reference loops: a product one column wide would waste most of the
+ * micro-kernel's tile.
+ */
+#define CONV_FAST_MIN_COUT_PER_GROUP 4
+
+static bool exec_conv2d_fast(uint8_t *mem, const struct npu_insn *insn,
+			     const struct isa_plan *plan, bool portable)
+{
+	const struct isa_window *win = &plan->win;
+	uint64_t groups = insn->arg[NPU_ARG_CONV_GROUPS];
+	uint64_t cout = insn->arg[NPU_ARG_CONV_C_OUT];
+	uint64_t cout_g = cout / groups, cg = win->c / groups;
+	uint64_t depth = win->kh * win->kw * cg;
+	int16_t tx[256], tw[256];
+	struct conv_view view = { .win = win, .x = mem + insn->src0, .tx = tx, .cg = cg };
+	struct isa_gemm g = {
+		.m = win->n * win->oh * win->ow, .n = cout_g, .k = depth,
+		.a_row = conv_a_row, .a_ctx = &view,
+		.b_x = 1, .b_j = depth, .tb = tw, .ldc = cout,
+	};
+	void *work = NULL;
+	uint64_t group;
+
+	if (cout_g < CONV_FAST_MIN_COUT_PER_GROUP)
+		return false;
+	if (g.m && g.k) {
+		work = malloc(isa_gemm_workspace(&g));
+		if (!work)
+			return false;
+	}
+	centered_table(tx, insn->dtype & NPU_DTYPE_A_U8,
+		       arg_signed(insn, NPU_ARG_CONV_X_ZERO_POINT));
+	centered_table(tw, insn->dtype & NPU_DTYPE_B_U8,
+		       arg_signed(insn, NPU_ARG_CONV_W_ZERO_POINT));
+	init_outputs(mem + insn->dst, g.m, cout, insn->flags & NPU_ISA_F_ACCUMULATE,
+		     insn->flags & NPU_ISA_F_BIAS ? mem + plan->range[OPND_AUX].addr : NULL);
+	for (group = 0; work && group < groups; group++) {
+		view.cin0 = group * cg;
+		g.b = mem + insn->src1 + group * cout_g * depth;
+		g.c = mem + insn->dst + 4 * group * cout_g;
+		isa_gemm_i8(&g, portable, work);
+	}
+	free(work);
+	return true;
 }
 
 static uint32_t plan_pool(const struct npu_insn *insn, struct isa_plan *plan)
@@ -876,8 +1044,12 @@ static const struct isa_op isa_ops[NPU_ISA_COUNT] = {
 	[NPU_ISA_COPY_ND] = { .plan = plan_copy_nd, .exec = exec_copy_nd },
 	[NPU_ISA_FILL] = { .plan = plan_fill, .exec = exec_fill },
 	/* multiply-accumulate into int32 */
-	[NPU_ISA_MATMUL_I8] = { .plan = plan_matmul, .exec = exec_matmul },
-	[NPU_ISA_CONV2D] = { .plan = plan_conv2d, .exec = exec_conv2d },
+	[NPU_ISA_MATMUL_I8] = {
+		.plan = plan_matmul, .exec = exec_matmul, .exec_fast = exec_matmul_fast,
+	},
+	[NPU_ISA_CONV2D] = {
+		.plan = plan_conv2d, .exec = exec_conv2d, .exec_fast = exec_conv2d_fast,
+	},
 	/* element-wise, and sliding windows */
 	[NPU_ISA_ADD] = { .plan = plan_elementwise, .exec = exec_add },
 	[NPU_ISA_RELU] = { .plan = plan_elementwise, .exec = exec_relu },
@@ -993,9 +1165,22 @@ uint32_t npu_isa_check(const struct npu_insn *insn, uint64_t mem_size,
 	return status;
 }
 
-uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
-			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
-			   uint64_t slice_cycles, struct npu_isa_result *res)
+/* Executes a checked instruction with the engine's implementation of it. */
+static void isa_exec_insn(enum npu_isa_engine engine, uint8_t *mem, const struct npu_insn *insn,
+			  const struct isa_plan *plan)
+{
+	const struct isa_op *op = &isa_ops[insn->opcode];
+
+	if (engine != NPU_ISA_ENGINE_REFERENCE && op->exec_fast &&
+	    op->exec_fast(mem, insn, plan, engine == NPU_ISA_ENGINE_PORTABLE))
+		return;
+	if (op->exec)
+		op->exec(mem, insn, plan);
+}
+
+static uint32_t isa_run_slice(enum npu_isa_engine engine, uint8_t *mem, uint64_t mem_size,
+			      uint64_t prog_addr, uint64_t prog_len, uint64_t cycle_budget,
+			      unsigned int lanes, uint64_t slice_cycles, struct npu_isa_result *res)
 {
 	struct isa_accepts acc = { .known = 0 };
 	uint64_t count, slice_used = 0;
@@ -1041,8 +1226,7 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 		}
 		slice_used += cost;
 		res->cycles += cost;
-		if (isa_ops[insn.opcode].exec)
-			isa_ops[insn.opcode].exec(mem, &insn, &plan);
+		isa_exec_insn(engine, mem, &insn, &plan);
 		res->retired++;
 		if (insn.opcode == NPU_ISA_HALT)
 			break;
@@ -1052,11 +1236,32 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 	return res->status;
 }
 
+uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
+			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
+			   uint64_t slice_cycles, struct npu_isa_result *res)
+{
+	return isa_run_slice(NPU_ISA_ENGINE_FAST, mem, mem_size, prog_addr, prog_len,
+			     cycle_budget, lanes, slice_cycles, res);
+}
+
+uint32_t npu_isa_run_engine(enum npu_isa_engine engine, uint8_t *mem, uint64_t mem_size,
+			    uint64_t prog_addr, uint64_t prog_len, uint64_t cycle_budget,
+			    unsigned int lanes, struct npu_isa_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return isa_run_slice(engine, mem, mem_size, prog_addr, prog_len, cycle_budget, lanes,
+			     UINT64_MAX, res);
+}
+
 uint32_t npu_isa_run(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 		     uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
 		     struct npu_isa_result *res)
 {
-	memset(res, 0, sizeof(*res));
-	return npu_isa_run_slice(mem, mem_size, prog_addr, prog_len, cycle_budget, lanes,
-				 UINT64_MAX, res);
+	return npu_isa_run_engine(NPU_ISA_ENGINE_FAST, mem, mem_size, prog_addr, prog_len,
+				  cycle_budget, lanes, res);
+}
+
+const char *npu_isa_fast_kernel(void)
+{
+	return isa_gemm_kernel_name();
 }

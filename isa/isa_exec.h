@@ -78,6 +78,29 @@ uint32_t npu_isa_run_slice(uint8_t *mem, uint64_t mem_size, uint64_t prog_addr,
 			   uint64_t prog_len, uint64_t cycle_budget, unsigned int lanes,
 			   uint64_t slice_cycles, struct npu_isa_result *res);
 
+/*
+ * How instructions are executed; all three give bit-identical results (the
+ * host tests compare them on random programs). The device model and the CPU
+ * runner use FAST through npu_isa_run*().
+ */
+enum npu_isa_engine {
+	/* MATMUL_I8 and CONV2D as blocked matrix products (isa_gemm.c) with the
+	 * host's best micro-kernel; everything else as REFERENCE. */
+	NPU_ISA_ENGINE_FAST,
+	/* The same, with the portable C micro-kernel. */
+	NPU_ISA_ENGINE_PORTABLE,
+	/* The specification's loops, unoptimised: what the others are checked against. */
+	NPU_ISA_ENGINE_REFERENCE,
+};
+
+/* npu_isa_run() with the given engine. */
+uint32_t npu_isa_run_engine(enum npu_isa_engine engine, uint8_t *mem, uint64_t mem_size,
+			    uint64_t prog_addr, uint64_t prog_len, uint64_t cycle_budget,
+			    unsigned int lanes, struct npu_isa_result *res);
+
+/* The micro-kernel NPU_ISA_ENGINE_FAST uses on this host: "avx2" or "portable". */
+const char *npu_isa_fast_kernel(void);
+
 /* Name of an opcode ("matmul_i8"), or NULL if unknown. */
 const char *npu_isa_opcode_name(unsigned int opcode);
 

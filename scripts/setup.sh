@@ -15,6 +15,7 @@ packages="
 	mmdebstrap debhelper dh-dkms lintian
 	dh-python python3-all python3-setuptools pybuild-plugin-pyproject
 	python3-numpy python3-pytest
+	libopenblas0-pthread
 "
 
 as_root() {

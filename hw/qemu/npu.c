@@ -613,6 +613,7 @@ static void npu_class_init(ObjectClass *klass, void *data)
     dc->vmsd = &npu_vmstate;
     device_class_set_props(dc, npu_properties);
     npu_faults_class_init(klass);
+    npu_pe_class_init(klass);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

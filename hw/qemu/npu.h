@@ -10,6 +10,7 @@
 #define HW_MISC_NPU_H
 
 #include "hw/pci/pci.h"
+#include "qemu/stats64.h"
 #include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "qom/object.h"
@@ -134,6 +135,14 @@ typedef struct NpuPe {
     /* Exponential average of the busy fraction, for the sensors. */
     double load;
     int64_t load_stamp_ns;
+
+    /*
+     * Host time spent computing this PE's programs (main loop and worker),
+     * since power-on: QOM property pe<N>-host-exec-ns. Device time is the
+     * modelled cycles whatever this is; comparing the two shows whether the
+     * emulator or the modelled device is the limit.
+     */
+    Stat64 host_exec_ns;
 } NpuPe;
 
 struct NpuState {
@@ -197,6 +206,7 @@ bool npu_fault_reg(hwaddr addr);
 uint32_t npu_fault_read(NpuState *s, hwaddr addr);
 void npu_fault_write(NpuState *s, hwaddr addr, uint32_t val);
 void npu_faults_class_init(ObjectClass *klass);
+void npu_pe_class_init(ObjectClass *klass);
 
 /* npu_pe.c */
 void npu_pe_init(NpuState *s, unsigned int index);

@@ -14,6 +14,7 @@
 #include <math.h>
 #include "qemu/log.h"
 #include "qemu/host-utils.h"
+#include "qapi/visitor.h"
 #include "hw/pci/pci.h"
 
 #include "npu.h"
@@ -344,6 +345,18 @@ static uint32_t pe_program_result(NpuPe *pe, const struct npu_isa_result *res)
     return res->status;
 }
 
+/* Runs a slice of job's program, counting the host time it takes. */
+static uint32_t pe_run_slice(NpuPe *pe, NpuExecJob *job, uint64_t slice_cycles)
+{
+    int64_t start = get_clock();
+    uint32_t status;
+
+    status = npu_isa_run_slice(job->mem, job->mem_size, job->prog_addr, job->prog_len,
+                               job->cycle_budget, job->lanes, slice_cycles, &job->res);
+    stat64_add(&pe->host_exec_ns, get_clock() - start);
+    return status;
+}
+
 static void pe_submit_to_worker(NpuPe *pe, const NpuExecJob *job)
 {
     qemu_mutex_lock(&pe->worker_lock);
@@ -380,9 +393,7 @@ static uint32_t pe_exec_program(NpuPe *pe, const struct npu_cmd_fields *c, NpuCm
                       " outside the window\n", pe->index, c->dram_addr, c->length);
         return NPU_STATUS_DRAM_OOB;
     }
-    status = npu_isa_run_slice(job.mem, job.mem_size, job.prog_addr, job.prog_len,
-                               job.cycle_budget, job.lanes, NPU_INLINE_SLICE_CYCLES,
-                               &job.res);
+    status = pe_run_slice(pe, &job, NPU_INLINE_SLICE_CYCLES);
     if (status == NPU_ISA_YIELD) {
         pe_submit_to_worker(pe, &job);
         return NPU_STATUS_OK;   /* provisional: exec_bh fills in the result */
@@ -408,8 +419,7 @@ static void *pe_worker(void *opaque)
         pe->job_queued = false;
         qemu_mutex_unlock(&pe->worker_lock);
 
-        npu_isa_run_slice(job.mem, job.mem_size, job.prog_addr, job.prog_len,
-                          job.cycle_budget, job.lanes, UINT64_MAX, &job.res);
+        pe_run_slice(pe, &job, UINT64_MAX);
 
         qemu_mutex_lock(&pe->worker_lock);
         pe->done = job;
@@ -911,6 +921,29 @@ void npu_pe_init(NpuState *s, unsigned int index)
     pe->load = 0.0;
     pe->load_stamp_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     npu_pe_reset(pe);
+}
+
+static void pe_host_exec_ns_get(Object *obj, Visitor *v, const char *name, void *opaque,
+                                Error **errp)
+{
+    uint64_t val = stat64_get(&NPU(obj)->pe[(uintptr_t)opaque].host_exec_ns);
+
+    visit_type_uint64(v, name, &val, errp);
+}
+
+void npu_pe_class_init(ObjectClass *klass)
+{
+    uintptr_t i;
+
+    for (i = 0; i < NPU_MAX_PES; i++) {
+        g_autofree char *name = g_strdup_printf("pe%u-host-exec-ns", (unsigned int)i);
+
+        object_class_property_add(klass, name, "uint64", pe_host_exec_ns_get, NULL, NULL,
+                                  (void *)i);
+        object_class_property_set_description(klass, name,
+                                              "host nanoseconds spent running the PE's "
+                                              "programs (not device time)");
+    }
 }
 
 /* Ends the worker thread, after the program it may be running. */

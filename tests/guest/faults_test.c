@@ -610,13 +610,17 @@ TEST(long_command_that_works_is_not_a_hang)
 	}
 	fd = npu_open(CARD, NPU_FILE_PE0, 0);
 	ASSERT_LE(0, fd) TH_LOG("open pe0: %s", strerror(-fd));
-	/* 32 matmuls of 2^26 MACs: seconds of host work in the model's worker */
+	/*
+	 * 32 matmuls of 2^30 MACs: about a second of host work in the model's
+	 * worker even for its fast executor (some 50 GMAC/s on one host core),
+	 * 134 ms of modelled time. A = 256x16384 at 0, B = 16384x256 at 4 MiB.
+	 */
 	for (int i = 0; i < MATMULS; i++)
-		code[i] = npu_insn_matmul(0x200000, 0x0, 0x100000, 256, 256, 1024, false);
+		code[i] = npu_insn_matmul(0x800000, 0x0, 0x400000, 256, 256, 16384, false);
 	code[MATMULS] = npu_insn_halt();
 	ASSERT_EQ(0, npu_job_timeout_set(&dev, TIMEOUT));
 	t0 = npu_now_ns();
-	ret = npu_run_program(fd, 0, 0x300000, code, MATMULS + 1, &w);
+	ret = npu_run_program(fd, 0, 0x900000, code, MATMULS + 1, &w);
 	ms = (npu_now_ns() - t0) / 1000000;
 	npu_job_timeout_set(&dev, old_ms);
 	npu_reset_total(&dev, &resets1);

@@ -830,28 +830,36 @@ def worker_state(q, pe):
 
 @test
 def test_big_program_runs_in_the_worker(qemu):
-    q = Qtest(qemu, ["npu,addr=03.0"], extra=["-name", "debug-threads=on"])
+    q = Qtest(qemu, ["npu,addr=03.0,id=npu0"], qmp=True, extra=["-name", "debug-threads=on"])
     try:
         a = Card(q, 3)
-        M, N, K = 256, 256, 1024      # 2^26 MACs = 2^18 cycles: above the inline slice
-        q.cmd("memset 0x%x %d 0x01" % (a.bar2, M * K))
-        q.cmd("memset 0x%x %d 0x01" % (a.bar2 + 0x100000, K * N))
-        prog = (insn(ISA_COPY, dst=0x300000, src0=0, args=[4]) +
-                insn(ISA_MATMUL, dst=0x200000, src0=0, src1=0x100000, args=[M, N, K]) +
+        # 2^34 MACs = 2^26 cycles: far above the inline slice, and a few tenths
+        # of a second of host time even for the fast executor.
+        M, N, K = 1024, 1024, 16384
+        A, B, C, COPY, PROG = 0, 0x1000000, 0x2000000, 0x2800000, 0x2900000
+        q.cmd("memset 0x%x %d 0x01" % (a.bar2 + A, M * K))
+        q.cmd("memset 0x%x %d 0x01" % (a.bar2 + B, K * N))
+        prog = (insn(ISA_COPY, dst=COPY, src0=0, args=[4]) +
+                insn(ISA_MATMUL, dst=C, src0=A, src1=B, args=[M, N, K]) +
                 insn(ISA_HALT))
-        q.write(a.bar2 + 0x400000, prog)
+        q.write(a.bar2 + PROG, prog)
 
-        def out(i):             # the MATMUL writes its M*N int32 results in order
-            return struct.unpack("<i", q.read(a.bar2 + 0x200000 + 4 * i, 4))[0]
+        def out(i):             # element i of the MATMUL's M*N int32 results
+            return struct.unpack("<i", q.read(a.bar2 + C + 4 * i, 4))[0]
 
         def worker_done():
-            # the last result is written, then the worker schedules its bottom half
-            # and goes back to sleep on its condition variable
+            # the last result is written last, then the worker schedules its
+            # bottom half and goes back to sleep on its condition variable
             return out(M * N - 1) == K and worker_state(q, 0) == "S"
 
+        def host_ns(pe):
+            return q.qmp.execute("qom-get", path="/machine/peripheral/npu0",
+                                 property="pe%d-host-exec-ns" % pe)
+
+        eq((host_ns(0), host_ns(1)), (0, 0), "no host time spent before a program")
         a.setup_pe(0)
-        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=0x400000, length=len(prog))])
-        # The worker needs host time (about 0.3 s) that no clock step gives it.
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 1, dram=PROG, length=len(prog))])
+        # The worker needs host time that no clock step gives it.
         # Run inline, the doorbell write would have returned with the result there.
         eq(out(M * N - 1), 0, "not computed in the doorbell write")
         wait_for("the worker finished job 1", worker_done)
@@ -865,14 +873,16 @@ def test_big_program_runs_in_the_worker(qemu):
         eq(a.pr(0, PE["CQ_TAIL"]), 1, "finished on time")
         c = a.completion(0)
         eq((c["status"], c["end"] - c["start"]), (ST_OK, cost), "result")
-        eq(struct.unpack("<2i", q.read(a.bar2 + 0x200000 + 4 * (M * N - 2), 8)), (K, K),
+        eq(struct.unpack("<2i", q.read(a.bar2 + C + 4 * (M * N - 2), 8)), (K, K),
            "matmul result")
         eq(a.pr64(0, PERF["INSTRUCTIONS"]), 3, "instructions")
+        expect(host_ns(0) > 0, "the program's host time is counted")
+        eq(host_ns(1), 0, "on its own PE only")
         # A PE reset drops a program still in the worker: reset once the worker
         # has begun job 2, set the PE up again, let the worker finish, and no
         # completion may follow.
-        q.cmd("memset 0x%x %d 0" % (a.bar2 + 0x200000, 4 * M * N))
-        a.submit(0, [cmd(OP_EXEC, F_EOJ, 2, dram=0x400000, length=len(prog))])
+        q.cmd("memset 0x%x %d 0" % (a.bar2 + C, 4 * M * N))
+        a.submit(0, [cmd(OP_EXEC, F_EOJ, 2, dram=PROG, length=len(prog))])
         wait_for("the worker began job 2", lambda: out(0) == K)
         a.pw(0, PE["CTRL"], 2)
         eq(out(M * N - 1), 0, "job 2 still in the worker after the reset")
