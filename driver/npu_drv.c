@@ -17,6 +17,7 @@
 #include "npu_pci_err.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
+#include "npu_trace.h"
 
 /* Interrupts off, every PE stopped: no more DMA is started. */
 static void npu_probe_stop_hw(struct npu_device *ndev)
@@ -142,7 +143,7 @@ err_stop:
 static void npu_remove(struct pci_dev *pdev)
 {
 	struct npu_device *ndev = pci_get_drvdata(pdev);
-	unsigned int i;
+	unsigned int i, jobs = 0;
 
 	/* No new opens find the device, no fault is injected or recovered... */
 	npu_device_unregister(ndev);
@@ -155,6 +156,10 @@ static void npu_remove(struct pci_dev *pdev)
 
 	npu_probe_stop_hw(ndev);
 	npu_irq_free(ndev);
+	/* Nothing adds or finishes jobs now but the loop below. */
+	for (i = 0; i < ndev->pe_count; i++)
+		jobs += ndev->pe[i].inflight_count;
+	trace_npu_unplug(ndev, jobs);
 	for (i = 0; i < ndev->pe_count; i++) {
 		mutex_lock(&ndev->pe[i].lock);
 		npu_ring_finish_all_locked(&ndev->pe[i], NPU_JOB_DEVICE_LOST);

@@ -25,6 +25,7 @@
 #include "npu_fdinfo.h"
 #include "npu_job.h"
 #include "npu_ring.h"
+#include "npu_trace.h"
 #include "npu_uapi.h"
 
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
@@ -79,6 +80,10 @@ static void npu_job_done(struct npu_ring_job *rj, const struct npu_ring_result *
 
 	lockdep_assert_held(&rj->pe->lock);
 
+	/* The device tells when a job started only in its completion. */
+	if (res->start_ts)
+		trace_npu_job_start(nfile, rj, job->seqno, res->start_ts);
+	trace_npu_job_done(nfile, rj, job->seqno, res);
 	npu_job_release_dma(job);
 
 	mutex_lock(&nfile->jobs_lock);
@@ -274,6 +279,7 @@ static int npu_job_push_locked(struct npu_job *job, struct npu_pe *pe)
 		npu_ring_emit_locked(pe, &job->rj, i, &job->cmds[i].hw);
 	kref_get(&job->ref);
 	npu_ring_commit_locked(pe, &job->rj);
+	trace_npu_job_submit(nfile, &job->rj, job->seqno);
 	return 0;
 }
 

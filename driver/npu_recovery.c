@@ -32,6 +32,7 @@
 #include "npu_hw_ops.h"
 #include "npu_recovery.h"
 #include "npu_ring.h"
+#include "npu_trace.h"
 
 /* Device resets for a stopped heartbeat before the device is declared failed. */
 #define NPU_HEARTBEAT_MAX_RESETS	3
@@ -135,6 +136,7 @@ static int npu_recovery_reset_pe(struct npu_pe *pe, enum npu_reset_reason reason
 	dev_warn(npu_dev(ndev), "PE%u reset (%s): %u job(s) finished%s%s\n", pe->index,
 		 npu_reset_reason_name(reason), jobs, guilty && jobs ? ", the oldest as hung" : "",
 		 ret ? ", PE did not restart" : "");
+	trace_npu_reset(ndev, pe->index, reason, ret);
 	npu_recovery_uevent(ndev, "reset", pe->index, reason);
 	return ret;
 }
@@ -230,6 +232,7 @@ static int npu_recovery_reset_device(struct npu_device *ndev, enum npu_reset_rea
 			npu_reset_reason_name(reason), ret);
 	else
 		dev_warn(npu_dev(ndev), "device reset (%s)\n", npu_reset_reason_name(reason));
+	trace_npu_reset(ndev, -1, reason, ret);
 	npu_recovery_uevent(ndev, ret ? "failed" : "reset", -1, reason);
 	return ret;
 }
@@ -243,6 +246,7 @@ static void npu_recovery_give_up(struct npu_device *ndev, enum npu_reset_reason 
 	mutex_unlock(&ndev->owner_lock);
 	dev_err(npu_dev(ndev), "device keeps failing (%s); marked failed\n",
 		npu_reset_reason_name(reason));
+	trace_npu_reset(ndev, -1, reason, -EIO);
 	npu_recovery_uevent(ndev, "failed", -1, reason);
 }
 
@@ -266,6 +270,7 @@ static void npu_recovery_lost_locked(struct npu_device *ndev)
 		npu_ring_finish_all_locked(pe, NPU_JOB_DEVICE_LOST);
 		mutex_unlock(&pe->lock);
 	}
+	trace_npu_reset(ndev, -1, NPU_REASON_LINK_LOSS, -ENODEV);
 	npu_recovery_uevent(ndev, "lost", -1, NPU_REASON_LINK_LOSS);
 }
 
@@ -444,6 +449,7 @@ int npu_recovery_pci_restart(struct npu_device *ndev)
 		mutex_unlock(&ndev->owner_lock);
 		dev_warn(npu_dev(ndev), "device restarted after a PCI reset%s\n",
 			 ret ? " failed; device marked failed" : "");
+		trace_npu_reset(ndev, -1, NPU_REASON_PCI_RESET, ret);
 		npu_recovery_uevent(ndev, ret ? "failed" : "reset", -1, NPU_REASON_PCI_RESET);
 	}
 	npu_dev_exit(ndev, idx);
