@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """npu.runtime: FuriosaAI's furiosa.runtime API over libnpuhal.
 
-The synchronous API is npu.runtime.sync (Runtime, create_runner, create_queue);
-this module has the model metadata, the errors and full_version().
+This module is the asyncio API (Runtime, create_runner, create_queue: ``async
+with``, ``await``), the model metadata, the errors and full_version(); the
+synchronous API is npu.runtime.sync, with the same names.
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from .errors import (Closed, DeviceBusy, DeviceNotFound, DeviceTimeout, InvalidA
                      InvalidInput, InvalidInputType, JobFailed, ModelRejected, NpuRuntimeError,
                      NpuRuntimeWarning, Unsupported)
 from .model import Axis, DataType, Model, TensorDesc
+from ._async import Receiver, Runner, Runtime, Submitter, create_queue, create_runner
 
 __all__ = [
+    "Runtime", "Runner", "Submitter", "Receiver", "create_runner", "create_queue",
     "Axis", "DataType", "Model", "TensorDesc", "full_version", "__version__",
     "NpuRuntimeError", "NpuRuntimeWarning", "DeviceBusy", "DeviceNotFound", "DeviceTimeout",
     "InvalidArgument", "InvalidInput", "InvalidInputType", "JobFailed", "ModelRejected",
