@@ -21,13 +21,14 @@ while read -r tool summary; do
 		printf '%s\n' "$help" | sed -e 's/\\/\\e/g' -e 's/^[.'"'"']/\\\&&/'
 		echo ".fi"
 		echo ".SH SEE ALSO"
-		echo "The documents in /usr/share/doc/npu-tools/; npuctl(1), npu-bench(1), npu-as(1), npu-inspect(1)."
+		echo "The documents in /usr/share/doc/npu-tools/; npuctl(1), npu-bench(1), npu-as(1), npu-inspect(1), npu-exporter(1)."
 	} >"$out/$tool.1"
 done <<'TOOLS'
 npuctl list the NPU cards, their cores and the processes using them
 npu-bench throughput and latency of a program on an NPU
 npu-as assemble NPU programs (.s to .npuprog)
 npu-inspect show the contents of an NPU program file
+npu-exporter serve the NPUs' metrics to Prometheus over HTTP
 npu-onnx convert ONNX operator test cases into NPU programs
 npu-onnx-run run converted ONNX test cases on an NPU or the CPU reference
 npu-fmnist-train train the int8 Fashion-MNIST MLP and write its NPU program

@@ -6,7 +6,7 @@
 # them against the shared library instead: make TOOLS_LINK=shared
 # (debian/rules, with its own BUILD directory).
 
-TOOLS := npuctl npu-bench npu-as npu-inspect
+TOOLS := npuctl npu-bench npu-as npu-inspect npu-exporter
 TOOLS_COMMON := tools/table.c
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(CURDIR)/hal/include -I$(CURDIR)/tools -I$(CURDIR)/uapi $(ISA_INCLUDES)

@@ -8,7 +8,7 @@
 #   NPUSYS: ok|not ok|skip N - what    one check's result
 #   NPUSYS: EXIT status                 system-run's command finished
 #   NPUSYS: DONE                        the script ran to its end
-# The phase (first line of ./phase): install (check 1), check (checks 2-8),
+# The phase (first line of ./phase): install (check 1), check (checks 2-9),
 # run (./cmd as root).
 set -u
 D=/run/npu-system
@@ -260,11 +260,78 @@ check 7h "container A ran to its end on npu0pe0 (0 failed jobs)" sh -c '
 	[ "$rc" = 0 ] || { echo "exit status $rc"; exit 1; }'
 echo "NPUSYS: TIME containers $(($(date +%s) - t7))s"
 
+# ---- 9. metrics: npu-exporter (npu-tools' service) and Debian's Prometheus ---------
+# (before 5, which unloads the driver; 9d after it).
+METRICS=http://127.0.0.1:6254/metrics
+fetch() {
+	python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=30).read().decode())' "$1"
+}
+# series NAME: the lines of that metric family in a scrape
+series() { fetch "$METRICS" | grep "^$1[{ ]"; }
+exporter_serves_both() {
+	systemctl is-active npu-exporter.service ||
+		{ systemctl status npu-exporter.service --no-pager; return 1; }
+	series furiosa_npu_alive
+	[ "$(series furiosa_npu_alive | grep -c " 1$")" -eq 2 ] || return 1
+	series furiosa_npu_cycle_count | grep -q 'core="1",device="npu1"' ||
+		{ echo "no cycle count of npu1 PE1"; return 1; }
+}
+prometheus_sees_both() {
+	mkdir -p "$T/prom"
+	printf '%s\n' 'global:' '  scrape_interval: 1s' 'scrape_configs:' '  - job_name: npu' \
+		'    static_configs:' '      - targets: ["127.0.0.1:6254"]' >"$T/prom/prometheus.yml"
+	prometheus --config.file="$T/prom/prometheus.yml" --storage.tsdb.path="$T/prom/data" \
+		--web.listen-address=127.0.0.1:9090 >"$T/prom/log" 2>&1 &
+	pid=$!
+	python3 -c 'import json, sys, time, urllib.parse, urllib.request
+url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote("furiosa_npu_alive == 1")
+deadline, got = time.time() + 240, None
+while time.time() < deadline:
+    try:
+        got = json.load(urllib.request.urlopen(url, timeout=10))["data"]["result"]
+        if len(got) == 2:
+            break
+    except Exception as err:
+        got = repr(err)
+    time.sleep(1)
+print(json.dumps(got, indent=1))
+devices = sorted(s["metric"]["device"] for s in got) if isinstance(got, list) else got
+sys.exit(0 if devices == ["npu0", "npu1"] else "want npu0 and npu1, got %s" % (devices,))'
+	rc=$?
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	[ $rc -eq 0 ] || tail -n 20 "$T/prom/log"
+	return $rc
+}
+exporter_survives_reset_and_unplug() {
+	bdf=$(cat /sys/class/npu_mgmt/npu1_mgmt/busname)
+	echo device >"/sys/kernel/debug/npu/$bdf/reset" || return 1
+	series npu_device_resets_total | grep 'device="npu1"' | grep -q ' [1-9][0-9]*$' ||
+		{ series npu_device_resets_total; echo "npu1's reset not counted"; return 1; }
+	echo 1 >"/sys/bus/pci/devices/$bdf/remove" || return 1
+	udevadm settle --timeout=60
+	series npu_cards
+	series npu_cards | grep -q "^npu_cards 1$" || return 1
+	echo 1 >/sys/bus/pci/rescan
+	udevadm settle --timeout=60
+	series npu_cards | grep -q "^npu_cards 2$" || { echo "the card did not come back"; return 1; }
+	systemctl is-active npu-exporter.service
+}
+check 9a "npu-exporter (systemd, DynamicUser) serves both cards at $METRICS" exporter_serves_both
+check 9b "Debian's prometheus scrapes npu-exporter; PromQL over its HTTP API finds both cards" \
+	prometheus_sees_both
+check 9c "npu-exporter answers through a card's reset and hot-unplug, and sees it come back" \
+	exporter_survives_reset_and_unplug
+
 check 5a "modprobe -r npu with no users" sh -c 'modprobe -r npu && ! lsmod | grep "^npu "'
 check 7i "the cards gone, udev removed the CDI spec" sh -c '
 	udevadm settle --timeout=60
 	ls -l /etc/cdi
 	[ ! -e "$1" ] || { echo "$1 is still there"; exit 1; }' sh "$CDI"
+check 9d "the driver unloaded, npu-exporter still answers: npu_cards 0" sh -c '
+	python3 -c "import urllib.request; print(urllib.request.urlopen(\"$1\", timeout=30).read().decode())" |
+		grep "^npu_cards 0$"' sh "$METRICS"
 check 5b "apt purge npu-dkms removes the module" sh -c '
 	apt-get purge -y -q npu-dkms || exit 1
 	dkms status

@@ -31,7 +31,10 @@ dkms gcc make libc6-dev adduser passwd sudo lm-sensors pciutils
 podman crun busybox-static"
 # python3-npu's dependencies and its tests' runner (check 8).
 pkgs_python="python3 python3-numpy python3-pytest"
-pkgs=$(echo $pkgs $pkgs_python)
+# Debian's Prometheus server, to scrape npu-exporter (check 9); its own
+# service is masked: the check runs an instance with its own configuration.
+pkgs_metrics="prometheus"
+pkgs=$(echo $pkgs $pkgs_python $pkgs_metrics)
 
 dir=$cache/system-image/$release
 want="release=$release mirror=$mirror size=$size pkgs=$pkgs files=$(cd "$here" && sha256sum mkimage.sh npu-system.service npu-system-start | cut -d' ' -f1 | tr '\n' ' ')"
@@ -59,7 +62,7 @@ mmdebstrap --variant=apt --quiet --include="${pkgs// /,}" \
 	--customize-hook="copy-in $here/npu-system.service /etc/systemd/system" \
 	--customize-hook="copy-in $here/npu-system-start /usr/local/sbin" \
 	--customize-hook='chroot "$1" systemctl enable npu-system.service' \
-	--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service' \
+	--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service prometheus.service' \
 	--customize-hook='rm -f "$1"/etc/apt/sources.list.d/* "$1"/etc/apt/sources.list; apt-get -o Dir="$1" clean || true; rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages' \
 	"$release" "$root" "deb $mirror $release main" >"$dir/mmdebstrap.log" 2>&1 ||
 	{ tail -n 30 "$dir/mmdebstrap.log" >&2; rm -rf "$root"; die "mmdebstrap failed (log: $dir/mmdebstrap.log)"; }
