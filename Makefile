@@ -108,6 +108,17 @@ $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(ONNX_A) $(HAL_A) | $(KSELFTEST_
 $(KSELFTEST_DIR)/kselftest_harness.h:
 	scripts/fetch-kernel-tools.sh
 
+# ---- benchmarks (bench/README.md) ------------------------------------------
+# Every executable bench/*.sh, the guest ones sharing one VM boot; goals are
+# judged on the full run. bench-short (or BENCH_SHORT=1) is the quick
+# version CI runs: it checks that every benchmark works, not its goals.
+.PHONY: bench bench-short
+bench: all
+	BENCH_SHORT=$(if $(filter 1,$(BENCH_SHORT)),1,0) bench/lib/run.py
+
+bench-short: all
+	BENCH_SHORT=1 bench/lib/run.py
+
 # ---- host unit tests (ASan/UBSan) -----------------------------------------
 host-test:
 	tests/host/run.sh
