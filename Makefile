@@ -98,7 +98,16 @@ GUEST_SRCS := $(wildcard tests/guest/*_test.c)
 GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
 GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 
-guest-tests: $(GUEST_BINS)
+# The in-guest half of the benchmarks (bench/README.md): a static program in
+# build/bin/, which the VM puts in /usr/bin; not a test, so /init never runs it.
+GUEST_BENCH := $(BUILD)/bin/npu-guest-bench
+
+guest-tests: $(GUEST_BINS) $(GUEST_BENCH)
+
+$(GUEST_BENCH): bench/guest/npu-guest-bench.c $(GUEST_LIB) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(call depfile,$(GUEST_CFLAGS))
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)
 
 $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(ONNX_A) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
