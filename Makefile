@@ -98,7 +98,16 @@ GUEST_SRCS := $(wildcard tests/guest/*_test.c)
 GUEST_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GUEST_SRCS))
 GUEST_LIB := $(filter-out $(GUEST_SRCS),$(wildcard tests/guest/*.c))
 
-guest-tests: $(GUEST_BINS)
+# The in-guest half of the benchmarks (bench/README.md): a static program in
+# build/bin/, which the VM puts in /usr/bin; not a test, so /init never runs it.
+GUEST_BENCH := $(BUILD)/bin/npu-guest-bench
+
+guest-tests: $(GUEST_BINS) $(GUEST_BENCH)
+
+$(GUEST_BENCH): bench/guest/npu-guest-bench.c $(GUEST_LIB) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(call depfile,$(GUEST_CFLAGS))
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB) $(HAL_A) $(GUEST_LDLIBS)
 
 $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(ONNX_A) $(HAL_A) | $(KSELFTEST_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
@@ -107,6 +116,17 @@ $(BUILD)/guest/%: tests/guest/%.c $(GUEST_LIB) $(ONNX_A) $(HAL_A) | $(KSELFTEST_
 
 $(KSELFTEST_DIR)/kselftest_harness.h:
 	scripts/fetch-kernel-tools.sh
+
+# ---- benchmarks (bench/README.md) ------------------------------------------
+# Every executable bench/*.sh, the guest ones sharing one VM boot; goals are
+# judged on the full run. bench-short (or BENCH_SHORT=1) is the quick
+# version CI runs: it checks that every benchmark works, not its goals.
+.PHONY: bench bench-short
+bench: all
+	BENCH_SHORT=$(if $(filter 1,$(BENCH_SHORT)),1,0) bench/lib/run.py
+
+bench-short: all
+	BENCH_SHORT=1 bench/lib/run.py
 
 # ---- host unit tests (ASan/UBSan) -----------------------------------------
 host-test:

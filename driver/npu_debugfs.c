@@ -8,11 +8,19 @@
  * fault registers of uapi/npu_hw.h:
  *   fault_arm (rw), fault_disarm (w), fault_pe_mask (rw), fault_count (rw),
  *   fault_delay_us (rw), fault_fired (r)
+ * and `floor` (r): the job path's fixed costs, measured when read (bench/):
+ * per PE the median over NPU_FLOOR_ITERS rounds of an MMIO read, a doorbell
+ * write on the PE's idle ring, and a test interrupt (NPU_REG_TEST_IRQ): the
+ * register write, write to the IRQ thread (MSI-X delivery), and the IRQ
+ * thread's complete() to this reader running again (a waiter's wake-up).
  * Values are numbers (0x prefix for hex).
  */
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -114,6 +122,107 @@ static int npu_debugfs_recovery_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(npu_debugfs_recovery);
 
+#define NPU_FLOOR_ITERS		200
+#define NPU_FLOOR_PARTS		5
+
+enum { NPU_FLOOR_MMIO_READ, NPU_FLOOR_DOORBELL, NPU_FLOOR_IRQ_WRITE, NPU_FLOOR_IRQ,
+	NPU_FLOOR_WAKE };
+
+static const char *const npu_floor_names[NPU_FLOOR_PARTS] = {
+	"mmio_read_ns", "doorbell_ns", "test_irq_write_ns", "irq_ns", "wake_ns",
+};
+
+static int npu_floor_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One round on one PE: fills ns[part]. Inside npu_dev_enter(). */
+static int npu_floor_round(struct npu_pe *pe, u64 *ns)
+{
+	struct npu_device *ndev = pe->ndev;
+	u64 t0, t1;
+
+	t0 = ktime_get_ns();
+	npu_rd32(ndev, NPU_REG_MAGIC);
+	ns[NPU_FLOOR_MMIO_READ] = ktime_get_ns() - t0;
+
+	/* SQ_TAIL is what the driver published: the PE finds nothing new. */
+	mutex_lock(&pe->lock);
+	t0 = ktime_get_ns();
+	npu_pe_wr32(pe, NPU_PE_SQ_DOORBELL, 1);
+	ns[NPU_FLOOR_DOORBELL] = ktime_get_ns() - t0;
+	mutex_unlock(&pe->lock);
+
+	reinit_completion(&pe->irq_probe_done);
+	atomic_set(&pe->irq_probe_armed, 1);
+	t0 = ktime_get_ns();
+	npu_wr32(ndev, NPU_REG_TEST_IRQ, NPU_IRQ_PE_CQ(pe->index));
+	t1 = ktime_get_ns();
+	if (!wait_for_completion_timeout(&pe->irq_probe_done, HZ)) {
+		atomic_set(&pe->irq_probe_armed, 0);
+		return -ETIMEDOUT;
+	}
+	ns[NPU_FLOOR_WAKE] = ktime_get_ns() - pe->irq_probe_ns;
+	ns[NPU_FLOOR_IRQ_WRITE] = t1 - t0;
+	ns[NPU_FLOOR_IRQ] = pe->irq_probe_ns - t0;
+	return 0;
+}
+
+static int npu_debugfs_floor_show(struct seq_file *m, void *unused)
+{
+	struct npu_device *ndev = m->private;
+	unsigned int i, part, n;
+	u64 *ns;
+	int idx, ret = 0;
+
+	ns = kcalloc(NPU_FLOOR_PARTS * NPU_FLOOR_ITERS, sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return -ENOMEM;
+	ret = mutex_lock_interruptible(&ndev->reset_lock);
+	if (ret)
+		goto out_free;
+	if (READ_ONCE(ndev->state) != NPU_STATE_READY) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	if (!npu_dev_enter(ndev, &idx)) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	seq_printf(m, "iterations: %u\n", NPU_FLOOR_ITERS);
+	for (i = 0; i < ndev->pe_count && !ret; i++) {
+		u64 round[NPU_FLOOR_PARTS];
+
+		for (n = 0; n < NPU_FLOOR_ITERS; n++) {
+			ret = npu_floor_round(&ndev->pe[i], round);
+			if (ret)
+				break;
+			for (part = 0; part < NPU_FLOOR_PARTS; part++)
+				ns[part * NPU_FLOOR_ITERS + n] = round[part];
+		}
+		if (ret)
+			break;
+		seq_printf(m, "pe%u:", i);
+		for (part = 0; part < NPU_FLOOR_PARTS; part++) {
+			u64 *v = ns + part * NPU_FLOOR_ITERS;
+
+			sort(v, NPU_FLOOR_ITERS, sizeof(*v), npu_floor_cmp, NULL);
+			seq_printf(m, " %s %llu", npu_floor_names[part], v[NPU_FLOOR_ITERS / 2]);
+		}
+		seq_printf(m, " irqs %u\n", n);
+	}
+	npu_dev_exit(ndev, idx);
+out_unlock:
+	mutex_unlock(&ndev->reset_lock);
+out_free:
+	kfree(ns);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(npu_debugfs_floor);
+
 void npu_debugfs_register(struct npu_device *ndev)
 {
 	struct npu_debugfs_reg *regs;
@@ -130,6 +239,7 @@ void npu_debugfs_register(struct npu_device *ndev)
 	debugfs_create_file("recovery", 0400, dir, ndev, &npu_debugfs_recovery_fops);
 	if (!(ndev->caps & NPU_CAP_FAULTS))
 		return;
+	debugfs_create_file("floor", 0400, dir, ndev, &npu_debugfs_floor_fops);
 	/* Freed after remove, which removes the files first. */
 	regs = devm_kcalloc(npu_dev(ndev), ARRAY_SIZE(npu_debugfs_fault_regs), sizeof(*regs),
 			    GFP_KERNEL);

@@ -28,6 +28,7 @@
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/completion.h>
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -147,6 +148,10 @@ struct npu_holder {
  *		    first job on an idle ring, or of the last reset)
  * @wd_cq_head: under @lock: @cq_head when completions were seen waiting
  * @wd_cq_waiting: under @lock: completions were waiting at the last tick
+ * @irq_probe_armed: 1 while debugfs `floor` waits for a test interrupt
+ *		     (NPU_REG_TEST_IRQ); the IRQ thread takes it to 0
+ * @irq_probe_ns: ktime_get_ns() when the IRQ thread saw that interrupt
+ * @irq_probe_done: completed by the IRQ thread for the waiting reader
  */
 struct npu_pe {
 	struct npu_device *ndev;
@@ -180,6 +185,10 @@ struct npu_pe {
 	unsigned long wd_progress_at;
 	u32 wd_cq_head;
 	bool wd_cq_waiting;
+
+	atomic_t irq_probe_armed;
+	u64 irq_probe_ns;
+	struct completion irq_probe_done;
 };
 
 /**

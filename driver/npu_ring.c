@@ -30,6 +30,7 @@ int npu_ring_init(struct npu_pe *pe)
 		return -ENOMEM;
 
 	mutex_init(&pe->lock);
+	init_completion(&pe->irq_probe_done);
 	INIT_LIST_HEAD(&pe->inflight);
 	pe->next_job_id = 1;
 	return 0;

@@ -80,6 +80,13 @@
 #define NPU_REG_FAULT_COUNT		0x0ac	/* RW: firings per arming, 0 = unlimited */
 #define NPU_REG_FAULT_DELAY_US		0x0b0	/* RW: NPU_FAULT_LATE extra latency, microseconds */
 #define NPU_REG_FAULT_FIRED		0x0b4	/* RO: total firings since power-on */
+/*
+ * Test hook, also only with faults=on: writing NPU_IRQ_PE_CQ(pe) bits sets
+ * them in IRQ_STATUS and sends their vectors at once, as if a completion had
+ * been written (none is). Drivers use it to measure interrupt delivery.
+ */
+#define NPU_REG_TEST_IRQ		0x0b8	/* WO: NPU_IRQ_PE_CQ() bits to raise now */
+#define NPU_TEST_IRQ_ALL		(NPU_IRQ_PE_CQ(0) | NPU_IRQ_PE_CQ(1))
 
 #define NPU_FAULT_HANG			(1u << 0)	/* a command never ends (PE BUSY) */
 #define NPU_FAULT_DROP_IRQ		(1u << 1)	/* completion without its MSI-X */

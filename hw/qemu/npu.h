@@ -58,6 +58,7 @@ typedef struct NpuCmdRun {
     uint64_t tensor_cycles;     /* EXEC: part spent in instructions */
     uint64_t instructions;      /* EXEC: instructions retired */
     uint64_t dma_bytes;         /* DMA: bytes moved */
+    uint64_t late_cycles;       /* LATE fault: extra device time of the command */
 } NpuCmdRun;
 
 /*
@@ -121,6 +122,14 @@ typedef struct NpuPe {
     bool in_job;
     uint32_t job_cmd_index;
     uint64_t job_start_ts;
+    /*
+     * Modelled device time of the job so far: the cycles of the commands
+     * it executed (skipped ones cost nothing). Its completion reports
+     * end_ts = job_start_ts + job_cycles, whatever the host took.
+     */
+    uint64_t job_cycles;
+    /* end_ts of the PE's last job: the next job starts no earlier. Never reset. */
+    uint64_t ts_cursor;
     uint32_t job_status;        /* first failure; later commands are skipped */
     uint32_t job_info;
 

@@ -111,7 +111,7 @@ static void npu_fault_arm(NpuState *s, uint32_t bits)
 
 bool npu_fault_reg(hwaddr addr)
 {
-    return addr >= NPU_REG_FAULT_ARM && addr <= NPU_REG_FAULT_FIRED;
+    return addr >= NPU_REG_FAULT_ARM && addr <= NPU_REG_TEST_IRQ;
 }
 
 uint32_t npu_fault_read(NpuState *s, hwaddr addr)
@@ -161,6 +161,10 @@ void npu_fault_write(NpuState *s, hwaddr addr, uint32_t val)
         return;
     case NPU_REG_FAULT_DELAY_US:
         f->delay_us = val;
+        return;
+    case NPU_REG_TEST_IRQ:
+        /* Interrupt rule 1 without a completion: the message goes out now. */
+        npu_raise_irq(s, val & NPU_TEST_IRQ_ALL);
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "npu: FAULT_FIRED is read-only\n");

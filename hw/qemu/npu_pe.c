@@ -202,7 +202,9 @@ static bool pe_finish_job(NpuPe *pe, uint64_t job_id)
     pe->stalled_status = pe->job_status;
     pe->stalled_info = pe->job_info;
     pe->stalled_start_ts = pe->job_start_ts;
-    pe->stalled_end_ts = npu_dev_clock(pe_dev(pe));
+    /* Modelled device time, independent of how long the host took. */
+    pe->stalled_end_ts = pe->job_start_ts + pe->job_cycles;
+    pe->ts_cursor = pe->stalled_end_ts;
     return pe_flush_completion(pe);
 }
 
@@ -492,6 +494,7 @@ static void pe_arm_cmd_timer(NpuPe *pe)
     end = MAX(now, end);
     if (pe->run.end_of_job && npu_fault_hit(s, NPU_FAULT_LATE, pe, &delay_us)) {
         end += (int64_t)delay_us * SCALE_US;
+        pe->run.late_cycles = npu_ns_to_cycles(s, (int64_t)delay_us * SCALE_US);
     }
     timer_mod(pe->cmd_timer, end);
 }
@@ -529,7 +532,9 @@ static void pe_kick(NpuPe *pe)
             pe->job_cmd_index = 0;
             pe->job_status = NPU_STATUS_OK;
             pe->job_info = 0;
-            pe->job_start_ts = npu_dev_clock(s);
+            pe->job_cycles = 0;
+            /* Never before the previous job's modelled end: monotonic. */
+            pe->job_start_ts = MAX(npu_dev_clock(s), pe->ts_cursor);
         }
         if (pe->job_status != NPU_STATUS_OK) {
             /* The job already failed: consume the rest without running it. */
@@ -602,6 +607,7 @@ static void pe_cmd_done(void *opaque)
         pe_count(pe, NPU_PE_PERF_INSTRUCTIONS, run->instructions);
     }
 
+    pe->job_cycles += run->cycles + run->late_cycles;
     if (run->status != NPU_STATUS_OK) {
         pe->job_status = run->status;
         pe->job_info = NPU_COMPLETION_INFO(pe->job_cmd_index, run->insn_index);
