@@ -285,7 +285,20 @@ FIXTURE(trace)
 	unsigned int job_timeout_ms;
 	bool timeout_saved, unbound;
 	char driver_dir[PATH_MAX];
+	/* tracefs' top-level record-cmd and record-tgid, restored at the end ("" if unread) */
+	char record[2][4];
 };
+
+/*
+ * Enabling any event with record-cmd or record-tgid set also hooks the
+ * scheduler's sched_switch tracepoint (to remember task names), which
+ * live-patches __schedule on every enable and disable. Under TCG on two
+ * vCPUs that patching once ended in an int3 oops inside __schedule (7.3,
+ * CI): an emulation hazard of cross-modifying code, not of the driver. A
+ * new instance takes these flags from the top level when it is made, so
+ * they are cleared there first: then only the npu events' own sites change.
+ */
+static const char *const record_opts[2] = { "options/record-cmd", "options/record-tgid" };
 
 FIXTURE_SETUP(trace)
 {
@@ -293,6 +306,7 @@ FIXTURE_SETUP(trace)
 	int ret;
 
 	self->inst[0] = 0;
+	self->record[0][0] = self->record[1][0] = 0;
 	if (access(TRACEFS "/trace", F_OK)) {
 		if (!tracefs_in_kernel())
 			SKIP(return, "this kernel has no tracefs (not in /proc/filesystems)");
@@ -301,6 +315,11 @@ FIXTURE_SETUP(trace)
 		self->mounted = true;
 	}
 	ASSERT_TRUE(npu_device_present(0)) TH_LOG("/dev/npu0_mgmt missing: npu.ko not loaded");
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), TRACEFS "/%s", record_opts[i]);
+		if (npu_read_line(path, self->record[i], sizeof(self->record[i])) > 0)
+			ASSERT_EQ(0, npu_write_file(path, "0")) TH_LOG("clearing %s", path);
+	}
 	snprintf(self->inst, sizeof(self->inst), TRACEFS "/instances/npu_trace_test_%d",
 		 (int)getpid());
 	ret = mkdir(self->inst, 0755);
@@ -345,6 +364,9 @@ FIXTURE_TEARDOWN(trace)
 		inst_write(self->inst, "events/npu/enable", "0");
 		rmdir(self->inst);
 	}
+	for (int i = 0; i < 2; i++)
+		if (self->record[i][0])
+			inst_write(TRACEFS, record_opts[i], self->record[i]);
 	if (self->mounted)
 		umount(TRACEFS);
 }
