@@ -23,22 +23,7 @@
 #include "isa_desc.h"
 #include "isa_exec.h"
 #include "isa_gemm.h"
-
-/* ---- little-endian access ------------------------------------------------ */
-
-static uint32_t ld_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void st_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+#include "isa_le.h"
 
 /* Two's complement reinterpretation without implementation-defined casts. */
 static int64_t as_i32(uint32_t v)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "isa_gemm.h"
+#include "isa_le.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define ISA_GEMM_X86 1
@@ -45,19 +46,6 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
 	return (v + to - 1) / to * to;
-}
-
-static uint32_t ld_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void st_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
 }
 
 /* ---- micro-kernels: acc = A panel (MR rows) x B panel (NR columns) -------- */
